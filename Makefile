@@ -1,0 +1,37 @@
+# Two commands do everything on a fresh machine with Python 3.11 and git:
+#   make run    install, apply migrations, serve the site on http://127.0.0.1:5000
+#   make test   install the test needs, lint, and run every test
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+HOST ?= 127.0.0.1
+PORT ?= 5000
+
+.PHONY: run test lint migrate clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(VENV)/.installed: requirements.txt | $(BIN)/python
+	$(BIN)/pip install --quiet --progress-bar on -r requirements.txt
+	touch $@
+
+$(VENV)/.test-installed: requirements-test.txt $(VENV)/.installed
+	$(BIN)/pip install --quiet --progress-bar on -r requirements-test.txt
+	touch $@
+
+migrate: $(VENV)/.installed
+	$(BIN)/flask --app intake db upgrade
+
+run: migrate
+	$(BIN)/flask --app intake run --host $(HOST) --port $(PORT)
+
+lint: $(VENV)/.test-installed
+	$(BIN)/ruff check .
+
+test: lint
+	$(BIN)/pytest
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache

@@ -1,0 +1,55 @@
+"""Intake: baclofen information and confidential callback requests for an admissions line."""
+
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+from intake import cli, errors, security, templating
+from intake.config import load_config
+from intake.extensions import csrf, db, limiter, migrate, tune_sqlite
+from intake.service import build_service
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(config: dict[str, Any] | None = None) -> Flask:
+    """Build the application: settings, extensions, blueprints, headers, errors, commands."""
+    app = Flask(
+        __name__,
+        template_folder=str(PROJECT_ROOT / "templates"),
+        static_folder=str(PROJECT_ROOT / "static"),
+        instance_path=str(PROJECT_ROOT / "instance"),
+    )
+    app.config.update(load_config(Path(app.instance_path), overrides=config))
+    register_extensions(app)
+    register_blueprints(app)
+    security.register_security_headers(app)
+    errors.register_error_handlers(app)
+    cli.register_commands(app)
+    templating.register_template_helpers(app)
+    return app
+
+
+def register_extensions(app: Flask) -> None:
+    _ensure_sqlite_folder(app.config["SQLALCHEMY_DATABASE_URI"])
+    db.init_app(app)
+    with app.app_context():
+        tune_sqlite(db.engine, app.config["SQLITE_BUSY_TIMEOUT_MS"])
+    migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"))
+    csrf.init_app(app)
+    limiter.init_app(app)
+    app.extensions["intake"] = build_service(app.config)
+
+
+def register_blueprints(app: Flask) -> None:
+    from intake import public, staff
+
+    app.register_blueprint(public.bp)
+    app.register_blueprint(staff.bp)
+
+
+def _ensure_sqlite_folder(url: str) -> None:
+    prefix = "sqlite:///"
+    if url.startswith(prefix) and len(url) > len(prefix):
+        Path(url[len(prefix) :]).parent.mkdir(parents=True, exist_ok=True)

@@ -1,0 +1,142 @@
+"""Configuration from environment variables.
+
+Development gets safe generated defaults (secrets kept in instance/dev-secrets.json,
+readable only by their owner). With INTAKE_ENV=production the app refuses to start
+without real secrets, and says which one is missing.
+"""
+
+import json
+import os
+import secrets
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from intake.domain import crypto
+from intake.domain.phones import InvalidPhone, parse_phone
+
+REQUIRED_IN_PRODUCTION = ("SECRET_KEY", "INTAKE_DATA_KEYS", "INTAKE_HELPLINE_PHONE", "DATABASE_URL")
+MIN_SECRET_KEY_LENGTH = 32
+# An Ofcom number reserved for drama: it rings nobody. Production must set its own.
+DEVELOPMENT_HELPLINE = "0808 157 0192"
+
+
+class ConfigError(RuntimeError):
+    """The configuration is unsafe or unusable; the message says how to fix it."""
+
+
+def load_config(
+    instance_path: Path,
+    environ: Mapping[str, str] | None = None,
+    overrides: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    """Build the Flask config: environment, then `overrides`, then checks."""
+    environ = os.environ if environ is None else environ
+    production = environ.get("INTAKE_ENV", "development") == "production"
+    if production:
+        _require_production_secrets(environ)
+    config = _from_environment(environ, instance_path, production)
+    config.update(overrides or {})
+    if not production:
+        _fill_development_secrets(config, instance_path)
+    _check(config)
+    return config
+
+
+def _require_production_secrets(environ: Mapping[str, str]) -> None:
+    for name in REQUIRED_IN_PRODUCTION:
+        if not environ.get(name, "").strip():
+            raise ConfigError(f"INTAKE_ENV=production needs {name}; it is not set.")
+    if len(environ["SECRET_KEY"]) < MIN_SECRET_KEY_LENGTH:
+        raise ConfigError(f"SECRET_KEY must be at least {MIN_SECRET_KEY_LENGTH} characters.")
+
+
+def _from_environment(environ: Mapping[str, str], instance_path: Path, production: bool) -> dict:
+    database_url = environ.get("DATABASE_URL") or f"sqlite:///{instance_path / 'intake.db'}"
+    redis_url = environ.get("REDIS_URL") or None
+    keys = [key.strip() for key in environ.get("INTAKE_DATA_KEYS", "").split(",") if key.strip()]
+    return {
+        "INTAKE_ENV": "production" if production else "development",
+        "SECRET_KEY": environ.get("SECRET_KEY") or None,
+        "INTAKE_DATA_KEYS": keys,
+        "SQLALCHEMY_DATABASE_URI": _sqlalchemy_url(database_url),
+        "SQLALCHEMY_ENGINE_OPTIONS": {"hide_parameters": True, "pool_pre_ping": True},
+        "SQLITE_BUSY_TIMEOUT_MS": 5000,
+        "INTAKE_HELPLINE_PHONE": environ.get("INTAKE_HELPLINE_PHONE") or DEVELOPMENT_HELPLINE,
+        "INTAKE_TIMEZONE": environ.get("INTAKE_TIMEZONE") or "Europe/London",
+        "INTAKE_COUNTRY": (environ.get("INTAKE_COUNTRY") or "GB").upper(),
+        "INTAKE_CALLBACK_TARGET_MINUTES": _positive_int(
+            environ, "INTAKE_CALLBACK_TARGET_MINUTES", 15
+        ),
+        "INTAKE_RETENTION_DAYS": _positive_int(environ, "INTAKE_RETENTION_DAYS", 90),
+        "INTAKE_LEAVE_URL": environ.get("INTAKE_LEAVE_URL") or "https://www.bbc.co.uk/weather",
+        "INTAKE_CALLBACK_RATE_LIMIT": environ.get("INTAKE_CALLBACK_RATE_LIMIT")
+        or "10 per minute;60 per hour",
+        "REDIS_URL": redis_url,
+        "RATELIMIT_STORAGE_URI": redis_url or "memory://",
+        "RATELIMIT_HEADERS_ENABLED": False,
+        "SESSION_COOKIE_NAME": "intake_session",
+        "SESSION_COOKIE_SECURE": production,
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "WTF_CSRF_TIME_LIMIT": 4 * 3600,
+        "MAX_CONTENT_LENGTH": 64 * 1024,
+    }
+
+
+def _sqlalchemy_url(url: str) -> str:
+    """Use psycopg 3 for plain postgresql:// URLs."""
+    for prefix in ("postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+def _positive_int(environ: Mapping[str, str], name: str, default: int) -> int:
+    raw = environ.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be a whole number, not {raw!r}.") from None
+    if value <= 0:
+        raise ConfigError(f"{name} must be greater than 0.")
+    return value
+
+
+def _fill_development_secrets(config: dict[str, Any], instance_path: Path) -> None:
+    """Generate development secrets once and keep them, so data stays readable."""
+    if config.get("SECRET_KEY") and config.get("INTAKE_DATA_KEYS"):
+        return
+    path = instance_path / "dev-secrets.json"
+    if path.exists():
+        stored = json.loads(path.read_text())
+    else:
+        stored = {"secret_key": secrets.token_urlsafe(48), "data_key": crypto.new_key()}
+        instance_path.mkdir(parents=True, exist_ok=True)
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(descriptor, "w") as handle:
+            json.dump(stored, handle)
+    config["SECRET_KEY"] = config.get("SECRET_KEY") or stored["secret_key"]
+    config["INTAKE_DATA_KEYS"] = config.get("INTAKE_DATA_KEYS") or [stored["data_key"]]
+
+
+def _check(config: dict[str, Any]) -> None:
+    for position, key in enumerate(config["INTAKE_DATA_KEYS"], start=1):
+        if not crypto.is_valid_key(key):
+            raise ConfigError(
+                f"INTAKE_DATA_KEYS key {position} is not a Fernet key "
+                "(32 url-safe base64-encoded bytes)."
+            )
+    try:
+        ZoneInfo(config["INTAKE_TIMEZONE"])
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(
+            f"INTAKE_TIMEZONE {config['INTAKE_TIMEZONE']!r} is not a time zone."
+        ) from None
+    try:
+        parse_phone(config["INTAKE_HELPLINE_PHONE"], config["INTAKE_COUNTRY"])
+    except InvalidPhone:
+        raise ConfigError("INTAKE_HELPLINE_PHONE is not a valid phone number.") from None

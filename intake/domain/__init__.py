@@ -1,0 +1,1 @@
+"""Domain rules of the service. Nothing here imports Flask or knows about HTTP."""

@@ -1,0 +1,184 @@
+"""Taking a visitor's callback request: store it once, confirm it, let them withdraw it."""
+
+import secrets
+from dataclasses import asdict, dataclass
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from intake.domain import states
+from intake.domain.callback_times import WINDOWS_BY_CODE, window_bounds
+from intake.domain.clock import utc_now
+from intake.domain.crypto import Vault, token_digest
+from intake.domain.phones import phone_ending
+from intake.domain.references import new_reference
+from intake.models import CallbackRequest
+
+REFERENCE_ATTEMPTS = 5
+
+
+@dataclass(frozen=True)
+class CallbackAnswers:
+    """What the visitor told us, already validated."""
+
+    name: str
+    phone: str
+    for_whom: str
+    in_danger: bool
+    when: str = "asap"
+    day: date | None = None
+    window: str | None = None
+    email: str | None = None
+    topics: tuple[str, ...] = ()
+    voicemail_ok: bool | None = None
+    say_who_we_are: bool | None = None
+    text_first: bool | None = None
+    message: str | None = None
+    source_page: str | None = None
+
+    def personal(self) -> dict[str, Any]:
+        """The answers that are sealed together, encrypted, in one column."""
+        answers = asdict(self)
+        del answers["source_page"]
+        answers["day"] = self.day.isoformat() if self.day else None
+        answers["topics"] = list(self.topics)
+        return answers
+
+
+@dataclass(frozen=True)
+class CallbackPolicy:
+    """The service settings that decide when a request is due."""
+
+    zone: ZoneInfo
+    target: timedelta
+
+
+@dataclass(frozen=True)
+class Receipt:
+    """What the visitor gets back once a request is stored."""
+
+    request_id: int
+    reference: str
+    withdraw_secret: str | None
+    repeated: bool
+
+
+@dataclass(frozen=True)
+class Confirmation:
+    reference: str
+    due_at: datetime
+    phone_ending: str
+    urgent: bool
+    when: str
+    status: str
+
+
+def due_time(answers: CallbackAnswers, now: datetime, policy: CallbackPolicy) -> datetime:
+    """ASAP: now plus the callback target. A chosen window: its start (or now, if it has begun)."""
+    if answers.when == "later" and answers.day and answers.window:
+        start, _ = window_bounds(answers.day, WINDOWS_BY_CODE[answers.window], policy.zone)
+        return max(start.astimezone(UTC), now)
+    return now + policy.target
+
+
+def submit_callback(
+    session: Session,
+    vault: Vault,
+    answers: CallbackAnswers,
+    submission_token: str,
+    policy: CallbackPolicy,
+    now: datetime | None = None,
+) -> Receipt:
+    """Store the request exactly once per submission token, and commit.
+
+    A token seen before (a double click, a resend, a retry) returns the request
+    already stored instead of making a second one.
+    """
+    now = now or utc_now()
+    submission = token_digest(submission_token)
+    existing = _find_by_submission(session, submission)
+    if existing is not None:
+        return _repeat(session, existing)
+    sealed = vault.seal(answers.personal())
+    for _ in range(REFERENCE_ATTEMPTS):
+        withdraw_secret = secrets.token_urlsafe(32)
+        request = CallbackRequest(
+            reference=new_reference(),
+            status=states.NEW,
+            urgent=answers.in_danger,
+            created_at=now,
+            due_at=due_time(answers, now, policy),
+            source_page=answers.source_page,
+            personal_data=sealed,
+            phone_hash=vault.phone_hash(answers.phone),
+            submission_digest=submission,
+            withdraw_digest=token_digest(withdraw_secret),
+        )
+        session.add(request)
+        try:
+            session.commit()
+        except IntegrityError:
+            session.rollback()
+            existing = _find_by_submission(session, submission)
+            if existing is not None:
+                return _repeat(session, existing)
+            continue  # the reference was taken: draw another
+        return Receipt(request.id, request.reference, withdraw_secret, repeated=False)
+    raise RuntimeError("no free reference after several attempts")
+
+
+def _find_by_submission(session: Session, submission: str) -> CallbackRequest | None:
+    query = select(CallbackRequest).where(CallbackRequest.submission_digest == submission)
+    return session.scalar(query)
+
+
+def _repeat(session: Session, request: CallbackRequest) -> Receipt:
+    """A resent form: hand out a fresh withdrawal secret if it can still be withdrawn."""
+    if request.withdraw_digest is None:
+        return Receipt(request.id, request.reference, None, repeated=True)
+    withdraw_secret = secrets.token_urlsafe(32)
+    request.withdraw_digest = token_digest(withdraw_secret)
+    session.commit()
+    return Receipt(request.id, request.reference, withdraw_secret, repeated=True)
+
+
+def confirmation(session: Session, vault: Vault, request_id: int) -> Confirmation | None:
+    request = session.get(CallbackRequest, request_id)
+    if request is None or request.personal_data is None:
+        return None
+    personal = vault.open(request.personal_data)
+    return Confirmation(
+        reference=request.reference,
+        due_at=request.due_at,
+        phone_ending=phone_ending(personal["phone"]),
+        urgent=request.urgent,
+        when=personal["when"],
+        status=request.status,
+    )
+
+
+def withdraw_callback(session: Session, secret: str, now: datetime | None = None) -> str | None:
+    """Withdraw the request this single-use secret belongs to; return its reference.
+
+    One conditional UPDATE spends the secret, so it works once even when two
+    withdrawals race; None means the secret is unknown, spent, or the request
+    is already closed.
+    """
+    now = now or utc_now()
+    digest = token_digest(secret)
+    result = session.execute(
+        update(CallbackRequest)
+        .where(
+            CallbackRequest.withdraw_digest == digest,
+            CallbackRequest.status.in_(states.statuses_that_may_become(states.WITHDRAWN)),
+        )
+        .values(status=states.WITHDRAWN, withdraw_digest=None, closed_at=now)
+        .returning(CallbackRequest.reference)
+    )
+    reference = result.scalar_one_or_none()
+    session.commit()
+    return reference

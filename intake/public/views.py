@@ -1,0 +1,158 @@
+"""The public site: the guide, the privacy page and the callback request."""
+
+from flask import abort, current_app, redirect, render_template, request, session, url_for
+from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import SQLAlchemyError
+from werkzeug.exceptions import TooManyRequests
+
+from intake import errors
+from intake.domain.callbacks import confirmation, submit_callback, withdraw_callback
+from intake.domain.clock import utc_now
+from intake.extensions import db, limiter
+from intake.public import bp
+from intake.public.forms import CallbackForm, WithdrawForm
+from intake.security import no_store
+from intake.service import current_service
+
+RECEIPT_KEY = "receipt"
+WITHDRAWN_KEY = "withdrawn"
+
+
+@bp.get("/")
+def home():
+    return render_template("public/home.html", page=current_service().pages.home)
+
+
+@bp.get("/guide/")
+def guide_contents():
+    return render_template("public/guide_contents.html", pages=current_service().pages.guide)
+
+
+@bp.get("/guide/<slug>")
+def guide_page(slug: str):
+    pages = current_service().pages
+    page = pages.guide_page(slug) or abort(404)
+    previous, following = pages.neighbours(page)
+    return render_template(
+        "public/guide_page.html", page=page, previous=previous, following=following
+    )
+
+
+@bp.get("/privacy")
+def privacy():
+    return render_template("public/privacy.html", page=current_service().pages.privacy)
+
+
+def callback_form(formdata=None) -> CallbackForm:
+    """The form, bound to the posted data (or the given data), for this moment."""
+    service = current_service()
+    kwargs = {} if formdata is None else {"formdata": formdata}
+    form = CallbackForm(now=utc_now(), zone=service.zone, region=service.country.code, **kwargs)
+    if request.method == "GET":
+        source = request.args.get("from", "")
+        form.source_page.data = source if source in service.pages.guide_slugs else ""
+    return form
+
+
+def render_callback_form(form: CallbackForm, notice: str | None = None, status: int = 200):
+    """The form page: shared by the view and the error handlers that must keep typed values."""
+    return render_template("public/callback.html", form=form, notice=notice), status
+
+
+def callback_rate_limit() -> str:
+    return current_app.config["INTAKE_CALLBACK_RATE_LIMIT"]
+
+
+@bp.route("/callback", methods=["GET", "POST"])
+@limiter.limit(callback_rate_limit, methods=["POST"])
+@no_store
+def callback():
+    form = callback_form()
+    if not form.validate_on_submit():
+        return render_callback_form(form, status=400 if form.errors else 200)
+    service = current_service()
+    receipt = submit_callback(
+        db.session,
+        service.vault,
+        form.answers(service.pages.guide_slugs),
+        form.submission_token.data,
+        service.policy,
+    )
+    session[RECEIPT_KEY] = {"id": receipt.request_id, "withdraw": receipt.withdraw_secret}
+    return redirect(url_for(".callback_received"), code=303)
+
+
+@bp.get("/callback/received")
+@no_store
+def callback_received():
+    """Shows the request's details once; from history on a shared device, nothing personal."""
+    receipt = session.pop(RECEIPT_KEY, None)
+    details = None
+    if receipt:
+        details = confirmation(db.session, current_service().vault, receipt["id"])
+    withdraw_form = None
+    if details and receipt.get("withdraw"):
+        withdraw_form = WithdrawForm(secret=receipt["withdraw"])
+    return render_template(
+        "public/callback_received.html", details=details, withdraw_form=withdraw_form
+    )
+
+
+@bp.post("/callback/withdraw")
+@no_store
+def callback_withdraw():
+    form = WithdrawForm()
+    reference = withdraw_callback(db.session, form.secret.data) if form.validate() else None
+    if reference is None:
+        return render_template("public/withdraw_failed.html"), 400
+    session[WITHDRAWN_KEY] = reference
+    return redirect(url_for(".callback_withdrawn"), code=303)
+
+
+@bp.get("/callback/withdrawn")
+@no_store
+def callback_withdrawn():
+    return render_template("public/withdrawn.html", reference=session.pop(WITHDRAWN_KEY, None))
+
+
+EXPIRED_NOTICE = (
+    "For your safety, this form stops working after a while. "
+    "Your answers are still here: check them and send the form again."
+)
+LIMITED_NOTICE = (
+    "The form has been sent many times from here in a short time. "
+    "Your answers are still here: please wait a few minutes and send it again, "
+    "or call us now."
+)
+UNAVAILABLE_NOTICE = (
+    "We could not save your request just now, so nothing has been sent. "
+    "Your answers are still here: please try again in a minute, or call us now."
+)
+
+
+def _posting_callback() -> bool:
+    return request.endpoint == "public.callback" and request.method == "POST"
+
+
+@bp.errorhandler(CSRFError)
+def form_expired(error: CSRFError):
+    if not _posting_callback():
+        return errors.form_expired(error)
+    return render_callback_form(callback_form(), notice=EXPIRED_NOTICE, status=400)
+
+
+@bp.errorhandler(TooManyRequests)
+def too_many_requests(error: TooManyRequests):
+    if not _posting_callback():
+        return errors.too_many_requests(error)
+    page, status = render_callback_form(callback_form(), notice=LIMITED_NOTICE, status=429)
+    return page, status, errors.RETRY_SOON
+
+
+@bp.errorhandler(SQLAlchemyError)
+def database_unavailable(error: SQLAlchemyError):
+    if not _posting_callback():
+        return errors.database_unavailable(error)
+    errors.recover_from_database_error(error)
+    page, status = render_callback_form(callback_form(), notice=UNAVAILABLE_NOTICE, status=503)
+    return page, status, errors.RETRY_SOON

@@ -1,0 +1,39 @@
+"""What every template can use: the service, and times shown in the service's zone."""
+
+from datetime import datetime
+from typing import Any
+
+from flask import Flask
+
+from intake.domain.clock import utc_now
+from intake.service import current_service
+
+
+def register_template_helpers(app: Flask) -> None:
+    app.context_processor(template_globals)
+    app.add_template_filter(local_time)
+    app.add_template_filter(local_day_and_time)
+
+
+def template_globals() -> dict[str, Any]:
+    return {"service": current_service()}
+
+
+def _clock(moment: datetime) -> str:
+    hour = (moment.hour - 1) % 12 + 1
+    suffix = "am" if moment.hour < 12 else "pm"
+    return f"{hour}:{moment.minute:02d}{suffix}"
+
+
+def local_time(moment: datetime) -> str:
+    """'2:35pm', in the service's time zone."""
+    return _clock(moment.astimezone(current_service().zone))
+
+
+def local_day_and_time(moment: datetime) -> str:
+    """'today at 2:35pm' or 'Friday 27 November at 9:00am', in the service's time zone."""
+    zone = current_service().zone
+    local = moment.astimezone(zone)
+    today = utc_now().astimezone(zone).date()
+    day = "today" if local.date() == today else f"{local:%A} {local.day} {local:%B}"
+    return f"{day} at {_clock(local)}"

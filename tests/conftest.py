@@ -1,0 +1,181 @@
+"""Shared fixtures: an app on a freshly migrated database, a client, and page helpers.
+
+Every test runs on SQLite. When INTAKE_TEST_DATABASE_URL names a PostgreSQL
+database, every test runs there too, each in a schema of its own.
+"""
+
+import os
+import shutil
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from bs4 import BeautifulSoup
+from flask import Flask
+from flask.testing import FlaskClient
+from flask_migrate import upgrade
+from sqlalchemy import create_engine, select, text
+
+from intake import create_app
+from intake.domain.crypto import new_key
+from intake.extensions import db
+from intake.models import CallbackRequest
+from tests.factories import valid_form
+
+POSTGRES_URL = os.environ.get("INTAKE_TEST_DATABASE_URL", "")
+BACKENDS = ["sqlite"] + (["postgresql"] if POSTGRES_URL else [])
+DATA_KEY = new_key()
+
+
+def base_config(database_url: str, engine_options: dict | None = None) -> dict:
+    return {
+        "TESTING": True,
+        "SECRET_KEY": "test-secret-key-that-is-long-enough-for-signing",
+        "INTAKE_DATA_KEYS": [DATA_KEY],
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "SQLALCHEMY_ENGINE_OPTIONS": {"hide_parameters": True, **(engine_options or {})},
+        "RATELIMIT_STORAGE_URI": "memory://",
+    }
+
+
+def migrate(config: dict) -> None:
+    app = create_app(config)
+    with app.app_context():
+        upgrade()
+        db.engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory) -> Path:
+    """A SQLite file migrated once; each test gets its own copy."""
+    path = tmp_path_factory.mktemp("template") / "intake.db"
+    migrate(base_config(f"sqlite:///{path}"))
+    return path
+
+
+@pytest.fixture(scope="session")
+def postgres_schema() -> Iterator[str]:
+    """A schema migrated once for the session, dropped at the end."""
+    schema = f"intake_test_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(_psycopg(POSTGRES_URL))
+    with admin.begin() as connection:
+        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+    migrate(base_config(_psycopg(POSTGRES_URL), _search_path(schema)))
+    yield schema
+    with admin.begin() as connection:
+        connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+    admin.dispose()
+
+
+def _psycopg(url: str) -> str:
+    return url.replace("postgresql://", "postgresql+psycopg://", 1)
+
+
+def _search_path(schema: str) -> dict:
+    return {"connect_args": {"options": f"-csearch_path={schema}"}}
+
+
+@pytest.fixture(params=BACKENDS)
+def app_config(request, tmp_path) -> dict:
+    if request.param == "sqlite":
+        path = tmp_path / "intake.db"
+        shutil.copy(request.getfixturevalue("sqlite_template"), path)
+        return base_config(f"sqlite:///{path}")
+    schema = request.getfixturevalue("postgres_schema")
+    return base_config(_psycopg(POSTGRES_URL), _search_path(schema))
+
+
+@pytest.fixture
+def app(app_config) -> Iterator[Flask]:
+    app = create_app(app_config)
+    yield app
+    with app.app_context():
+        if db.engine.dialect.name == "postgresql":
+            db.session.execute(text("TRUNCATE callback_requests RESTART IDENTITY CASCADE"))
+            db.session.commit()
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def client(app) -> FlaskClient:
+    return app.test_client()
+
+
+@pytest.fixture
+def db_session(app):
+    with app.app_context():
+        yield db.session
+
+
+@pytest.fixture
+def vault(app):
+    return app.extensions["intake"].vault
+
+
+def page(response) -> BeautifulSoup:
+    return BeautifulSoup(response.get_data(as_text=True), "html.parser")
+
+
+class CallbackVisitor:
+    """Drives the callback form as a browser would: fetch it, fill it, send it."""
+
+    def __init__(self, client: FlaskClient) -> None:
+        self.client = client
+
+    def open_form(self, query: str = "") -> BeautifulSoup:
+        response = self.client.get(f"/callback{query}")
+        assert response.status_code == 200
+        return page(response)
+
+    def hidden_fields(self, form_page: BeautifulSoup) -> dict[str, str]:
+        return {
+            field["name"]: field.get("value", "")
+            for field in form_page.select("form input[type=hidden]")
+        }
+
+    def submit(self, query: str = "", **overrides):
+        """Send a valid form, changed by `overrides` (None removes a field)."""
+        data = {**self.hidden_fields(self.open_form(query)), **valid_form(**overrides)}
+        return self.client.post("/callback", data=data)
+
+    def resend(self, data: dict):
+        return self.client.post("/callback", data=data)
+
+    def filled_form(self, query: str = "", **overrides) -> dict:
+        return {**self.hidden_fields(self.open_form(query)), **valid_form(**overrides)}
+
+
+@pytest.fixture
+def visitor(client) -> CallbackVisitor:
+    return CallbackVisitor(client)
+
+
+class StoredRequests:
+    """What the database holds, read the way staff would: decrypted with the app's keys."""
+
+    def __init__(self, app: Flask) -> None:
+        self.app = app
+
+    def all(self) -> list[CallbackRequest]:
+        with self.app.app_context():
+            rows = db.session.scalars(select(CallbackRequest).order_by(CallbackRequest.id)).all()
+            db.session.expunge_all()
+            return list(rows)
+
+    def count(self) -> int:
+        return len(self.all())
+
+    def only(self) -> CallbackRequest:
+        rows = self.all()
+        assert len(rows) == 1, f"expected one stored request, found {len(rows)}"
+        return rows[0]
+
+    def answers(self) -> dict:
+        return self.app.extensions["intake"].vault.open(self.only().personal_data)
+
+
+@pytest.fixture
+def stored(app) -> StoredRequests:
+    return StoredRequests(app)

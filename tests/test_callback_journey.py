@@ -1,0 +1,149 @@
+"""From sending the form to the confirmation, and withdrawing: as a visitor sees it."""
+
+import re
+
+import time_machine
+
+from intake.domain import states
+from intake.domain.references import PATTERN
+from tests.conftest import page
+from tests.factories import utc
+
+
+def confirm(visitor, **overrides):
+    """Send a valid form and follow the redirect to the confirmation page."""
+    response = visitor.submit(**overrides)
+    assert response.status_code == 303
+    return page(visitor.client.get(response.headers["Location"]))
+
+
+def test_the_confirmation_shows_the_reference_masked_phone_and_call_back_number(visitor, stored):
+    confirmation = confirm(visitor)
+    reference = confirmation.select_one(".panel__reference").get_text(strip=True)
+    assert PATTERN.match(reference)
+    assert reference == stored.only().reference
+    text = confirmation.get_text(" ", strip=True)
+    assert "ending 3456" in text
+    assert "07400" not in text
+    assert "We will call from 0808 157 0192" in text
+
+
+@time_machine.travel(utc(2026, 11, 25, 14, 0), tick=False)
+def test_the_confirmation_says_by_when_we_will_call(visitor):
+    text = confirm(visitor).get_text(" ", strip=True)
+    assert "call you by 2:15pm (UK time)" in text
+
+
+@time_machine.travel(utc(2026, 7, 1, 9, 0), tick=False)
+def test_a_chosen_time_is_confirmed_in_the_service_time_zone(visitor):
+    text = confirm(visitor, when="later", day="2026-07-03", window="18-20").get_text(
+        " ", strip=True
+    )
+    assert "call you from Friday 3 July at 6:00pm (UK time)" in text
+
+
+def test_the_confirmation_shows_its_details_only_once(visitor):
+    first = confirm(visitor)
+    reference = first.select_one(".panel__reference").get_text(strip=True)
+    again = visitor.client.get("/callback/received")
+    text = page(again).get_text(" ", strip=True)
+    assert reference not in text
+    assert "ending 3456" not in text
+    assert "does not show any details again" in text
+
+
+def test_form_and_confirmation_pages_are_never_cached(visitor):
+    assert visitor.client.get("/callback").headers["Cache-Control"] == "no-store"
+    response = visitor.submit()
+    assert response.headers["Cache-Control"] == "no-store"
+    received = visitor.client.get(response.headers["Location"])
+    assert received.headers["Cache-Control"] == "no-store"
+
+
+def test_an_urgent_request_puts_the_emergency_numbers_first(visitor, stored):
+    confirmation = confirm(visitor, in_danger="yes")
+    assert stored.only().urgent is True
+    main = confirmation.select_one("main")
+    first_heading = main.find(["h1", "h2"])
+    assert first_heading.get_text() == "If someone is in danger now"
+    emergency = main.select_one(".notice--important")
+    assert emergency.select_one("a[href='tel:999']")
+    assert emergency.select_one("a[href='tel:111']")
+    assert emergency.select_one("a[href='tel:116123']")
+
+
+def test_a_request_that_is_not_urgent_does_not_lead_with_emergency_numbers(visitor):
+    main = confirm(visitor).select_one("main")
+    assert main.find(["h1", "h2"]).get_text() == "Request received"
+
+
+def test_a_double_click_stores_one_request_and_confirms_it(visitor, stored):
+    data = visitor.filled_form()
+    first = visitor.resend(data)
+    second = visitor.resend(data)
+    assert first.status_code == second.status_code == 303
+    assert stored.count() == 1
+    confirmation = page(visitor.client.get(second.headers["Location"]))
+    assert confirmation.select_one(".panel__reference").get_text(strip=True) == (
+        stored.only().reference
+    )
+
+
+def test_going_back_and_resending_after_seeing_the_confirmation_stores_nothing_new(visitor, stored):
+    data = visitor.filled_form()
+    visitor.client.get(visitor.resend(data).headers["Location"])
+    visitor.resend(data)
+    assert stored.count() == 1
+
+
+def test_two_separate_forms_make_two_requests(visitor, stored):
+    visitor.submit()
+    visitor.submit()
+    assert stored.count() == 2
+
+
+def test_a_visitor_withdraws_from_the_confirmation_page(visitor, stored):
+    confirmation = confirm(visitor)
+    form = confirmation.select_one("form[action='/callback/withdraw']")
+    data = {field["name"]: field["value"] for field in form.select("input[type=hidden]")}
+    response = visitor.client.post("/callback/withdraw", data=data)
+    assert response.status_code == 303
+    done = page(visitor.client.get(response.headers["Location"]))
+    assert done.h1.get_text() == "Request withdrawn"
+    assert stored.only().reference in done.get_text()
+    assert stored.only().status == states.WITHDRAWN
+
+
+def test_the_withdrawal_secret_works_only_once(visitor, stored):
+    form = confirm(visitor).select_one("form[action='/callback/withdraw']")
+    data = {field["name"]: field["value"] for field in form.select("input[type=hidden]")}
+    visitor.client.post("/callback/withdraw", data=data)
+    again = visitor.client.post("/callback/withdraw", data=data)
+    assert again.status_code == 400
+    assert "could not withdraw" in page(again).h1.get_text()
+    assert stored.only().status == states.WITHDRAWN
+
+
+def test_the_withdrawal_secret_never_appears_in_a_url(visitor):
+    confirmation = confirm(visitor)
+    secret = confirmation.select_one("input[name=secret]")["value"]
+    assert len(secret) >= 40
+    hrefs = " ".join(link.get("href", "") for link in confirmation.select("[href]"))
+    assert secret not in hrefs
+    assert confirmation.select_one("form[action='/callback/withdraw']")["method"] == "post"
+
+
+def test_a_made_up_withdrawal_changes_nothing(visitor, stored):
+    confirm(visitor)
+    form = visitor.open_form()
+    token = form.select_one("input[name=csrf_token]")["value"]
+    response = visitor.client.post(
+        "/callback/withdraw", data={"csrf_token": token, "secret": "guess"}
+    )
+    assert response.status_code == 400
+    assert stored.only().status == states.NEW
+
+
+def test_the_reference_is_not_in_the_redirect_url(visitor, stored):
+    response = visitor.submit()
+    assert not re.search(stored.only().reference, response.headers["Location"])

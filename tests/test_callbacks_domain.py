@@ -1,0 +1,128 @@
+"""The callback domain, called directly: stored once, due on time, withdrawn once."""
+
+from concurrent.futures import ThreadPoolExecutor
+from datetime import date, timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from intake.domain import states
+from intake.domain.callbacks import (
+    confirmation,
+    due_time,
+    submit_callback,
+    withdraw_callback,
+)
+from intake.extensions import db
+from intake.models import CallbackRequest
+from tests.factories import POLICY, make_answers, utc
+
+NOW = utc(2026, 11, 25, 14, 0)
+
+
+def count_requests(session) -> int:
+    return session.scalar(select(func.count()).select_from(CallbackRequest))
+
+
+def test_a_request_is_stored_new_with_its_due_time_and_sealed_answers(db_session, vault):
+    receipt = submit_callback(db_session, vault, make_answers(), "token-1", POLICY, now=NOW)
+    stored = db_session.get(CallbackRequest, receipt.request_id)
+    assert stored.status == states.NEW
+    assert stored.reference == receipt.reference
+    assert stored.created_at == NOW
+    assert stored.due_at == NOW + timedelta(minutes=15)
+    assert stored.urgent is False
+    assert vault.open(stored.personal_data)["name"] == "Sam"
+    assert stored.phone_hash == vault.phone_hash("+447400123456")
+
+
+def test_someone_in_danger_makes_the_request_urgent(db_session, vault):
+    receipt = submit_callback(
+        db_session, vault, make_answers(in_danger=True), "token-1", POLICY, now=NOW
+    )
+    assert db_session.get(CallbackRequest, receipt.request_id).urgent is True
+
+
+def test_a_chosen_window_is_due_at_its_start_in_the_service_time_zone():
+    answers = make_answers(when="later", day=date(2026, 11, 27), window="18-20")
+    assert due_time(answers, NOW, POLICY) == utc(2026, 11, 27, 18, 0)
+    summer = make_answers(when="later", day=date(2026, 7, 1), window="18-20")
+    assert due_time(summer, utc(2026, 6, 30, 9, 0), POLICY) == utc(2026, 7, 1, 17, 0)
+
+
+def test_a_window_already_under_way_is_due_now():
+    answers = make_answers(when="later", day=date(2026, 11, 25), window="14-16")
+    assert due_time(answers, utc(2026, 11, 25, 14, 30), POLICY) == utc(2026, 11, 25, 14, 30)
+
+
+def test_the_same_submission_token_never_stores_a_second_request(db_session, vault):
+    first = submit_callback(db_session, vault, make_answers(), "same", POLICY, now=NOW)
+    again = submit_callback(db_session, vault, make_answers(), "same", POLICY, now=NOW)
+    assert again.request_id == first.request_id
+    assert again.repeated and not first.repeated
+    assert count_requests(db_session) == 1
+
+
+def test_a_repeat_hands_out_a_new_withdrawal_secret_and_spends_the_old(db_session, vault):
+    first = submit_callback(db_session, vault, make_answers(), "same", POLICY, now=NOW)
+    again = submit_callback(db_session, vault, make_answers(), "same", POLICY, now=NOW)
+    assert again.withdraw_secret != first.withdraw_secret
+    assert withdraw_callback(db_session, first.withdraw_secret) is None
+    assert withdraw_callback(db_session, again.withdraw_secret) == first.reference
+
+
+def test_simultaneous_resubmissions_store_one_request(app):
+    """Eight threads send the same form at once, as a frantic double-click might."""
+
+    def send(_):
+        with app.app_context():
+            vault = app.extensions["intake"].vault
+            return submit_callback(db.session, vault, make_answers(), "racing", POLICY).request_id
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        ids = set(pool.map(send, range(8)))
+    with app.app_context():
+        assert count_requests(db.session) == 1
+    assert len(ids) == 1
+
+
+def test_a_taken_reference_is_replaced_by_a_fresh_one(db_session, vault, monkeypatch):
+    references = iter(["AAAA-AAAA", "AAAA-AAAA", "BBBB-BBBB"])
+    monkeypatch.setattr("intake.domain.callbacks.new_reference", lambda: next(references))
+    first = submit_callback(db_session, vault, make_answers(), "one", POLICY, now=NOW)
+    second = submit_callback(db_session, vault, make_answers(), "two", POLICY, now=NOW)
+    assert (first.reference, second.reference) == ("AAAA-AAAA", "BBBB-BBBB")
+    assert count_requests(db_session) == 2
+
+
+def test_the_confirmation_masks_the_phone(db_session, vault):
+    receipt = submit_callback(db_session, vault, make_answers(), "token", POLICY, now=NOW)
+    details = confirmation(db_session, vault, receipt.request_id)
+    assert details.phone_ending == "3456"
+    assert details.reference == receipt.reference
+    assert details.due_at == NOW + timedelta(minutes=15)
+
+
+def test_withdrawal_works_once(db_session, vault):
+    receipt = submit_callback(db_session, vault, make_answers(), "token", POLICY, now=NOW)
+    assert withdraw_callback(db_session, receipt.withdraw_secret, now=NOW) == receipt.reference
+    assert withdraw_callback(db_session, receipt.withdraw_secret, now=NOW) is None
+    stored = db_session.get(CallbackRequest, receipt.request_id)
+    assert stored.status == states.WITHDRAWN
+    assert stored.closed_at == NOW
+    assert stored.withdraw_digest is None
+
+
+@pytest.mark.parametrize("closed", [states.COMPLETED, states.SPAM, states.UNREACHABLE])
+def test_a_closed_request_cannot_be_withdrawn(db_session, vault, closed):
+    receipt = submit_callback(db_session, vault, make_answers(), "token", POLICY, now=NOW)
+    db_session.get(CallbackRequest, receipt.request_id).status = closed
+    db_session.commit()
+    assert withdraw_callback(db_session, receipt.withdraw_secret) is None
+    assert db_session.get(CallbackRequest, receipt.request_id).status == closed
+
+
+def test_an_unknown_withdrawal_secret_changes_nothing(db_session, vault):
+    submit_callback(db_session, vault, make_answers(), "token", POLICY, now=NOW)
+    assert withdraw_callback(db_session, "made-up") is None
+    assert db_session.scalar(select(CallbackRequest.status)) == states.NEW

@@ -1,0 +1,67 @@
+"""Security headers on every response, checked once for every route in the URL map."""
+
+import pytest
+
+from intake import create_app
+
+EXPECTED = {
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    "X-Frame-Options": "DENY",
+}
+
+
+def routes(app):
+    for rule in app.url_map.iter_rules():
+        if "GET" not in rule.methods:
+            continue
+        values = {arg: "about" for arg in rule.arguments}
+        if rule.endpoint == "static":
+            values = {"filename": "intake.css"}
+        yield rule.endpoint, values
+
+
+def test_every_get_route_sends_the_security_headers(app):
+    client = app.test_client()
+    with app.test_request_context():
+        from flask import url_for
+
+        urls = [url_for(endpoint, **values) for endpoint, values in routes(app)]
+    assert len(urls) >= 8
+    for url in urls:
+        response = client.get(url)
+        for name, value in EXPECTED.items():
+            assert response.headers.get(name) == value, (url, name)
+        policy = response.headers["Content-Security-Policy"]
+        assert "default-src 'self'" in policy
+        assert "script-src 'self'" in policy
+        assert "frame-ancestors 'none'" in policy
+        assert "unsafe-inline" not in policy
+
+
+def test_error_responses_carry_the_headers_too(client):
+    response = client.get("/no-such-page")
+    assert response.status_code == 404
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert "frame-ancestors 'none'" in response.headers["Content-Security-Policy"]
+
+
+def test_hsts_only_in_production(app, app_config, monkeypatch):
+    assert "Strict-Transport-Security" not in app.test_client().get("/").headers
+    monkeypatch.setenv("INTAKE_ENV", "production")
+    monkeypatch.setenv("SECRET_KEY", "x" * 40)
+    monkeypatch.setenv("INTAKE_DATA_KEYS", app_config["INTAKE_DATA_KEYS"][0])
+    monkeypatch.setenv("INTAKE_HELPLINE_PHONE", "0808 157 0192")
+    monkeypatch.setenv("DATABASE_URL", app_config["SQLALCHEMY_DATABASE_URI"])
+    production = create_app({"SQLALCHEMY_ENGINE_OPTIONS": app_config["SQLALCHEMY_ENGINE_OPTIONS"]})
+    response = production.test_client().get("/")
+    assert response.headers["Strict-Transport-Security"].startswith("max-age=")
+
+
+@pytest.mark.parametrize("path", ["/", "/guide/about", "/callback"])
+def test_the_session_cookie_is_http_only_and_same_site(client, path):
+    client.get("/callback")
+    cookie = client.get_cookie("intake_session")
+    assert cookie is not None
+    assert cookie.http_only
+    assert cookie.same_site == "Lax"
