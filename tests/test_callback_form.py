@@ -192,3 +192,10 @@ def test_the_page_it_came_from_travels_with_the_request(stored, visitor):
 def test_an_unknown_source_page_is_not_stored(stored, visitor):
     visitor.submit(query="?from=https://evil.example")
     assert stored.only().source_page is None
+
+
+def test_the_danger_question_points_to_the_emergency_number_at_once(visitor):
+    form = visitor.open_form()
+    note = form.select_one("#in_danger-0").find_parent("div", class_="field").find_next_sibling()
+    assert note.select_one("a[href='tel:999']")
+    assert "Do not wait for our call" in note.get_text()

@@ -74,7 +74,6 @@ class Confirmation:
     phone_ending: str
     urgent: bool
     when: str
-    status: str
 
 
 def due_time(answers: CallbackAnswers, now: datetime, policy: CallbackPolicy) -> datetime:
@@ -157,7 +156,6 @@ def confirmation(session: Session, vault: Vault, request_id: int) -> Confirmatio
         phone_ending=phone_ending(personal["phone"]),
         urgent=request.urgent,
         when=personal["when"],
-        status=request.status,
     )
 
 

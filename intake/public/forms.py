@@ -41,6 +41,11 @@ TOPICS = options(
 )
 
 
+def discreet_question(label: str, description: str) -> ChoiceField:
+    """An optional yes/no about contacting the visitor; unanswered means the discreet choice."""
+    return ChoiceField(label, description=description, choices=YES_NO, validators=[Optional()])
+
+
 class CallbackForm(CleanForm):
     name = StringField(
         "What should we call you?",
@@ -83,22 +88,17 @@ class CallbackForm(CleanForm):
         choices=TOPICS,
         validators=[Optional()],
     )
-    voicemail_ok = ChoiceField(
+    voicemail_ok = discreet_question(
         "If you miss our call, can we leave a voicemail?",
-        description="If you do not answer, we will not leave one.",
-        choices=YES_NO,
-        validators=[Optional()],
+        "If you leave this blank, we will not leave one.",
     )
-    say_who_we_are = ChoiceField(
+    say_who_we_are = discreet_question(
         "If someone else answers, can we say who we are?",
-        description="If you do not answer, we will not say.",
-        choices=YES_NO,
-        validators=[Optional()],
+        "If you leave this blank, we will not say.",
     )
-    text_first = ChoiceField(
+    text_first = discreet_question(
         "Should we send you a text before we call?",
-        choices=YES_NO,
-        validators=[Optional()],
+        "If you leave this blank, we will not text.",
     )
     in_danger = ChoiceField(
         "Is anyone in immediate danger right now?",
