@@ -7,7 +7,7 @@ from flask import Flask
 
 from intake import cli, errors, security, templating
 from intake.config import load_config
-from intake.extensions import csrf, db, limiter, migrate, tune_sqlite
+from intake.extensions import csrf, db, limiter, login_manager, migrate, tune_sqlite
 from intake.service import build_service
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -39,6 +39,7 @@ def register_extensions(app: Flask) -> None:
     migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"))
     csrf.init_app(app)
     limiter.init_app(app)
+    login_manager.init_app(app)
     app.extensions["intake"] = build_service(app.config)
 
 

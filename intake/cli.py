@@ -1,45 +1,105 @@
-"""Operator commands: `flask --app intake rotate-keys`."""
+"""Operator commands: `flask --app intake staff ...`, `purge` and `rotate-keys`."""
+
+import sys
+from datetime import timedelta
 
 import click
 from flask import Flask
-from flask.cli import with_appcontext
-from sqlalchemy import func, select
+from flask.cli import AppGroup, with_appcontext
 
+from intake.domain import retention, rotation, staff_accounts
+from intake.domain.clock import utc_now
 from intake.extensions import db
-from intake.models import CallbackRequest
+from intake.models import StaffMember
 from intake.service import current_service
 
-BATCH_SIZE = 500
+staff = AppGroup("staff", help="Manage admissions staff accounts.")
 
 
 def register_commands(app: Flask) -> None:
+    app.cli.add_command(staff)
+    app.cli.add_command(purge)
     app.cli.add_command(rotate_keys)
+
+
+def _member(email: str) -> StaffMember:
+    member = staff_accounts.find_by_email(db.session, email)
+    if member is None:
+        raise click.ClickException(f"No staff account has the email address {email}.")
+    return member
+
+
+@staff.command("create")
+@click.option("--email", required=True)
+@click.option("--name", required=True)
+@click.option("--role", type=click.Choice(staff_accounts.ROLES), required=True)
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
+def create_staff(email: str, name: str, role: str, password_stdin: bool) -> None:
+    """Create an account; its second factor is set up at first sign-in."""
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    else:
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    try:
+        member = staff_accounts.create_staff(
+            db.session, email=email, name=name, role=role, password=password
+        )
+    except staff_accounts.AccountError as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(f"Created {member.role} {member.name} <{member.email}>.")
+
+
+@staff.command("disable")
+@click.option("--email", required=True)
+def disable_staff(email: str) -> None:
+    """Stop an account signing in, end its sessions, return what it held to the queue."""
+    member = _member(email)
+    staff_accounts.disable(db.session, member)
+    click.echo(f"Disabled {member.email}.")
+
+
+@staff.command("reset-2fa")
+@click.option("--email", required=True)
+def reset_second_factor(email: str) -> None:
+    """Make a member set up a new authenticator at their next sign-in."""
+    member = _member(email)
+    staff_accounts.reset_second_factor(db.session, member)
+    click.echo(f"{member.email} will set up a new security code at their next sign-in.")
+
+
+@staff.command("list")
+def list_staff() -> None:
+    """Every account, with its role and state."""
+    for member in staff_accounts.list_staff(db.session):
+        state = "active" if member.active else "disabled"
+        second = "code set up" if member.totp_enrolled_at else "code not set up"
+        click.echo(f"{member.email}\t{member.name}\t{member.role}\t{state}\t{second}")
+
+
+@click.command("purge")
+@with_appcontext
+def purge() -> None:
+    """Remove personal data of requests closed longer ago than the retention period."""
+    service, now = current_service(), utc_now()
+    period = timedelta(days=service.retention_days)
+    total = retention.count_due(db.session, now, period)
+    purged = 0
+    with click.progressbar(length=total, label="Removing personal data") as bar:
+        for batch in retention.purge(db.session, now, period):
+            purged += batch
+            bar.update(batch)
+    click.echo(
+        f"Removed the personal data of {purged} closed "
+        f"{'request' if purged == 1 else 'requests'} older than {service.retention_days} days."
+    )
 
 
 @click.command("rotate-keys")
 @with_appcontext
 def rotate_keys() -> None:
-    """Re-encrypt all personal data, and re-key phone hashes, with the newest data key."""
-    vault = current_service().vault
-    has_data = CallbackRequest.personal_data.is_not(None)
-    total = db.session.scalar(select(func.count()).where(has_data)) or 0
-    last_id = 0
-    with click.progressbar(length=total, label="Re-encrypting requests") as bar:
-        while True:
-            batch = db.session.scalars(
-                select(CallbackRequest)
-                .where(has_data, CallbackRequest.id > last_id)
-                .order_by(CallbackRequest.id)
-                .limit(BATCH_SIZE)
-            ).all()
-            if not batch:
-                break
-            for request in batch:
-                personal = vault.open(request.personal_data)
-                request.personal_data = vault.seal(personal)
-                request.phone_hash = vault.phone_hash(personal["phone"])
-            db.session.commit()
-            last_id = batch[-1].id
-            bar.update(len(batch))
-    noun = "request" if total == 1 else "requests"
-    click.echo(f"Re-encrypted {total} {noun} with the newest key.")
+    """Re-encrypt all personal data, notes and TOTP secrets with the newest data key."""
+    total = rotation.count_sealed(db.session)
+    with click.progressbar(length=total, label="Re-encrypting") as bar:
+        for batch in rotation.rotate(db.session, current_service().vault):
+            bar.update(batch)
+    click.echo(f"Re-encrypted {total} {'value' if total == 1 else 'values'} with the newest key.")

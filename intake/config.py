@@ -73,6 +73,13 @@ def _from_environment(environ: Mapping[str, str], instance_path: Path, productio
         "INTAKE_LEAVE_URL": environ.get("INTAKE_LEAVE_URL") or "https://www.bbc.co.uk/weather",
         "INTAKE_CALLBACK_RATE_LIMIT": environ.get("INTAKE_CALLBACK_RATE_LIMIT")
         or "10 per minute;60 per hour",
+        "INTAKE_SIGN_IN_RATE_LIMIT": environ.get("INTAKE_SIGN_IN_RATE_LIMIT")
+        or "10 per minute;50 per hour",
+        "INTAKE_STAFF_IDLE_MINUTES": _positive_int(environ, "INTAKE_STAFF_IDLE_MINUTES", 30),
+        "INTAKE_HOLD_MINUTES": _positive_int(environ, "INTAKE_HOLD_MINUTES", 20),
+        "INTAKE_RETRY_MINUTES": _positive_int(environ, "INTAKE_RETRY_MINUTES", 30),
+        "INTAKE_MAX_UNANSWERED_CALLS": _positive_int(environ, "INTAKE_MAX_UNANSWERED_CALLS", 3),
+        "INTAKE_QUEUE_POLL_SECONDS": _positive_int(environ, "INTAKE_QUEUE_POLL_SECONDS", 10),
         "REDIS_URL": redis_url,
         "RATELIMIT_STORAGE_URI": redis_url or "memory://",
         "RATELIMIT_HEADERS_ENABLED": False,

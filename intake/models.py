@@ -1,9 +1,10 @@
 """Database models (SQLAlchemy 2 typed mappings). The schema changes only through migrations."""
 
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import DateTime, Index, LargeBinary, String
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import JSON, DateTime, ForeignKey, Index, LargeBinary, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
 
 from intake.domain.clock import as_utc
@@ -27,10 +28,51 @@ class UTCDateTime(TypeDecorator):
         return None if value is None else as_utc(value)
 
 
+class StaffMember(db.Model):
+    """An admissions agent or supervisor who signs in to work the queue."""
+
+    __tablename__ = "staff_members"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    name: Mapped[str] = mapped_column(String(80))
+    role: Mapped[str] = mapped_column(String(20))
+    password_hash: Mapped[str] = mapped_column(String(200))
+    totp_secret: Mapped[bytes | None] = mapped_column(LargeBinary)
+    totp_enrolled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    totp_last_step: Mapped[int | None]
+    failed_sign_ins: Mapped[int] = mapped_column(default=0)
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    session_version: Mapped[int] = mapped_column(default=1)
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    # Flask-Login's interface, written out so the session id carries the version:
+    # signing out, disabling or resetting the second factor ends every session.
+    is_authenticated = True
+    is_anonymous = False
+
+    @property
+    def is_active(self) -> bool:
+        return self.active
+
+    def get_id(self) -> str:
+        return f"{self.id}:{self.session_version}"
+
+    @property
+    def is_supervisor(self) -> bool:
+        return self.role == "supervisor"
+
+    def __repr__(self) -> str:
+        return f"<StaffMember {self.id} {self.role}>"
+
+
 class CallbackRequest(db.Model):
     """A visitor's request to be called back, queued for the admissions team.
 
-    Everything that identifies or describes the visitor lives in `personal_data`,
+    `due_at` orders the queue (the deadline for ASAP requests, the start of a
+    chosen window); `callable_from` is the earliest we may call (a chosen window,
+    a retry delay). Everything that identifies or describes the visitor lives in `personal_data`,
     encrypted (see intake.domain.crypto); the other columns are what the queue
     needs to order and count requests without reading personal data.
     """
@@ -43,14 +85,74 @@ class CallbackRequest(db.Model):
     urgent: Mapped[bool]
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     due_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    callable_from: Mapped[datetime] = mapped_column(UTCDateTime)
     source_page: Mapped[str | None] = mapped_column(String(60))
     personal_data: Mapped[bytes | None] = mapped_column(LargeBinary)
     phone_hash: Mapped[str | None] = mapped_column(String(64), index=True)
     submission_digest: Mapped[str] = mapped_column(String(64), unique=True)
     withdraw_digest: Mapped[str | None] = mapped_column(String(64), unique=True)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    held_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff_members.id"), index=True)
+    held_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    attempt_count: Mapped[int] = mapped_column(default=0)
+    version: Mapped[int] = mapped_column(default=1)
+    purged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
-    __table_args__ = (Index("ix_callback_requests_queue", "status", "urgent", "due_at"),)
+    held_by: Mapped[StaffMember | None] = relationship(lazy="joined")
+
+    __table_args__ = (
+        Index("ix_callback_requests_queue", "status", "urgent", "due_at", "created_at", "id"),
+        Index("ix_callback_requests_status_closed_at", "status", "closed_at"),
+    )
+    # Optimistic concurrency: every ORM update checks and bumps the version, so two
+    # people changing one request at once cannot both succeed.
+    __mapper_args__ = {"version_id_col": version}
 
     def __repr__(self) -> str:
         return f"<CallbackRequest {self.reference} {self.status}>"
+
+
+class CallAttempt(db.Model):
+    """One call made to a visitor, and what came of it."""
+
+    __tablename__ = "call_attempts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    request_id: Mapped[int] = mapped_column(ForeignKey("callback_requests.id"), index=True)
+    staff_id: Mapped[int] = mapped_column(ForeignKey("staff_members.id"))
+    made_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    outcome: Mapped[str] = mapped_column(String(30))
+    result: Mapped[str | None] = mapped_column(String(30))
+    next_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    staff: Mapped[StaffMember] = relationship(lazy="joined")
+
+
+class RequestNote(db.Model):
+    """A note an agent keeps on a request, encrypted like the visitor's answers."""
+
+    __tablename__ = "request_notes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    request_id: Mapped[int] = mapped_column(ForeignKey("callback_requests.id"), index=True)
+    staff_id: Mapped[int] = mapped_column(ForeignKey("staff_members.id"))
+    written_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    body: Mapped[bytes | None] = mapped_column(LargeBinary)
+
+    staff: Mapped[StaffMember] = relationship(lazy="joined")
+
+
+class AuditEvent(db.Model):
+    """One line of the append-only audit trail. The database refuses updates and deletes."""
+
+    __tablename__ = "audit_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    occurred_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    action: Mapped[str] = mapped_column(String(40))
+    staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff_members.id"), index=True)
+    request_id: Mapped[int | None] = mapped_column(ForeignKey("callback_requests.id"), index=True)
+    detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+    staff: Mapped[StaffMember | None] = relationship(lazy="joined")
+    request: Mapped[CallbackRequest | None] = relationship(lazy="joined")

@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 from flask import current_app
 
 from intake.domain.callbacks import CallbackPolicy
+from intake.domain.calls import CallPolicy
 from intake.domain.country import CountryProfile, PhoneLine, profile_for
 from intake.domain.crypto import Vault
 from intake.domain.phones import display_phone, parse_phone
@@ -23,6 +24,10 @@ class Service:
     pages: Library
     retention_days: int
     leave_url: str
+    calls: CallPolicy
+    hold_limit: timedelta
+    idle_limit: timedelta
+    poll_seconds: int
 
     @property
     def zone(self) -> ZoneInfo:
@@ -56,6 +61,13 @@ def build_service(config: dict[str, Any]) -> Service:
         pages=load_library({"retention_days": str(retention_days)}),
         retention_days=retention_days,
         leave_url=config["INTAKE_LEAVE_URL"],
+        calls=CallPolicy(
+            retry_delay=timedelta(minutes=config["INTAKE_RETRY_MINUTES"]),
+            max_unanswered=config["INTAKE_MAX_UNANSWERED_CALLS"],
+        ),
+        hold_limit=timedelta(minutes=config["INTAKE_HOLD_MINUTES"]),
+        idle_limit=timedelta(minutes=config["INTAKE_STAFF_IDLE_MINUTES"]),
+        poll_seconds=config["INTAKE_QUEUE_POLL_SECONDS"],
     )
 
 

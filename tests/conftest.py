@@ -6,26 +6,30 @@ database, every test runs there too, each in a schema of its own.
 
 import os
 import shutil
+import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
+import pyotp
 import pytest
 from bs4 import BeautifulSoup
 from flask import Flask
 from flask.testing import FlaskClient
 from flask_migrate import upgrade
 from sqlalchemy import create_engine, select, text
+from sqlalchemy.orm import Session
 
 from intake import create_app
 from intake.domain.crypto import new_key
 from intake.extensions import db
-from intake.models import CallbackRequest
-from tests.factories import valid_form
+from intake.models import CallbackRequest, StaffMember
+from tests.factories import STAFF_PASSWORD, enrol, make_staff, valid_form
 
 POSTGRES_URL = os.environ.get("INTAKE_TEST_DATABASE_URL", "")
 BACKENDS = ["sqlite"] + (["postgresql"] if POSTGRES_URL else [])
 DATA_KEY = new_key()
+TABLES = "audit_events, call_attempts, request_notes, callback_requests, staff_members"
 
 
 def base_config(database_url: str, engine_options: dict | None = None) -> dict:
@@ -92,7 +96,7 @@ def app(app_config) -> Iterator[Flask]:
     yield app
     with app.app_context():
         if db.engine.dialect.name == "postgresql":
-            db.session.execute(text("TRUNCATE callback_requests RESTART IDENTITY CASCADE"))
+            db.session.execute(text(f"TRUNCATE {TABLES} RESTART IDENTITY CASCADE"))
             db.session.commit()
         db.session.remove()
         db.engine.dispose()
@@ -104,9 +108,17 @@ def client(app) -> FlaskClient:
 
 
 @pytest.fixture
-def db_session(app):
+def db_session(app) -> Iterator[Session]:
+    """A session on the app's database, outside any app context.
+
+    Holding an app context open through a test would make the test client's
+    requests share it (and its `g`), which no real request ever does.
+    """
     with app.app_context():
-        yield db.session
+        engine = db.engine
+    session = Session(engine)
+    yield session
+    session.close()
 
 
 @pytest.fixture
@@ -179,3 +191,68 @@ class StoredRequests:
 @pytest.fixture
 def stored(app) -> StoredRequests:
     return StoredRequests(app)
+
+
+class StaffBrowser:
+    """A member of staff in a browser: signs in with password and TOTP code."""
+
+    def __init__(self, client: FlaskClient, email: str, secret: str | None) -> None:
+        self.client = client
+        self.email = email
+        self.secret = secret
+        self.last_step = 0
+
+    def csrf(self, path: str) -> str:
+        return page(self.client.get(path)).select_one("input[name=csrf_token]")["value"]
+
+    def post(self, path: str, data: dict | None = None, form_page: str | None = None):
+        """POST as the browser would, with the CSRF token from the page the form is on."""
+        token = self.csrf(form_page or path)
+        return self.client.post(path, data={"csrf_token": token, **(data or {})})
+
+    def enter_password(self, password: str = STAFF_PASSWORD):
+        return self.post("/staff/sign-in", {"email": self.email, "password": password})
+
+    def next_code(self) -> str:
+        """A code not used before: each step's code is accepted only once."""
+        step = max(int(time.time()) // 30, self.last_step + 1)
+        self.last_step = step
+        return pyotp.TOTP(self.secret).generate_otp(step)
+
+    def enter_code(self, code: str | None = None, path: str = "/staff/sign-in/code"):
+        return self.post(path, {"code": code or self.next_code()})
+
+    def sign_in(self) -> "StaffBrowser":
+        assert self.enter_password().status_code == 303
+        response = self.enter_code()
+        assert response.status_code == 303, page(response).get_text(" ", strip=True)[:300]
+        return self
+
+    def get_page(self, path: str, status: int = 200) -> BeautifulSoup:
+        response = self.client.get(path)
+        assert response.status_code == status, (path, response.status_code)
+        return page(response)
+
+
+@pytest.fixture
+def make_member(app, db_session, vault):
+    """Build a member with the second factor set up, and a browser to sign them in."""
+
+    def build(role: str = "agent", name: str = "Alex") -> tuple[StaffMember, StaffBrowser]:
+        member = make_staff(db_session, role=role, name=name)
+        secret = enrol(db_session, vault, member)
+        return member, StaffBrowser(app.test_client(), member.email, secret)
+
+    return build
+
+
+@pytest.fixture
+def agent(make_member) -> StaffBrowser:
+    """A signed-in agent."""
+    return make_member("agent", "Alex Agent")[1].sign_in()
+
+
+@pytest.fixture
+def supervisor(make_member) -> StaffBrowser:
+    """A signed-in supervisor."""
+    return make_member("supervisor", "Sam Supervisor")[1].sign_in()

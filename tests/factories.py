@@ -3,7 +3,9 @@
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from intake.domain.callbacks import CallbackAnswers, CallbackPolicy
+from intake.domain.callbacks import CallbackAnswers, CallbackPolicy, submit_callback
+from intake.domain.staff_accounts import complete_sign_in, create_staff, start_enrolment
+from intake.models import CallbackRequest
 
 LONDON = ZoneInfo("Europe/London")
 POLICY = CallbackPolicy(zone=LONDON, target=timedelta(minutes=15))
@@ -46,3 +48,35 @@ def make_answers(**overrides) -> CallbackAnswers:
 
 def utc(*args) -> datetime:
     return datetime(*args, tzinfo=UTC)
+
+
+STAFF_PASSWORD = "correct horse battery staple"
+
+
+def make_staff(session, *, role: str = "agent", email: str | None = None, name: str = "Alex"):
+    """A staff account with a strong password, its second factor not yet set up."""
+    return create_staff(
+        session,
+        email=email or f"{role}-{next(_serial)}@intake.example",
+        name=name,
+        role=role,
+        password=STAFF_PASSWORD,
+    )
+
+
+def enrol(session, vault, staff) -> str:
+    """Set up the member's second factor; returns the TOTP secret."""
+    secret = start_enrolment(session, vault, staff, "test").secret
+    complete_sign_in(session, staff)
+    return secret
+
+
+def submit_request(session, vault, *, token: str | None = None, now=None, **answers):
+    """A stored callback request, as the public form would make it."""
+    receipt = submit_callback(
+        session, vault, make_answers(**answers), token or f"token-{next(_serial)}", POLICY, now=now
+    )
+    return session.get(CallbackRequest, receipt.request_id)
+
+
+_serial = iter(range(1, 1_000_000))

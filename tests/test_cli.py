@@ -12,7 +12,7 @@ def test_rotate_keys_re_encrypts_everything_with_the_newest_key(app_config, visi
     rotated = create_app({**app_config, "INTAKE_DATA_KEYS": [newest, DATA_KEY]})
     result = rotated.test_cli_runner().invoke(args=["rotate-keys"])
     assert result.exit_code == 0, result.output
-    assert "Re-encrypted 2 requests" in result.output
+    assert "Re-encrypted 2 values" in result.output
     only_newest = Vault([newest])
     rows = StoredRequests(rotated).all()
     assert sorted(only_newest.open(row.personal_data)["name"] for row in rows) == [
@@ -28,4 +28,4 @@ def test_rotate_keys_is_safe_to_run_twice(app_config, visitor):
     assert runner.invoke(args=["rotate-keys"]).exit_code == 0
     second = runner.invoke(args=["rotate-keys"])
     assert second.exit_code == 0
-    assert "Re-encrypted 1 request " in second.output
+    assert "Re-encrypted 1 value " in second.output

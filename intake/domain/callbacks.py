@@ -9,8 +9,9 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
 
-from intake.domain import states
+from intake.domain import audit, states
 from intake.domain.callback_times import WINDOWS_BY_CODE, window_bounds
 from intake.domain.clock import utc_now
 from intake.domain.crypto import Vault, token_digest
@@ -76,12 +77,16 @@ class Confirmation:
     when: str
 
 
-def due_time(answers: CallbackAnswers, now: datetime, policy: CallbackPolicy) -> datetime:
-    """ASAP: now plus the callback target. A chosen window: its start (or now, if it has begun)."""
+def call_times(
+    answers: CallbackAnswers, now: datetime, policy: CallbackPolicy
+) -> tuple[datetime, datetime]:
+    """(callable from, due at). ASAP: callable now, due within the callback target.
+    A chosen window: both at its start (or now, if it has begun)."""
     if answers.when == "later" and answers.day and answers.window:
         start, _ = window_bounds(answers.day, WINDOWS_BY_CODE[answers.window], policy.zone)
-        return max(start.astimezone(UTC), now)
-    return now + policy.target
+        start = max(start.astimezone(UTC), now)
+        return start, start
+    return now, now + policy.target
 
 
 def submit_callback(
@@ -103,6 +108,7 @@ def submit_callback(
     if existing is not None:
         return _repeat(session, existing)
     sealed = vault.seal(answers.personal())
+    callable_from, due_at = call_times(answers, now, policy)
     for _ in range(REFERENCE_ATTEMPTS):
         withdraw_secret = secrets.token_urlsafe(32)
         request = CallbackRequest(
@@ -110,7 +116,8 @@ def submit_callback(
             status=states.NEW,
             urgent=answers.in_danger,
             created_at=now,
-            due_at=due_time(answers, now, policy),
+            due_at=due_at,
+            callable_from=callable_from,
             source_page=answers.source_page,
             personal_data=sealed,
             phone_hash=vault.phone_hash(answers.phone),
@@ -136,13 +143,24 @@ def _find_by_submission(session: Session, submission: str) -> CallbackRequest | 
 
 
 def _repeat(session: Session, request: CallbackRequest) -> Receipt:
-    """A resent form: hand out a fresh withdrawal secret if it can still be withdrawn."""
-    if request.withdraw_digest is None:
-        return Receipt(request.id, request.reference, None, repeated=True)
-    withdraw_secret = secrets.token_urlsafe(32)
-    request.withdraw_digest = token_digest(withdraw_secret)
-    session.commit()
-    return Receipt(request.id, request.reference, withdraw_secret, repeated=True)
+    """A resent form: hand out a fresh withdrawal secret if it can still be withdrawn.
+
+    Racing resends each try to replace the secret; the version check lets one win
+    at a time, and the others try again with what it wrote.
+    """
+    for _ in range(REFERENCE_ATTEMPTS):
+        if request.withdraw_digest is None:
+            break
+        withdraw_secret = secrets.token_urlsafe(32)
+        request.withdraw_digest = token_digest(withdraw_secret)
+        try:
+            session.commit()
+        except StaleDataError:
+            session.rollback()
+            session.refresh(request)
+            continue
+        return Receipt(request.id, request.reference, withdraw_secret, repeated=True)
+    return Receipt(request.id, request.reference, None, repeated=True)
 
 
 def confirmation(session: Session, vault: Vault, request_id: int) -> Confirmation | None:
@@ -164,7 +182,7 @@ def withdraw_callback(session: Session, secret: str, now: datetime | None = None
 
     One conditional UPDATE spends the secret, so it works once even when two
     withdrawals race; None means the secret is unknown, spent, or the request
-    is already closed.
+    is already closed. Whoever holds the request sees the change at once.
     """
     now = now or utc_now()
     digest = token_digest(secret)
@@ -174,9 +192,18 @@ def withdraw_callback(session: Session, secret: str, now: datetime | None = None
             CallbackRequest.withdraw_digest == digest,
             CallbackRequest.status.in_(states.statuses_that_may_become(states.WITHDRAWN)),
         )
-        .values(status=states.WITHDRAWN, withdraw_digest=None, closed_at=now)
-        .returning(CallbackRequest.reference)
+        .values(
+            status=states.WITHDRAWN,
+            withdraw_digest=None,
+            closed_at=now,
+            version=CallbackRequest.version + 1,
+        )
+        .returning(CallbackRequest.id, CallbackRequest.reference)
     )
-    reference = result.scalar_one_or_none()
+    withdrawn = result.one_or_none()
+    if withdrawn is None:
+        session.rollback()
+        return None
+    audit.record(session, audit.REQUEST_WITHDRAWN, request_id=withdrawn.id, now=now)
     session.commit()
-    return reference
+    return withdrawn.reference

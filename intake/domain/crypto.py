@@ -60,6 +60,13 @@ class Vault:
         except InvalidToken:
             raise UnreadableData("no configured key opens this data") from None
 
+    def reseal(self, token: bytes) -> bytes:
+        """The same data, encrypted under the newest key."""
+        try:
+            return self._fernet.rotate(token)
+        except InvalidToken:
+            raise UnreadableData("no configured key opens this data") from None
+
     def phone_hash(self, e164: str) -> str:
         """The keyed hash stored beside a request, under the newest key."""
         return self._hash(self._lookup_keys[0], e164)

@@ -19,6 +19,14 @@ TRANSITIONS: dict[str, frozenset[str]] = {
 }
 
 STATUSES = tuple(TRANSITIONS)
+LABELS = {
+    NEW: "Waiting",
+    IN_PROGRESS: "In progress",
+    COMPLETED: "Completed",
+    UNREACHABLE: "Unreachable",
+    WITHDRAWN: "Withdrawn",
+    SPAM: "Spam",
+}
 OPEN_STATUSES = frozenset(status for status, targets in TRANSITIONS.items() if targets)
 
 

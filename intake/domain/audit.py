@@ -1,0 +1,99 @@
+"""The audit trail: who did what, when, to which request. Append-only.
+
+Entries join the caller's unit of work, so an action and its audit line are
+committed together or not at all. Details never hold personal data.
+"""
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from intake.domain.clock import utc_now
+from intake.models import AuditEvent
+
+SIGN_IN = "sign_in"
+SIGN_IN_FAILED = "sign_in_failed"
+SIGN_OUT = "sign_out"
+SESSION_EXPIRED = "session_expired"
+ACCOUNT_LOCKED = "account_locked"
+SECOND_FACTOR_ENROLLED = "second_factor_enrolled"
+SECOND_FACTOR_FAILED = "second_factor_failed"
+SECOND_FACTOR_RESET = "second_factor_reset"
+STAFF_CREATED = "staff_created"
+STAFF_DISABLED = "staff_disabled"
+REQUEST_VIEWED = "request_viewed"
+REQUEST_TAKEN = "request_taken"
+REQUEST_RELEASED = "request_released"
+REQUEST_REASSIGNED = "request_reassigned"
+HOLD_EXPIRED = "hold_expired"
+ATTEMPT_RECORDED = "attempt_recorded"
+NOTE_ADDED = "note_added"
+STATUS_CHANGED = "status_changed"
+REQUEST_WITHDRAWN = "request_withdrawn"
+PERSONAL_DATA_PURGED = "personal_data_purged"
+SEARCHED_BY_PHONE = "searched_by_phone"
+
+DESCRIPTIONS = {
+    SIGN_IN: "Signed in",
+    SIGN_IN_FAILED: "Sign-in failed",
+    SIGN_OUT: "Signed out",
+    SESSION_EXPIRED: "Signed out after inactivity",
+    ACCOUNT_LOCKED: "Account locked after failed sign-ins",
+    SECOND_FACTOR_ENROLLED: "Set up the second factor",
+    SECOND_FACTOR_FAILED: "Second factor code refused",
+    SECOND_FACTOR_RESET: "Second factor reset",
+    STAFF_CREATED: "Staff account created",
+    STAFF_DISABLED: "Staff account disabled",
+    REQUEST_VIEWED: "Viewed the request's personal details",
+    REQUEST_TAKEN: "Took the request",
+    REQUEST_RELEASED: "Released the request",
+    REQUEST_REASSIGNED: "Reassigned the request",
+    HOLD_EXPIRED: "Hold expired: back in the queue",
+    ATTEMPT_RECORDED: "Recorded a call attempt",
+    NOTE_ADDED: "Added a note",
+    STATUS_CHANGED: "Changed the status",
+    REQUEST_WITHDRAWN: "Withdrawn by the visitor",
+    PERSONAL_DATA_PURGED: "Personal data removed (retention)",
+    SEARCHED_BY_PHONE: "Searched requests by phone number",
+}
+
+
+def record(
+    session: Session,
+    action: str,
+    *,
+    staff_id: int | None = None,
+    request_id: int | None = None,
+    detail: dict[str, Any] | None = None,
+    now: datetime | None = None,
+) -> AuditEvent:
+    """Add one line to the trail, in the caller's transaction."""
+    if action not in DESCRIPTIONS:
+        raise ValueError(f"unknown audit action {action!r}")
+    event = AuditEvent(
+        occurred_at=now or utc_now(),
+        action=action,
+        staff_id=staff_id,
+        request_id=request_id,
+        detail=detail or {},
+    )
+    session.add(event)
+    return event
+
+
+def trail(
+    session: Session,
+    *,
+    request_id: int | None = None,
+    staff_id: int | None = None,
+    limit: int = 200,
+) -> list[AuditEvent]:
+    """The newest entries first, for one request, one staff member, or everyone."""
+    query = select(AuditEvent).order_by(AuditEvent.occurred_at.desc(), AuditEvent.id.desc())
+    if request_id is not None:
+        query = query.where(AuditEvent.request_id == request_id)
+    if staff_id is not None:
+        query = query.where(AuditEvent.staff_id == staff_id)
+    return list(session.scalars(query.limit(limit)))

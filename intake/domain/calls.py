@@ -1,0 +1,223 @@
+"""Working a request: recording calls and notes, and closing it."""
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from intake.domain import audit, queue, states
+from intake.domain.clock import utc_now
+from intake.domain.crypto import Vault
+from intake.models import CallAttempt, CallbackRequest, RequestNote, StaffMember
+
+REACHED = "reached"
+NO_ANSWER = "no_answer"
+VOICEMAIL_LEFT = "voicemail_left"
+WRONG_NUMBER = "wrong_number"
+CALL_LATER = "call_later"
+
+OUTCOMES = {
+    REACHED: "Reached",
+    NO_ANSWER: "No answer",
+    VOICEMAIL_LEFT: "Voicemail left",
+    WRONG_NUMBER: "Wrong number",
+    CALL_LATER: "Asked us to call at another time",
+}
+RESULTS = {
+    "assessment_booked": "Assessment booked",
+    "information_given": "Information given",
+    "referred_elsewhere": "Referred elsewhere",
+    "not_ready_now": "Not ready now",
+}
+UNANSWERED = frozenset({NO_ANSWER, VOICEMAIL_LEFT})
+# Closing by hand, with no call: spam, or the visitor withdrew by phone.
+MANUAL_CLOSES = {states.SPAM: "Spam", states.WITHDRAWN: "Withdrawn (asked by the visitor)"}
+NOTE_MAX = 2000
+REMOVED_NOTE = "(removed after the retention period)"
+
+
+@dataclass(frozen=True)
+class CallPolicy:
+    retry_delay: timedelta
+    max_unanswered: int
+
+
+def _where_next(
+    session: Session,
+    request: CallbackRequest,
+    outcome: str,
+    call_again_at: datetime | None,
+    policy: CallPolicy,
+    now: datetime,
+) -> tuple[str, datetime | None]:
+    """The status a call outcome leads to, and when the request is due again."""
+    if outcome == REACHED:
+        return states.COMPLETED, None
+    if outcome == WRONG_NUMBER:
+        return states.UNREACHABLE, None
+    if outcome == CALL_LATER:
+        return states.NEW, call_again_at
+    earlier = session.scalar(
+        select(func.count()).where(
+            CallAttempt.request_id == request.id, CallAttempt.outcome.in_(UNANSWERED)
+        )
+    )
+    if earlier + 1 >= policy.max_unanswered:
+        return states.UNREACHABLE, None
+    return states.NEW, now + policy.retry_delay
+
+
+def record_attempt(
+    session: Session,
+    vault: Vault,
+    request: CallbackRequest,
+    staff: StaffMember,
+    *,
+    outcome: str,
+    policy: CallPolicy,
+    result: str | None = None,
+    call_again_at: datetime | None = None,
+    note: str | None = None,
+    now: datetime | None = None,
+) -> CallAttempt:
+    """Record one call and move the request on, as the state machine allows; commit."""
+    now = now or utc_now()
+    queue.ensure_holder(request, staff)
+    if outcome not in OUTCOMES:
+        raise queue.QueueRefused("Choose what happened on the call.")
+    if outcome == REACHED and result not in RESULTS:
+        raise queue.QueueRefused("Choose the result of the call.")
+    if outcome == CALL_LATER and (call_again_at is None or call_again_at <= now):
+        raise queue.QueueRefused("Choose a time in the future to call again.")
+    target, due_again = _where_next(session, request, outcome, call_again_at, policy, now)
+    states.check_transition(request.status, target)
+    attempt = CallAttempt(
+        request_id=request.id,
+        staff_id=staff.id,
+        made_at=now,
+        outcome=outcome,
+        result=result if outcome == REACHED else None,
+        next_due_at=due_again,
+    )
+    session.add(attempt)
+    request.attempt_count += 1
+    detail = {"outcome": outcome, "result": attempt.result}
+    audit.record(
+        session,
+        audit.ATTEMPT_RECORDED,
+        staff_id=staff.id,
+        request_id=request.id,
+        detail=detail,
+        now=now,
+    )
+    _move(session, request, target, staff, now)
+    if due_again is not None:
+        request.due_at = request.callable_from = due_again
+    if note:
+        _add_note(session, vault, request, staff, note, now)
+    session.commit()
+    return attempt
+
+
+def add_note(
+    session: Session,
+    vault: Vault,
+    request: CallbackRequest,
+    staff: StaffMember,
+    text: str,
+    now: datetime | None = None,
+) -> None:
+    """Keep an encrypted note on a request (its holder, or a supervisor); commit."""
+    now = now or utc_now()
+    if not staff.is_supervisor:
+        queue.ensure_holder(request, staff)
+    if not text.strip():
+        raise queue.QueueRefused("Write the note before you save it.")
+    if len(text) > NOTE_MAX:
+        raise queue.QueueRefused(f"A note must be {NOTE_MAX} characters or fewer.")
+    _add_note(session, vault, request, staff, text, now)
+    queue.touch(session, request, staff, now)
+    session.commit()
+
+
+def _add_note(session, vault, request, staff, text, now) -> None:
+    session.add(
+        RequestNote(
+            request_id=request.id,
+            staff_id=staff.id,
+            written_at=now,
+            body=vault.seal({"text": text}),
+        )
+    )
+    audit.record(session, audit.NOTE_ADDED, staff_id=staff.id, request_id=request.id, now=now)
+
+
+def close_without_call(
+    session: Session,
+    request: CallbackRequest,
+    staff: StaffMember,
+    target: str,
+    now: datetime | None = None,
+) -> None:
+    """Close as spam, or withdrawn at the visitor's word (its holder, or a supervisor)."""
+    now = now or utc_now()
+    if target not in MANUAL_CLOSES:
+        raise queue.QueueRefused("Choose how to close the request.")
+    if not staff.is_supervisor:
+        queue.ensure_holder(request, staff)
+    try:
+        states.check_transition(request.status, target)
+    except states.TransitionRefused as refused:
+        raise queue.QueueRefused(str(refused)) from None
+    _move(session, request, target, staff, now)
+    session.commit()
+
+
+def _move(
+    session: Session, request: CallbackRequest, target: str, staff: StaffMember, now: datetime
+) -> None:
+    """Change status (already checked against the state machine) and audit it."""
+    detail = {"from": request.status, "to": target}
+    request.status = target
+    if target == states.NEW:
+        request.held_by_id = None
+        request.held_at = None
+    elif target in states.OPEN_STATUSES:
+        request.held_at = now
+    else:
+        request.closed_at = now
+        request.held_at = None
+        request.withdraw_digest = None
+    audit.record(
+        session,
+        audit.STATUS_CHANGED,
+        staff_id=staff.id,
+        request_id=request.id,
+        detail=detail,
+        now=now,
+    )
+
+
+@dataclass(frozen=True)
+class HistoryEntry:
+    at: datetime
+    who: str
+    kind: str
+    text: str
+
+
+def history(session: Session, vault: Vault, request: CallbackRequest) -> list[HistoryEntry]:
+    """Attempts and notes, oldest first, notes decrypted for the request page."""
+    entries = []
+    attempts = session.scalars(select(CallAttempt).where(CallAttempt.request_id == request.id))
+    for attempt in attempts:
+        text = OUTCOMES[attempt.outcome]
+        if attempt.result:
+            text += f": {RESULTS[attempt.result]}"
+        entries.append(HistoryEntry(attempt.made_at, attempt.staff.name, "call", text))
+    notes = session.scalars(select(RequestNote).where(RequestNote.request_id == request.id))
+    for note in notes:
+        body = vault.open(note.body)["text"] if note.body else REMOVED_NOTE
+        entries.append(HistoryEntry(note.written_at, note.staff.name, "note", body))
+    return sorted(entries, key=lambda entry: entry.at)

@@ -1,0 +1,370 @@
+"""The callback queue: its order, who may take what, and taking without collisions.
+
+Queue order: urgent first, then by due time (so the most overdue comes first),
+then the oldest, then by id so the order is total and pagination is stable.
+"""
+
+import base64
+import json
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Select, and_, func, or_, select, update
+from sqlalchemy.orm import Session
+
+from intake.domain import audit, states
+from intake.domain.clock import utc_now
+from intake.models import CallbackRequest, StaffMember
+
+QUEUE_ORDER = (
+    CallbackRequest.urgent.desc(),
+    CallbackRequest.due_at,
+    CallbackRequest.created_at,
+    CallbackRequest.id,
+)
+TAKE_TRIES = 10
+PAGE_SIZE = 50
+OPEN = tuple(states.OPEN_STATUSES)
+
+
+class QueueRefused(ValueError):
+    """An action on the queue that the rules do not allow; the message says why."""
+
+
+@dataclass(frozen=True)
+class QueueFilter:
+    """What the list shows: open requests, narrowed down."""
+
+    state: str | None = None
+    urgent_only: bool = False
+    mine: bool = False
+    unassigned: bool = False
+    reference: str | None = None
+    phone_hashes: tuple[str, ...] = ()
+    include_closed: bool = False
+
+
+@dataclass(frozen=True)
+class Cursor:
+    """Where a page of the queue ends, in queue order (keyset pagination)."""
+
+    urgent: bool
+    due_at: datetime
+    created_at: datetime
+    id: int
+
+    @classmethod
+    def after(cls, request: CallbackRequest) -> "Cursor":
+        return cls(request.urgent, request.due_at, request.created_at, request.id)
+
+    def encode(self) -> str:
+        data = [self.urgent, self.due_at.isoformat(), self.created_at.isoformat(), self.id]
+        return base64.urlsafe_b64encode(json.dumps(data).encode()).decode().rstrip("=")
+
+    @classmethod
+    def decode(cls, text: str) -> "Cursor | None":
+        try:
+            raw = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+            urgent, due_at, created_at, request_id = json.loads(raw)
+            return cls(
+                bool(urgent),
+                datetime.fromisoformat(due_at),
+                datetime.fromisoformat(created_at),
+                int(request_id),
+            )
+        except (ValueError, TypeError):
+            return None
+
+
+@dataclass(frozen=True)
+class QueuePage:
+    requests: list[CallbackRequest]
+    next_cursor: Cursor | None
+
+
+@dataclass(frozen=True)
+class QueueCounts:
+    waiting: int
+    overdue: int
+    urgent: int
+    held_by_me: int
+    completed_today: int
+
+
+def _filtered(query: Select, filters: QueueFilter, staff_id: int) -> Select:
+    if filters.state in states.STATUSES:
+        query = query.where(CallbackRequest.status == filters.state)
+    elif not filters.include_closed:
+        query = query.where(CallbackRequest.status.in_(OPEN))
+    if filters.urgent_only:
+        query = query.where(CallbackRequest.urgent.is_(True))
+    if filters.mine:
+        query = query.where(CallbackRequest.held_by_id == staff_id)
+    if filters.unassigned:
+        query = query.where(CallbackRequest.held_by_id.is_(None))
+    if filters.reference:
+        query = query.where(CallbackRequest.reference == filters.reference)
+    if filters.phone_hashes:
+        query = query.where(CallbackRequest.phone_hash.in_(filters.phone_hashes))
+    return query
+
+
+def _after(cursor: Cursor):
+    """Rows that come after `cursor` in queue order (urgent descending, the rest ascending)."""
+    same_urgency_later = and_(
+        CallbackRequest.urgent == cursor.urgent,
+        or_(
+            CallbackRequest.due_at > cursor.due_at,
+            and_(
+                CallbackRequest.due_at == cursor.due_at,
+                or_(
+                    CallbackRequest.created_at > cursor.created_at,
+                    and_(
+                        CallbackRequest.created_at == cursor.created_at,
+                        CallbackRequest.id > cursor.id,
+                    ),
+                ),
+            ),
+        ),
+    )
+    if cursor.urgent:
+        return or_(CallbackRequest.urgent.is_(False), same_urgency_later)
+    return same_urgency_later
+
+
+def queue_page(
+    session: Session,
+    filters: QueueFilter,
+    staff_id: int,
+    after: Cursor | None = None,
+    limit: int = PAGE_SIZE,
+) -> QueuePage:
+    query = _filtered(select(CallbackRequest), filters, staff_id)
+    if after is not None:
+        query = query.where(_after(after))
+    rows = list(session.scalars(query.order_by(*QUEUE_ORDER).limit(limit + 1)))
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return QueuePage(rows, Cursor.after(rows[-1]) if more else None)
+
+
+def queue_counts(session: Session, staff_id: int, now: datetime, zone: ZoneInfo) -> QueueCounts:
+    """The numbers at the top of the dashboard, in one query."""
+    is_open = CallbackRequest.status.in_(OPEN)
+    local_midnight = datetime.combine(now.astimezone(zone).date(), time(0), tzinfo=zone)
+
+    def count(condition) -> object:
+        return func.count().filter(condition)
+
+    row = session.execute(
+        select(
+            count(CallbackRequest.status == states.NEW),
+            count(and_(is_open, CallbackRequest.due_at < now)),
+            count(and_(is_open, CallbackRequest.urgent.is_(True))),
+            count(
+                and_(
+                    CallbackRequest.status == states.IN_PROGRESS,
+                    CallbackRequest.held_by_id == staff_id,
+                )
+            ),
+            count(
+                and_(
+                    CallbackRequest.status == states.COMPLETED,
+                    CallbackRequest.closed_at >= local_midnight,
+                )
+            ),
+        ).where(
+            or_(
+                is_open,
+                and_(
+                    CallbackRequest.status == states.COMPLETED,
+                    CallbackRequest.closed_at >= local_midnight,
+                ),
+            )
+        )
+    ).one()
+    return QueueCounts(*row)
+
+
+def release_expired_holds(session: Session, now: datetime, hold_limit: timedelta) -> int:
+    """Put requests held but untouched for too long back in the queue, and commit."""
+    expired = _return_held_to_queue(session, CallbackRequest.held_at < now - hold_limit)
+    for request_id in expired:
+        audit.record(session, audit.HOLD_EXPIRED, request_id=request_id, now=now)
+    session.commit()
+    return len(expired)
+
+
+def _return_held_to_queue(session: Session, *conditions) -> list[int]:
+    """Release every held request matching `conditions` in one UPDATE; their ids."""
+    states.check_transition(states.IN_PROGRESS, states.NEW)
+    released = session.execute(
+        update(CallbackRequest)
+        .where(CallbackRequest.status == states.IN_PROGRESS, *conditions)
+        .values(
+            status=states.NEW,
+            held_by_id=None,
+            held_at=None,
+            version=CallbackRequest.version + 1,
+        )
+        .returning(CallbackRequest.id)
+        .execution_options(synchronize_session=False)
+    )
+    return [request_id for (request_id,) in released]
+
+
+def _claim(session: Session, request_id: int, version: int, staff_id: int, now: datetime) -> bool:
+    """One conditional UPDATE: it succeeds for exactly one of any racing claimants."""
+    result = session.execute(
+        update(CallbackRequest)
+        .where(
+            CallbackRequest.id == request_id,
+            CallbackRequest.version == version,
+            CallbackRequest.status == states.NEW,
+            CallbackRequest.held_by_id.is_(None),
+        )
+        .values(
+            status=states.IN_PROGRESS,
+            held_by_id=staff_id,
+            held_at=now,
+            version=version + 1,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount == 1
+
+
+def take_next(session: Session, staff: StaffMember, now: datetime | None = None) -> str | None:
+    """Hold the first request in queue order that may be called now; its reference, or None.
+
+    On PostgreSQL the candidate row is locked with SKIP LOCKED, so racing agents
+    pass over each other's rows; everywhere, the claim itself is conditional on
+    the version, so a row can only ever be won once.
+    """
+    now = now or utc_now()
+    states.check_transition(states.NEW, states.IN_PROGRESS)
+    candidates = (
+        select(CallbackRequest.id, CallbackRequest.version, CallbackRequest.reference)
+        .where(
+            CallbackRequest.status == states.NEW,
+            CallbackRequest.held_by_id.is_(None),
+            CallbackRequest.callable_from <= now,
+        )
+        .order_by(*QUEUE_ORDER)
+        .limit(1)
+    )
+    if session.get_bind().dialect.name == "postgresql":
+        candidates = candidates.with_for_update(skip_locked=True)
+    for _ in range(TAKE_TRIES):
+        candidate = session.execute(candidates).first()
+        if candidate is None:
+            session.rollback()
+            return None
+        if _claim(session, candidate.id, candidate.version, staff.id, now):
+            audit.record(
+                session, audit.REQUEST_TAKEN, staff_id=staff.id, request_id=candidate.id, now=now
+            )
+            session.commit()
+            return candidate.reference
+        session.rollback()
+    return None
+
+
+def take(
+    session: Session, request: CallbackRequest, staff: StaffMember, now: datetime | None = None
+) -> None:
+    """Hold a given request, if nobody holds it."""
+    now = now or utc_now()
+    if request.held_by_id == staff.id:
+        return
+    if request.status != states.NEW:
+        raise QueueRefused(_why_not_takeable(request))
+    if not _claim(session, request.id, request.version, staff.id, now):
+        session.rollback()
+        raise QueueRefused("Someone else took this request a moment ago.")
+    audit.record(session, audit.REQUEST_TAKEN, staff_id=staff.id, request_id=request.id, now=now)
+    session.commit()
+    session.refresh(request)
+
+
+def _why_not_takeable(request: CallbackRequest) -> str:
+    if request.status == states.IN_PROGRESS:
+        holder = request.held_by.name if request.held_by else "someone else"
+        return f"{holder} is working on this request."
+    return f"This request is {states.LABELS[request.status].lower()}, so it cannot be taken."
+
+
+def ensure_holder(request: CallbackRequest, staff: StaffMember) -> None:
+    """Only the person holding a request records calls on it or changes it."""
+    if request.status not in OPEN:
+        raise QueueRefused(f"This request is {states.LABELS[request.status].lower()}.")
+    if request.held_by_id != staff.id:
+        raise QueueRefused("Take this request before you record anything on it.")
+
+
+def release(
+    session: Session, request: CallbackRequest, staff: StaffMember, now: datetime | None = None
+) -> None:
+    """Give a held request back to the queue (its holder, or a supervisor)."""
+    now = now or utc_now()
+    if not staff.is_supervisor:
+        ensure_holder(request, staff)
+    if request.status != states.IN_PROGRESS:
+        raise QueueRefused("Nobody is holding this request.")
+    _return_to_queue(request)
+    audit.record(session, audit.REQUEST_RELEASED, staff_id=staff.id, request_id=request.id, now=now)
+    session.commit()
+
+
+def reassign(
+    session: Session,
+    request: CallbackRequest,
+    to: StaffMember,
+    by: StaffMember,
+    now: datetime | None = None,
+) -> None:
+    """A supervisor hands a request to a colleague."""
+    now = now or utc_now()
+    if not by.is_supervisor:
+        raise QueueRefused("Only a supervisor can reassign a request.")
+    if not to.active:
+        raise QueueRefused("That colleague's account is disabled.")
+    if request.status not in OPEN:
+        raise QueueRefused(f"This request is {states.LABELS[request.status].lower()}.")
+    if request.status == states.NEW:
+        states.check_transition(request.status, states.IN_PROGRESS)
+    request.status = states.IN_PROGRESS
+    request.held_by_id = to.id
+    request.held_at = now
+    audit.record(
+        session,
+        audit.REQUEST_REASSIGNED,
+        staff_id=by.id,
+        request_id=request.id,
+        detail={"to": to.id},
+        now=now,
+    )
+    session.commit()
+
+
+def touch(session: Session, request: CallbackRequest, staff: StaffMember, now: datetime) -> None:
+    """The holder is active on the request: their hold does not expire yet."""
+    if request.held_by_id == staff.id and request.status == states.IN_PROGRESS:
+        request.held_at = now
+
+
+def _return_to_queue(request: CallbackRequest) -> None:
+    states.check_transition(request.status, states.NEW)
+    request.status = states.NEW
+    request.held_by_id = None
+    request.held_at = None
+
+
+def release_all_held_by(session: Session, staff_id: int) -> None:
+    """Everything a member holds goes back to the queue (their account is being disabled)."""
+    _return_held_to_queue(session, CallbackRequest.held_by_id == staff_id)
+
+
+def find(session: Session, reference: str) -> CallbackRequest | None:
+    return session.scalar(select(CallbackRequest).where(CallbackRequest.reference == reference))

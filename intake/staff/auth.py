@@ -1,0 +1,186 @@
+"""Signing staff in (password, then a TOTP code) and out; every staff route is guarded here.
+
+The guard runs before every request to the blueprint, so a new route is
+protected by default: only the sign-in steps are open.
+"""
+
+from datetime import timedelta
+from functools import wraps
+
+import segno
+from flask import (
+    abort,
+    current_app,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask_login import current_user, login_user, logout_user
+from markupsafe import Markup
+
+from intake.domain import audit, staff_accounts
+from intake.domain.clock import utc_now
+from intake.extensions import db, limiter, login_manager
+from intake.models import StaffMember
+from intake.security import no_store
+from intake.service import current_service
+from intake.staff import bp
+from intake.staff.forms import ActionForm, CodeForm, SignInForm
+
+PENDING_KEY = "staff_pending"
+SEEN_KEY = "staff_seen"
+PENDING_LIMIT = timedelta(minutes=5)
+OPEN_ENDPOINTS = frozenset({"staff.sign_in", "staff.sign_in_code", "staff.set_up_code"})
+# Background polling is not activity: it must not keep an idle session alive.
+PASSIVE_ENDPOINTS = frozenset({"staff.queue_data"})
+SIGN_IN_REFUSED = (
+    "The email address or password is not right. "
+    "After 5 failed attempts an account is locked for 15 minutes."
+)
+CODE_REFUSED = "That code is not right, or it has been used already. Wait for a new code."
+ISSUER = "Intake admissions"
+
+
+@login_manager.user_loader
+def load_staff(session_id: str) -> StaffMember | None:
+    member_id, _, version = session_id.partition(":")
+    if not member_id.isdigit():
+        return None
+    staff = db.session.get(StaffMember, int(member_id))
+    if staff is None or not staff.active or str(staff.session_version) != version:
+        return None
+    return staff
+
+
+@login_manager.unauthorized_handler
+def not_signed_in():
+    if request.endpoint in PASSIVE_ENDPOINTS:
+        return jsonify(error="signed out"), 401
+    return redirect(url_for("staff.sign_in"))
+
+
+@bp.before_request
+def require_signed_in_staff():
+    if request.endpoint in OPEN_ENDPOINTS:
+        return None
+    if not current_user.is_authenticated:
+        return not_signed_in()
+    now = utc_now().timestamp()
+    last_seen = session.get(SEEN_KEY, 0)
+    if now - last_seen > current_service().idle_limit.total_seconds():
+        staff_accounts.sign_out(db.session, current_user, audit.SESSION_EXPIRED)
+        _forget_session()
+        flash("You were signed out because you had not used the dashboard for a while.")
+        return not_signed_in()
+    if request.endpoint not in PASSIVE_ENDPOINTS:
+        session[SEEN_KEY] = now
+    return None
+
+
+def supervisor_required(view):
+    """Agents get 403 from supervisor routes (the blueprint guard has signed them in)."""
+
+    @wraps(view)
+    def wrapper(*args, **kwargs):
+        if not current_user.is_supervisor:
+            abort(403)
+        return view(*args, **kwargs)
+
+    return wrapper
+
+
+def _forget_session() -> None:
+    logout_user()
+    session.clear()
+
+
+def sign_in_rate_limit() -> str:
+    return current_app.config["INTAKE_SIGN_IN_RATE_LIMIT"]
+
+
+@bp.route("/sign-in", methods=["GET", "POST"])
+@limiter.limit(sign_in_rate_limit, methods=["POST"])
+@no_store
+def sign_in():
+    if current_user.is_authenticated:
+        return redirect(url_for("staff.dashboard"))
+    form = SignInForm()
+    if form.validate_on_submit():
+        staff = staff_accounts.check_password(db.session, form.email.data, form.password.data)
+        if staff is not None:
+            session.clear()
+            session[PENDING_KEY] = {
+                "id": staff.id,
+                "version": staff.session_version,
+                "at": utc_now().timestamp(),
+            }
+            step = "staff.sign_in_code" if staff.totp_enrolled_at else "staff.set_up_code"
+            return redirect(url_for(step), code=303)
+        form.email.errors.append(SIGN_IN_REFUSED)
+    return render_template("staff/sign_in.html", form=form)
+
+
+def _pending_staff() -> StaffMember | None:
+    """The member who gave the right password a moment ago, before their code."""
+    pending = session.get(PENDING_KEY)
+    if not pending or utc_now().timestamp() - pending["at"] > PENDING_LIMIT.total_seconds():
+        return None
+    staff = db.session.get(StaffMember, pending["id"])
+    if staff is None or not staff.active or staff.session_version != pending["version"]:
+        return None
+    return staff
+
+
+@bp.route("/sign-in/code", methods=["GET", "POST"])
+@limiter.limit(sign_in_rate_limit, methods=["POST"])
+@no_store
+def sign_in_code():
+    staff = _pending_staff()
+    if staff is None:
+        return redirect(url_for("staff.sign_in"))
+    if staff.totp_enrolled_at is None:
+        return redirect(url_for("staff.set_up_code"))
+    return _second_factor(staff, enrolment=None)
+
+
+@bp.route("/sign-in/set-up-code", methods=["GET", "POST"])
+@limiter.limit(sign_in_rate_limit, methods=["POST"])
+@no_store
+def set_up_code():
+    staff = _pending_staff()
+    if staff is None:
+        return redirect(url_for("staff.sign_in"))
+    if staff.totp_enrolled_at is not None:
+        return redirect(url_for("staff.sign_in_code"))
+    enrolment = staff_accounts.start_enrolment(db.session, current_service().vault, staff, ISSUER)
+    return _second_factor(staff, enrolment)
+
+
+def _second_factor(staff: StaffMember, enrolment: staff_accounts.Enrolment | None):
+    form = CodeForm()
+    if form.validate_on_submit():
+        if staff_accounts.check_code(db.session, current_service().vault, staff, form.code.data):
+            staff_accounts.complete_sign_in(db.session, staff)
+            session.clear()
+            login_user(staff)
+            session[SEEN_KEY] = utc_now().timestamp()
+            return redirect(url_for("staff.dashboard"), code=303)
+        form.code.errors.append(CODE_REFUSED)
+    qr_code = None
+    if enrolment:
+        svg = segno.make(enrolment.uri, error="m").svg_inline(scale=5, title="QR code")
+        qr_code = Markup(svg)  # noqa: S704  (drawn by segno from our own URI)
+    return render_template("staff/code.html", form=form, enrolment=enrolment, qr_code=qr_code)
+
+
+@bp.post("/sign-out")
+def sign_out():
+    if ActionForm().validate_on_submit():
+        staff_accounts.sign_out(db.session, current_user)
+        _forget_session()
+        flash("You have signed out.")
+    return redirect(url_for("staff.sign_in"), code=303)

@@ -1,0 +1,118 @@
+"""Staff forms: signing in, searching, and working a request."""
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from wtforms import (
+    DateTimeLocalField,
+    EmailField,
+    PasswordField,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
+
+from intake.domain.calls import MANUAL_CLOSES, NOTE_MAX, OUTCOMES, REACHED, RESULTS
+from intake.domain.staff_accounts import ROLES
+from intake.formtools import ChoiceField, CleanForm, options
+
+
+class SignInForm(CleanForm):
+    email = EmailField("Email address", validators=[DataRequired("Enter your email address")])
+    password = PasswordField("Password", validators=[DataRequired("Enter your password")])
+
+
+class CodeForm(CleanForm):
+    code = StringField(
+        "Security code",
+        description="The 6-digit code from your authenticator app.",
+        validators=[DataRequired("Enter the 6-digit code from your authenticator app")],
+    )
+
+
+class SearchForm(CleanForm):
+    query = StringField(
+        "Find a request",
+        description="A reference like K7QM-4Z2P, or a phone number in any common format.",
+        validators=[DataRequired("Enter a reference or a phone number"), Length(max=40)],
+    )
+
+
+class ActionForm(CleanForm):
+    """A button with nothing to fill in: only its CSRF token."""
+
+
+class AttemptForm(CleanForm):
+    outcome = ChoiceField(
+        "What happened on the call?",
+        choices=options(*OUTCOMES.items()),
+        validators=[InputRequired("Choose what happened on the call")],
+    )
+    result = ChoiceField(
+        "If you reached them: the result",
+        choices=options(*RESULTS.items()),
+        validators=[Optional()],
+    )
+    call_again_at = DateTimeLocalField(
+        "If they asked us to call at another time: when",
+        validators=[Optional()],
+    )
+    note = TextAreaField(
+        "Note (optional)",
+        validators=[
+            Optional(),
+            Length(max=NOTE_MAX, message=f"Keep notes to {NOTE_MAX} characters"),
+        ],
+    )
+
+    def validate_result(self, field) -> None:
+        if self.outcome.data == REACHED and not field.data:
+            raise ValidationError("Choose the result of the call")
+
+    def validate_call_again_at(self, field) -> None:
+        if self.outcome.data == "call_later" and not field.data:
+            raise ValidationError("Choose when to call again")
+
+    def call_again_utc(self, zone: ZoneInfo) -> datetime | None:
+        """The chosen time, read in the service's zone."""
+        if self.outcome.data != "call_later" or self.call_again_at.data is None:
+            return None
+        return self.call_again_at.data.replace(tzinfo=zone)
+
+
+class NoteForm(CleanForm):
+    text = TextAreaField(
+        "Add a note",
+        validators=[
+            DataRequired("Write the note before you save it"),
+            Length(max=NOTE_MAX, message=f"Keep notes to {NOTE_MAX} characters"),
+        ],
+    )
+
+
+class CloseForm(CleanForm):
+    target = ChoiceField(
+        "Close without a call",
+        choices=options(*MANUAL_CLOSES.items()),
+        validators=[InputRequired("Choose how to close the request")],
+    )
+
+
+class ReassignForm(CleanForm):
+    to = SelectField("Give this request to", validators=[InputRequired("Choose a colleague")])
+
+
+class AddStaffForm(CleanForm):
+    name = StringField("Name", validators=[DataRequired("Enter their name"), Length(max=80)])
+    email = EmailField("Email address", validators=[DataRequired("Enter their email address")])
+    role = ChoiceField(
+        "Role",
+        choices=options(*((role, role.capitalize()) for role in ROLES)),
+        validators=[InputRequired("Choose a role")],
+    )
+    password = PasswordField(
+        "First password",
+        description="At least 12 characters. They set up their security code at first sign-in.",
+        validators=[DataRequired("Enter a first password")],
+    )

@@ -1,0 +1,123 @@
+"""How requests read on the dashboard: ages, due times and answers in words."""
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from intake.domain import states
+from intake.domain.callback_times import WINDOWS_BY_CODE
+from intake.domain.crypto import Vault
+from intake.domain.phones import display_phone
+from intake.models import CallbackRequest
+from intake.public.forms import TOPICS
+
+TOPIC_LABELS = {choice.value: choice.label for choice in TOPICS}
+FOR_WHOM = {"me": "Themselves", "someone_else": "Someone else"}
+
+
+def duration_words(span: timedelta) -> str:
+    """'4 min', '2 h 5 min', '3 days'."""
+    minutes = int(abs(span).total_seconds() // 60)
+    if minutes < 60:
+        return f"{minutes} min"
+    hours, minutes = divmod(minutes, 60)
+    if hours < 48:
+        return f"{hours} h {minutes} min" if minutes else f"{hours} h"
+    return f"{hours // 24} days"
+
+
+def due_words(due_at: datetime, now: datetime) -> tuple[str, bool]:
+    """('due in 4 min', False) or ('overdue by 12 min', True)."""
+    if due_at < now:
+        return f"overdue by {duration_words(now - due_at)}", True
+    return f"due in {duration_words(due_at - now)}", False
+
+
+@dataclass(frozen=True)
+class QueueRow:
+    reference: str
+    urgent: bool
+    age: str
+    due: str
+    overdue: bool
+    for_whom: str
+    topics: str
+    attempts: int
+    holder: str
+    state: str
+
+
+def queue_row(request: CallbackRequest, vault: Vault, now: datetime) -> QueueRow:
+    """A row of the list: no phone numbers, only what orders and explains the queue."""
+    due, overdue = due_words(request.due_at, now)
+    personal = vault.open(request.personal_data) if request.personal_data else {}
+    topics = [TOPIC_LABELS.get(topic, topic) for topic in personal.get("topics", [])]
+    return QueueRow(
+        reference=request.reference,
+        urgent=request.urgent,
+        age=duration_words(now - request.created_at),
+        due=due,
+        overdue=overdue and request.status in states.OPEN_STATUSES,
+        for_whom=FOR_WHOM.get(personal.get("for_whom"), "Not given"),
+        topics=", ".join(topics) or "Not given",
+        attempts=request.attempt_count,
+        holder=holder_name(request),
+        state=states.LABELS[request.status],
+    )
+
+
+def holder_name(request: CallbackRequest) -> str:
+    if request.status == states.IN_PROGRESS and request.held_by is not None:
+        return request.held_by.name
+    return ""
+
+
+# (answer, what the caller may do on "yes", what they must not do otherwise)
+DISCREET_CHOICES = (
+    ("voicemail_ok", "You may leave a voicemail", "Do NOT leave a voicemail"),
+    ("say_who_we_are", "You may say who we are", "Do not say who we are"),
+    ("text_first", "Send a text before you call", "Do not send a text first"),
+)
+
+
+@dataclass(frozen=True)
+class Instruction:
+    text: str
+    caution: bool
+
+
+def contact_instructions(personal: dict) -> list[Instruction]:
+    """The discreet-contact choices as orders to the caller; unanswered means the discreet one."""
+    instructions = []
+    for answer, allowed, refused in DISCREET_CHOICES:
+        given = personal.get(answer)
+        if given:
+            instructions.append(Instruction(allowed, caution=answer == "text_first"))
+        else:
+            unanswered = " (not answered, so be discreet)" if given is None else ""
+            instructions.append(Instruction(refused + unanswered, caution=answer != "text_first"))
+    return instructions
+
+
+def when_words(personal: dict) -> str:
+    """When the visitor asked to be called, in words (the window is in the service zone)."""
+    if personal.get("when") != "later" or not personal.get("day"):
+        return "As soon as possible"
+    day = date.fromisoformat(personal["day"])
+    window = WINDOWS_BY_CODE.get(personal.get("window") or "")
+    return f"{day:%A} {day.day} {day:%B}, {window.label if window else 'any time'}"
+
+
+def answer_rows(personal: dict, region: str) -> list[tuple[str, str]]:
+    """Everything the visitor told us, labelled for the request page."""
+    topics = [TOPIC_LABELS.get(topic, topic) for topic in personal.get("topics", [])]
+    in_danger = "YES: someone is in immediate danger" if personal.get("in_danger") else "No"
+    return [
+        ("Name to use", personal["name"]),
+        ("Phone", display_phone(personal["phone"], region)),
+        ("Email", personal.get("email") or "Not given"),
+        ("When to call", when_words(personal)),
+        ("The call is about", FOR_WHOM.get(personal.get("for_whom"), "Not given")),
+        ("Topics", ", ".join(topics) or "Not given"),
+        ("Anyone in immediate danger?", in_danger),
+        ("Message", personal.get("message") or "None"),
+    ]

@@ -1,0 +1,273 @@
+"""The queue and the request page: thin views over intake.domain.queue and calls."""
+
+from flask import abort, flash, jsonify, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy.orm.exc import StaleDataError
+from werkzeug.datastructures import MultiDict
+
+from intake.domain import audit, calls, queue, states
+from intake.domain.clock import utc_now
+from intake.domain.phones import InvalidPhone, parse_phone
+from intake.domain.references import normalise_reference
+from intake.extensions import db
+from intake.formtools import options
+from intake.models import CallbackRequest, StaffMember
+from intake.security import no_store
+from intake.service import current_service
+from intake.staff import bp
+from intake.staff.auth import supervisor_required
+from intake.staff.forms import (
+    ActionForm,
+    AttemptForm,
+    CloseForm,
+    NoteForm,
+    ReassignForm,
+    SearchForm,
+)
+from intake.staff.presenters import answer_rows, contact_instructions, holder_name, queue_row
+
+FILTERS = ("state", "urgent", "mine", "unassigned")
+
+
+def filters_from(args: MultiDict) -> queue.QueueFilter:
+    return queue.QueueFilter(
+        state=args.get("state") or None,
+        urgent_only=args.get("urgent") == "1",
+        mine=args.get("mine") == "1",
+        unassigned=args.get("unassigned") == "1",
+        reference=normalise_reference(args.get("reference", "")),
+    )
+
+
+def queue_context(filters: queue.QueueFilter) -> dict:
+    """Everything the queue page and its live updates show."""
+    service, now = current_service(), utc_now()
+    queue.release_expired_holds(db.session, now, service.hold_limit)
+    after = queue.Cursor.decode(request.args.get("after", ""))
+    page = queue.queue_page(db.session, filters, current_user.id, after=after)
+    return {
+        "rows": [queue_row(item, service.vault, now) for item in page.requests],
+        "next_cursor": page.next_cursor.encode() if page.next_cursor else None,
+        "counts": queue.queue_counts(db.session, current_user.id, now, service.zone),
+        "filter_args": {name: request.args[name] for name in FILTERS if request.args.get(name)},
+    }
+
+
+@bp.get("/")
+@no_store
+def dashboard():
+    context = queue_context(filters_from(request.args))
+    return render_template(
+        "staff/queue.html", search_form=SearchForm(), take_form=ActionForm(), **context
+    )
+
+
+@bp.post("/search")
+@no_store
+def search():
+    """Search by reference or phone. A POST, so a phone number never appears in a URL."""
+    form = SearchForm()
+    filters = None
+    if form.validate_on_submit():
+        filters = _search_filters(form)
+    if filters is None:
+        context = queue_context(filters_from(MultiDict()))
+        return render_template(
+            "staff/queue.html", search_form=form, take_form=ActionForm(), **context
+        ), 400
+    context = queue_context(filters)
+    return render_template(
+        "staff/queue.html", search_form=form, take_form=ActionForm(), searched=True, **context
+    )
+
+
+def _search_filters(form: SearchForm) -> queue.QueueFilter | None:
+    reference = normalise_reference(form.query.data)
+    if reference:
+        return queue.QueueFilter(reference=reference, include_closed=True)
+    service = current_service()
+    try:
+        e164 = parse_phone(form.query.data, service.country.code)
+    except InvalidPhone:
+        form.query.errors.append("Enter a reference like K7QM-4Z2P or a full phone number")
+        return None
+    audit.record(db.session, audit.SEARCHED_BY_PHONE, staff_id=current_user.id)
+    db.session.commit()
+    hashes = tuple(service.vault.phone_hashes(e164))
+    return queue.QueueFilter(phone_hashes=hashes, include_closed=True)
+
+
+@bp.get("/queue.json")
+def queue_data():
+    """The live queue, for the dashboard's own script to poll."""
+    context = queue_context(filters_from(request.args))
+    counts = context["counts"]
+    return jsonify(
+        counts=counts.__dict__,
+        rows=render_template("staff/_queue_rows.html", rows=context["rows"]),
+        urgent=[row.reference for row in context["rows"] if row.urgent],
+    )
+
+
+@bp.post("/take-next")
+def take_next():
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    reference = queue.take_next(db.session, current_user)
+    if reference is None:
+        flash("Nobody is waiting to be called right now.")
+        return redirect(url_for("staff.dashboard"), code=303)
+    return redirect(url_for("staff.request_page", reference=reference), code=303)
+
+
+def load_request(reference: str) -> CallbackRequest:
+    found = queue.find(db.session, reference)
+    if found is None:
+        abort(404)
+    return found
+
+
+@bp.get("/requests/<reference>")
+@no_store
+def request_page(reference: str):
+    """Everything the visitor gave, decrypted. Every view of it is audited."""
+    service, now = current_service(), utc_now()
+    item = load_request(reference)
+    personal = service.vault.open(item.personal_data) if item.personal_data else None
+    if personal is not None:
+        audit.record(
+            db.session, audit.REQUEST_VIEWED, staff_id=current_user.id, request_id=item.id, now=now
+        )
+    queue.touch(db.session, item, current_user, now)
+    db.session.commit()
+    return render_template(
+        "staff/request.html",
+        item=item,
+        personal=personal,
+        instructions=contact_instructions(personal) if personal else [],
+        answers=answer_rows(personal, service.country.code) if personal else [],
+        history=calls.history(db.session, service.vault, item),
+        holder=holder_name(item),
+        forms=_action_forms(),
+        row=queue_row(item, service.vault, now),
+    )
+
+
+def _action_forms() -> dict:
+    reassign = ReassignForm()
+    if current_user.is_supervisor:
+        members = db.session.scalars(
+            db.select(StaffMember).where(StaffMember.active.is_(True)).order_by(StaffMember.name)
+        )
+        reassign.to.choices = options(*((str(member.id), member.name) for member in members))
+    return {
+        "action": ActionForm(),
+        "attempt": AttemptForm(),
+        "note": NoteForm(),
+        "close": CloseForm(),
+        "reassign": reassign,
+    }
+
+
+def _back_to(item: CallbackRequest):
+    return redirect(url_for("staff.request_page", reference=item.reference), code=303)
+
+
+def _refused(item: CallbackRequest, message: str):
+    flash(message, "error")
+    return _back_to(item)
+
+
+def _first_error(form) -> str:
+    return next(iter(form.errors.values()))[0]
+
+
+@bp.post("/requests/<reference>/take")
+def take(reference: str):
+    item = load_request(reference)
+    if ActionForm().validate_on_submit():
+        queue.take(db.session, item, current_user)
+    return _back_to(item)
+
+
+@bp.post("/requests/<reference>/release")
+def release(reference: str):
+    item = load_request(reference)
+    if ActionForm().validate_on_submit():
+        queue.release(db.session, item, current_user)
+        flash("The request is back in the queue.")
+    return redirect(url_for("staff.dashboard"), code=303)
+
+
+@bp.post("/requests/<reference>/attempts")
+def record_attempt(reference: str):
+    service = current_service()
+    item = load_request(reference)
+    form = AttemptForm()
+    if not form.validate_on_submit():
+        return _refused(item, _first_error(form))
+    calls.record_attempt(
+        db.session,
+        service.vault,
+        item,
+        current_user,
+        outcome=form.outcome.data,
+        result=form.result.data or None,
+        call_again_at=form.call_again_utc(service.zone),
+        note=form.note.data or None,
+        policy=service.calls,
+    )
+    flash(f"Call recorded. The request is now: {states.LABELS[item.status].lower()}.")
+    return _back_to(item)
+
+
+@bp.post("/requests/<reference>/notes")
+def add_note(reference: str):
+    item = load_request(reference)
+    form = NoteForm()
+    if not form.validate_on_submit():
+        return _refused(item, _first_error(form))
+    calls.add_note(db.session, current_service().vault, item, current_user, form.text.data)
+    flash("Note saved.")
+    return _back_to(item)
+
+
+@bp.post("/requests/<reference>/close")
+def close(reference: str):
+    item = load_request(reference)
+    form = CloseForm()
+    if not form.validate_on_submit():
+        return _refused(item, _first_error(form))
+    calls.close_without_call(db.session, item, current_user, form.target.data)
+    flash("The request is closed.")
+    return _back_to(item)
+
+
+@bp.post("/requests/<reference>/reassign")
+@supervisor_required
+def reassign(reference: str):
+    item = load_request(reference)
+    form = _action_forms()["reassign"]
+    if not form.validate_on_submit():
+        return _refused(item, _first_error(form))
+    colleague = db.session.get(StaffMember, int(form.to.data))
+    queue.reassign(db.session, item, colleague, current_user)
+    flash(f"Given to {colleague.name}.")
+    return _back_to(item)
+
+
+@bp.errorhandler(queue.QueueRefused)
+def refused(error: queue.QueueRefused):
+    db.session.rollback()
+    reference = (request.view_args or {}).get("reference")
+    flash(str(error), "error")
+    if reference:
+        return redirect(url_for("staff.request_page", reference=reference), code=303)
+    return redirect(url_for("staff.dashboard"), code=303)
+
+
+@bp.errorhandler(StaleDataError)
+def changed_meanwhile(error: StaleDataError):
+    return refused(
+        queue.QueueRefused("Someone changed this request while you were working. Check it again.")
+    )

@@ -1,0 +1,132 @@
+"""Staff accounts in the domain: passwords, lockout and the one-time second factor."""
+
+from datetime import timedelta
+
+import pyotp
+import pytest
+import time_machine
+from argon2 import PasswordHasher
+
+from intake.domain import staff_accounts as accounts
+from intake.domain import states
+from intake.domain.queue import take_next
+from tests.factories import STAFF_PASSWORD, enrol, make_staff, submit_request, utc
+
+NOW = utc(2026, 11, 25, 12, 0)
+
+
+@pytest.mark.parametrize(
+    ("password", "problem"),
+    [
+        ("short", "at least 12 characters"),
+        ("x" * 257, "256 characters or fewer"),
+        ("qwerty123456", "common passwords"),
+        ("1q2w3e4r5t6y", "common passwords"),
+        ("aaaaaaaaaaaa", "easy to guess"),
+        ("alexalexalex", "easy to guess"),
+    ],
+)
+def test_weak_passwords_are_refused_with_a_reason(password, problem):
+    assert problem in accounts.password_problem(password, name="Alex")
+
+
+def test_a_passphrase_is_accepted():
+    assert accounts.password_problem("correct horse battery staple") is None
+
+
+def test_a_password_is_stored_only_as_an_argon2id_hash(db_session):
+    member = make_staff(db_session)
+    assert member.password_hash.startswith("$argon2id$")
+    assert STAFF_PASSWORD not in member.password_hash
+    assert PasswordHasher().verify(member.password_hash, STAFF_PASSWORD)
+
+
+def test_an_email_is_used_once_whatever_its_case(db_session):
+    make_staff(db_session, email="Kim@Intake.example")
+    with pytest.raises(accounts.AccountError, match="already an account"):
+        make_staff(db_session, email="kim@intake.example")
+
+
+def test_an_unknown_role_is_refused(db_session):
+    with pytest.raises(accounts.AccountError, match="Role"):
+        make_staff(db_session, role="admin")
+
+
+def test_the_right_password_finds_the_member(db_session):
+    member = make_staff(db_session)
+    assert accounts.check_password(db_session, member.email.upper(), STAFF_PASSWORD) == member
+
+
+def test_five_wrong_passwords_lock_the_account_for_fifteen_minutes(db_session):
+    member = make_staff(db_session)
+    for _ in range(accounts.MAX_FAILED_SIGN_INS):
+        assert accounts.check_password(db_session, member.email, "wrong", now=NOW) is None
+    assert member.locked_until == NOW + timedelta(minutes=15)
+    assert accounts.check_password(db_session, member.email, STAFF_PASSWORD, now=NOW) is None
+    later = NOW + timedelta(minutes=16)
+    assert accounts.check_password(db_session, member.email, STAFF_PASSWORD, now=later) == member
+
+
+def test_a_disabled_account_cannot_sign_in(db_session):
+    member = make_staff(db_session)
+    accounts.disable(db_session, member)
+    assert accounts.check_password(db_session, member.email, STAFF_PASSWORD) is None
+
+
+def test_the_totp_secret_is_stored_encrypted(db_session, vault):
+    member = make_staff(db_session)
+    secret = enrol(db_session, vault, member)
+    assert secret.encode() not in member.totp_secret
+    assert vault.open(member.totp_secret)["totp"] == secret
+
+
+def test_a_code_is_accepted_once(db_session, vault):
+    member = make_staff(db_session)
+    secret = enrol(db_session, vault, member)
+    code = pyotp.TOTP(secret).at(NOW)
+    assert accounts.check_code(db_session, vault, member, code, now=NOW)
+    assert not accounts.check_code(db_session, vault, member, code, now=NOW)
+
+
+def test_a_code_from_the_previous_step_is_still_accepted(db_session, vault):
+    member = make_staff(db_session)
+    secret = enrol(db_session, vault, member)
+    code = pyotp.TOTP(secret).at(NOW - timedelta(seconds=30))
+    assert accounts.check_code(db_session, vault, member, code, now=NOW)
+
+
+def test_an_old_or_malformed_code_is_refused_and_counted(db_session, vault):
+    member = make_staff(db_session)
+    secret = enrol(db_session, vault, member)
+    old = pyotp.TOTP(secret).at(NOW - timedelta(minutes=5))
+    for code in (old, "12345", "abcdef", ""):
+        assert not accounts.check_code(db_session, vault, member, code, now=NOW)
+    assert member.failed_sign_ins == 4
+
+
+def test_enrolment_keeps_the_same_secret_until_it_is_proven(db_session, vault):
+    member = make_staff(db_session)
+    first = accounts.start_enrolment(db_session, vault, member, "Intake")
+    again = accounts.start_enrolment(db_session, vault, member, "Intake")
+    assert first.secret == again.secret
+    assert first.uri.startswith("otpauth://totp/Intake")
+
+
+def test_disabling_ends_sessions_and_returns_held_requests(db_session, vault):
+    member = make_staff(db_session)
+    request = submit_request(db_session, vault)
+    with time_machine.travel(request.created_at, tick=False):
+        take_next(db_session, member)
+    version = member.session_version
+    accounts.disable(db_session, member)
+    db_session.refresh(request)
+    assert request.status == states.NEW
+    assert request.held_by_id is None
+    assert member.session_version == version + 1
+
+
+def test_resetting_the_second_factor_means_enrolling_again(db_session, vault):
+    member = make_staff(db_session)
+    enrol(db_session, vault, member)
+    accounts.reset_second_factor(db_session, member)
+    assert member.totp_secret is None and member.totp_enrolled_at is None

@@ -1,0 +1,142 @@
+"""Signing in with both factors, lockout, rate limits, idle expiry and signing out."""
+
+from datetime import timedelta
+
+import time_machine
+
+from intake import create_app
+from intake.domain import audit
+from intake.models import AuditEvent
+from tests.conftest import StaffBrowser, page
+from tests.factories import make_staff
+
+
+def test_a_first_sign_in_sets_up_the_second_factor_with_a_qr_code(app, db_session):
+    member = make_staff(db_session)
+    browser = StaffBrowser(app.test_client(), member.email, None)
+    response = browser.enter_password()
+    assert response.headers["Location"].endswith("/staff/sign-in/set-up-code")
+    setup = browser.get_page("/staff/sign-in/set-up-code")
+    assert setup.select_one(".qr-code svg")
+    browser.secret = setup.select_one("[data-totp-secret]").get_text(strip=True)
+    assert len(browser.secret) >= 16
+    done = browser.enter_code(path="/staff/sign-in/set-up-code")
+    assert done.headers["Location"].endswith("/staff/")
+    assert browser.get_page("/staff/").h1.get_text() == "Callback queue"
+    db_session.refresh(member)
+    assert member.totp_enrolled_at is not None
+
+
+def test_the_password_alone_does_not_sign_in(make_member):
+    _, browser = make_member()
+    browser.enter_password()
+    response = browser.client.get("/staff/")
+    assert response.headers["Location"].endswith("/staff/sign-in")
+
+
+def test_a_wrong_code_keeps_the_member_out(make_member):
+    _, browser = make_member()
+    browser.enter_password()
+    response = browser.enter_code("000000")
+    assert response.status_code == 200
+    assert "That code is not right" in page(response).get_text()
+    assert browser.client.get("/staff/").status_code == 302
+
+
+def test_a_code_cannot_be_used_twice(make_member):
+    _, browser = make_member()
+    browser.sign_in()
+    used = pyotp_code_for(browser, browser.last_step)
+    browser.post("/staff/sign-out", form_page="/staff/")
+    browser.enter_password()
+    assert browser.enter_code(used).status_code == 200
+
+
+def pyotp_code_for(browser: StaffBrowser, step: int) -> str:
+    import pyotp
+
+    return pyotp.TOTP(browser.secret).generate_otp(step)
+
+
+def test_unknown_email_and_wrong_password_get_the_same_message(make_member, app):
+    _, browser = make_member()
+    wrong = page(browser.enter_password("not the password at all")).select_one("#email-error")
+    stranger = StaffBrowser(app.test_client(), "nobody@intake.example", None)
+    unknown = page(stranger.enter_password()).select_one("#email-error")
+    assert wrong.get_text() == unknown.get_text()
+
+
+def test_a_locked_account_is_refused_even_with_the_right_password(make_member, db_session):
+    member, browser = make_member()
+    for _ in range(5):
+        browser.enter_password("not the password at all")
+    response = browser.enter_password()
+    assert response.status_code == 200
+    db_session.refresh(member)
+    assert member.locked_until is not None
+
+
+def test_sign_in_attempts_are_rate_limited_per_client(app_config):
+    app = create_app({**app_config, "INTAKE_SIGN_IN_RATE_LIMIT": "3 per minute"})
+    browser = StaffBrowser(app.test_client(), "someone@intake.example", None)
+    statuses = [browser.enter_password("guess").status_code for _ in range(4)]
+    assert statuses == [200, 200, 200, 429]
+
+
+def test_a_session_ends_after_thirty_idle_minutes(make_member, db_session):
+    member, browser = make_member()
+    with time_machine.travel(0, tick=False) as traveller:
+        traveller.move_to("2026-11-25T10:00:00Z")
+        browser.sign_in()
+        traveller.shift(timedelta(minutes=29))
+        assert browser.client.get("/staff/").status_code == 200
+        traveller.shift(timedelta(minutes=31))
+        response = browser.client.get("/staff/")
+    assert response.headers["Location"].endswith("/staff/sign-in")
+    actions = [event.action for event in db_session.query(AuditEvent).filter_by(staff_id=member.id)]
+    assert audit.SESSION_EXPIRED in actions
+
+
+def test_polling_the_queue_does_not_keep_a_session_alive(make_member):
+    _, browser = make_member()
+    with time_machine.travel(0, tick=False) as traveller:
+        traveller.move_to("2026-11-25T10:00:00Z")
+        browser.sign_in()
+        for _ in range(7):
+            traveller.shift(timedelta(minutes=5))
+            browser.client.get("/staff/queue.json")
+        response = browser.client.get("/staff/queue.json")
+    assert response.status_code == 401
+
+
+def test_signing_out_ends_the_session_even_for_a_copied_cookie(make_member):
+    _, browser = make_member()
+    browser.sign_in()
+    stolen = browser.client.get_cookie("intake_session").value
+    browser.post("/staff/sign-out", form_page="/staff/")
+    assert browser.client.get("/staff/").status_code == 302
+    browser.client.set_cookie("intake_session", stolen)
+    assert browser.client.get("/staff/").status_code == 302
+
+
+def test_the_session_is_renewed_at_sign_in(make_member):
+    _, browser = make_member()
+    browser.client.get("/staff/sign-in")
+    before = browser.client.get_cookie("intake_session").value
+    browser.sign_in()
+    after = browser.client.get_cookie("intake_session").value
+    assert before != after
+
+
+def test_staff_cookies_are_http_only_and_same_site(agent):
+    cookie = agent.client.get_cookie("intake_session")
+    assert cookie.http_only and cookie.same_site == "Lax"
+
+
+def test_sign_in_and_failures_are_audited(make_member, db_session):
+    member, browser = make_member()
+    browser.enter_password("not the password at all")
+    browser.sign_in()
+    actions = [event.action for event in db_session.query(AuditEvent).filter_by(staff_id=member.id)]
+    assert audit.SIGN_IN_FAILED in actions
+    assert audit.SIGN_IN in actions
