@@ -2,7 +2,9 @@
 
 from intake import create_app
 from intake.domain.crypto import Vault, new_key
+from intake.domain.staff_accounts import find_by_email
 from tests.conftest import DATA_KEY, StoredRequests
+from tests.factories import enrol, make_staff
 
 
 def test_rotate_keys_re_encrypts_everything_with_the_newest_key(app_config, visitor, stored):
@@ -29,3 +31,62 @@ def test_rotate_keys_is_safe_to_run_twice(app_config, visitor):
     second = runner.invoke(args=["rotate-keys"])
     assert second.exit_code == 0
     assert "Re-encrypted 1 value " in second.output
+
+
+def test_staff_create_reads_the_password_from_stdin(app, db_session):
+    runner = app.test_cli_runner()
+    result = runner.invoke(
+        args=["staff", "create", "--email", "Kim@Intake.example", "--name", "Kim",
+              "--role", "supervisor", "--password-stdin"],
+        input="correct horse battery staple\n",
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert "Created supervisor Kim <kim@intake.example>" in result.output
+    member = find_by_email(db_session, "kim@intake.example")
+    assert member.role == "supervisor" and member.totp_enrolled_at is None
+
+
+def test_staff_create_asks_for_the_password_twice(app):
+    result = app.test_cli_runner().invoke(
+        args=["staff", "create", "--email", "jo@intake.example", "--name", "Jo", "--role", "agent"],
+        input="correct horse battery staple\ncorrect horse battery staple\n",
+    )
+    assert result.exit_code == 0, result.output
+
+
+def test_staff_create_refuses_a_common_password_and_says_why(app):
+    result = app.test_cli_runner().invoke(
+        args=["staff", "create", "--email", "jo@intake.example", "--name", "Jo",
+              "--role", "agent", "--password-stdin"],
+        input="qwerty123456\n",
+    )  # fmt: skip
+    assert result.exit_code != 0
+    assert "common passwords" in result.output
+
+
+def test_staff_disable_reset_and_list(app, db_session, vault):
+    member = make_staff(db_session, name="Robin")
+    enrol(db_session, vault, member)
+    runner = app.test_cli_runner()
+    listed = runner.invoke(args=["staff", "list"])
+    assert f"{member.email}\tRobin\tagent\tactive\tcode set up" in listed.output
+    assert runner.invoke(args=["staff", "reset-2fa", "--email", member.email]).exit_code == 0
+    assert runner.invoke(args=["staff", "disable", "--email", member.email]).exit_code == 0
+    listed = runner.invoke(args=["staff", "list"])
+    assert f"{member.email}\tRobin\tagent\tdisabled\tcode not set up" in listed.output
+
+
+def test_staff_commands_name_an_unknown_email(app):
+    result = app.test_cli_runner().invoke(args=["staff", "disable", "--email", "no@one.example"])
+    assert result.exit_code != 0
+    assert "No staff account has the email address no@one.example" in result.output
+
+
+def test_rotate_keys_covers_notes_and_totp_secrets(app_config, db_session, vault):
+    member = make_staff(db_session)
+    enrol(db_session, vault, member)
+    newest = new_key()
+    rotated = create_app({**app_config, "INTAKE_DATA_KEYS": [newest, DATA_KEY]})
+    assert rotated.test_cli_runner().invoke(args=["rotate-keys"]).exit_code == 0
+    db_session.refresh(member)
+    assert "totp" in Vault([newest]).open(member.totp_secret)

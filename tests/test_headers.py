@@ -65,3 +65,10 @@ def test_the_session_cookie_is_http_only_and_same_site(client, path):
     assert cookie is not None
     assert cookie.http_only
     assert cookie.same_site == "Lax"
+
+
+def test_forms_work_over_https_although_no_referrer_is_sent(visitor, stored):
+    data = visitor.filled_form()
+    response = visitor.client.post("/callback", data=data, base_url="https://localhost")
+    assert response.status_code == 303
+    assert stored.count() == 1

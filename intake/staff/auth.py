@@ -24,7 +24,7 @@ from markupsafe import Markup
 
 from intake.domain import audit, staff_accounts
 from intake.domain.clock import utc_now
-from intake.extensions import db, limiter, login_manager
+from intake.extensions import csrf, db, limiter, login_manager
 from intake.models import StaffMember
 from intake.security import no_store
 from intake.service import current_service
@@ -65,10 +65,14 @@ def not_signed_in():
 
 @bp.before_request
 def require_signed_in_staff():
+    """Sign-in first, then CSRF (the blueprint is exempt from the app-wide check for
+    this), so a signed-out request learns nothing but the way to the sign-in page."""
     if request.endpoint in OPEN_ENDPOINTS:
+        csrf.protect()
         return None
     if not current_user.is_authenticated:
         return not_signed_in()
+    csrf.protect()
     now = utc_now().timestamp()
     last_seen = session.get(SEEN_KEY, 0)
     if now - last_seen > current_service().idle_limit.total_seconds():

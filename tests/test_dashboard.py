@@ -1,0 +1,183 @@
+"""The dashboard as the admissions team uses it, through the web pages."""
+
+from datetime import date, timedelta
+
+import time_machine
+
+from intake.domain import audit, states
+from intake.models import AuditEvent
+from tests.conftest import StoredRequests, page
+from tests.factories import submit_request
+
+# Tests that move the clock sign in after moving it, as a person would: a session
+# from the future is refused, and one idle for months has long expired.
+
+
+def test_the_queue_lists_requests_without_phone_numbers(make_member, db_session, vault):
+    with time_machine.travel("2027-01-15T10:00:00Z", tick=False):
+        agent = make_member()[1].sign_in()
+        request = submit_request(db_session, vault, phone="+447400123456", topics=("cocaine",))
+        html = agent.get_page("/staff/")
+    row = html.select_one(f"tr[data-reference='{request.reference}']")
+    text = row.get_text(" ", strip=True)
+    assert "Cocaine" in text and "Themselves" in text and "Waiting" in text
+    assert "due in 15 min" in text
+    body = html.get_text()
+    assert "123456" not in body and "7400" not in body
+
+
+def test_urgent_and_overdue_rows_say_so_in_words_not_only_colour(make_member, db_session, vault):
+    with time_machine.travel("2027-01-15T10:00:00Z", tick=False) as clock:
+        agent = make_member()[1].sign_in()
+        submit_request(db_session, vault, in_danger=True)
+        clock.shift(timedelta(minutes=27))
+        row = agent.get_page("/staff/").select_one("tbody tr")
+    assert row.select_one(".tag--urgent").get_text() == "Urgent"
+    assert row.select_one(".tag--overdue").get_text() == "overdue by 12 min"
+
+
+def test_the_counts_sit_at_the_top_of_the_queue(agent, db_session, vault):
+    submit_request(db_session, vault, in_danger=True)
+    submit_request(db_session, vault)
+    counts = agent.get_page("/staff/").select_one(".counts")
+    assert counts.select_one("[data-count=waiting]").get_text() == "2"
+    assert counts.select_one("[data-count=urgent]").get_text() == "1"
+
+
+def test_the_queue_json_feeds_the_live_page(agent, db_session, vault):
+    urgent = submit_request(db_session, vault, in_danger=True)
+    data = agent.client.get("/staff/queue.json").get_json()
+    assert data["counts"]["waiting"] == 1
+    assert data["urgent"] == [urgent.reference]
+    assert urgent.reference in data["rows"]
+
+
+def test_the_queue_page_works_without_javascript_through_a_refresh_link(agent):
+    html = agent.get_page("/staff/")
+    assert html.select_one("a[data-refresh-link]")["href"] == "/staff/"
+    assert html.select_one("script[src='/static/queue.js']")
+
+
+def test_take_next_opens_the_request_it_took(agent, db_session, vault):
+    request = submit_request(db_session, vault)
+    response = agent.post("/staff/take-next", form_page="/staff/")
+    assert response.headers["Location"].endswith(f"/staff/requests/{request.reference}")
+    db_session.refresh(request)
+    assert request.status == states.IN_PROGRESS
+
+
+def test_take_next_on_an_empty_queue_says_so(agent):
+    response = agent.post("/staff/take-next", form_page="/staff/")
+    assert "Nobody is waiting" in page(agent.client.get(response.headers["Location"])).get_text()
+
+
+def test_the_request_page_shows_everything_with_the_discreet_choices_first(
+    agent, db_session, vault
+):
+    request = submit_request(
+        db_session, vault, name="Zoë", message="After 6pm please", voicemail_ok=False,
+        say_who_we_are=None, text_first=True,
+    )  # fmt: skip
+    html = agent.get_page(f"/staff/requests/{request.reference}")
+    instructions = [li.get_text(strip=True) for li in html.select(".instructions li")]
+    assert instructions == [
+        "Do NOT leave a voicemail",
+        "Do not say who we are (not answered, so be discreet)",
+        "Send a text before you call",
+    ]
+    answers = html.select_one(".answers").get_text(" ", strip=True)
+    assert "Zoë" in answers and "After 6pm please" in answers
+    assert html.select_one(".answers a[href='tel:+447400123456']")
+
+
+def test_a_chosen_time_is_shown_in_the_service_time_zone(make_member, db_session, vault):
+    with time_machine.travel("2027-07-01T08:00:00Z", tick=False):
+        agent = make_member()[1].sign_in()
+        request = submit_request(
+            db_session, vault, when="later", day=date(2027, 7, 2), window="18-20"
+        )
+        html = agent.get_page(f"/staff/requests/{request.reference}")
+    text = html.get_text(" ", strip=True)
+    assert "Friday 2 July, 6pm to 8pm" in text
+    assert "Friday 2 July at 6:00pm" in text
+
+
+def test_a_withdrawal_shows_on_the_request_page_at_once(agent, visitor, db_session):
+    confirmation = page(visitor.client.get(visitor.submit().headers["Location"]))
+    reference = confirmation.select_one(".panel__reference").get_text(strip=True)
+    agent.post(f"/staff/requests/{reference}/take", form_page="/staff/")
+    form = {i["name"]: i["value"] for i in confirmation.select("form input[type=hidden]")}
+    visitor.client.post("/callback/withdraw", data=form)
+    html = agent.get_page(f"/staff/requests/{reference}")
+    assert "Withdrawn: do not call." in html.get_text()
+    assert not html.select("form[action$='/attempts']")
+
+
+def test_recording_on_a_request_you_do_not_hold_is_refused_clearly(agent, db_session, vault):
+    request = submit_request(db_session, vault)
+    path = f"/staff/requests/{request.reference}"
+    response = agent.post(f"{path}/attempts", {"outcome": "no_answer"}, form_page=path)
+    assert (
+        "Take this request before you record anything"
+        in page(agent.client.get(response.headers["Location"])).get_text()
+    )
+
+
+def test_a_supervisor_adds_and_disables_a_colleague_from_the_dashboard(supervisor, db_session):
+    response = supervisor.post("/staff/team", {
+        "name": "Noor", "email": "noor@intake.example", "role": "agent",
+        "password": "correct horse battery staple",
+    })  # fmt: skip
+    assert response.status_code == 303
+    team = supervisor.get_page("/staff/team")
+    assert "noor@intake.example" in team.get_text()
+    form = next(f for f in team.select("form") if f["action"].endswith("/disable"))
+    supervisor.post(form["action"], form_page="/staff/team")
+    assert "Disabled" in supervisor.get_page("/staff/team").get_text()
+
+
+def test_a_weak_password_for_a_new_colleague_is_refused_on_the_page(supervisor):
+    response = supervisor.post("/staff/team", {
+        "name": "Noor", "email": "noor@intake.example", "role": "agent", "password": "short",
+    })  # fmt: skip
+    assert response.status_code == 400
+    assert "at least 12 characters" in page(response).select_one(".error-summary").get_text()
+
+
+def test_the_whole_journey_of_a_request(app, make_member, visitor, db_session):
+    """A supervisor signs in, sees a new request, takes it, records no answer, sees it come
+    back 30 minutes later, reaches the visitor and completes it: all of it audited."""
+    _, supervisor = make_member("supervisor", "Sam Supervisor")
+    with time_machine.travel("2026-11-25T10:00:00Z", tick=False) as clock:
+        supervisor.sign_in()
+        assert supervisor.client.get("/staff/queue.json").get_json()["counts"]["waiting"] == 0
+        visitor.submit(in_danger="yes")
+        live = supervisor.client.get("/staff/queue.json").get_json()
+        assert live["counts"] == {**live["counts"], "waiting": 1, "urgent": 1}
+        reference = live["urgent"][0]
+        path = f"/staff/requests/{reference}"
+        supervisor.post("/staff/take-next", form_page="/staff/")
+        supervisor.post(f"{path}/attempts", {"outcome": "no_answer"}, form_page=path)
+        request = StoredRequests(app).only()
+        assert request.status == states.NEW
+        assert request.due_at.isoformat() == "2026-11-25T10:30:00+00:00"
+        clock.shift(timedelta(minutes=20))
+        too_soon = supervisor.post("/staff/take-next", form_page="/staff/")
+        assert too_soon.headers["Location"].endswith("/staff/")
+        clock.shift(timedelta(minutes=11))
+        supervisor.post("/staff/take-next", form_page="/staff/")
+        supervisor.post(
+            f"{path}/attempts",
+            {"outcome": "reached", "result": "assessment_booked", "note": "Booked for Friday"},
+            form_page=path,
+        )
+        assert StoredRequests(app).only().status == states.COMPLETED
+        assert (
+            supervisor.client.get("/staff/queue.json").get_json()["counts"]["completed_today"] == 1
+        )
+    trail = [e.action for e in db_session.query(AuditEvent).order_by(AuditEvent.id)]
+    for action in (audit.SECOND_FACTOR_ENROLLED, audit.SIGN_IN, audit.REQUEST_TAKEN,
+                   audit.REQUEST_VIEWED, audit.ATTEMPT_RECORDED, audit.STATUS_CHANGED,
+                   audit.NOTE_ADDED):  # fmt: skip
+        assert action in trail, action
+    assert trail.count(audit.ATTEMPT_RECORDED) == 2

@@ -1,0 +1,206 @@
+"""The queue's order, counts, filters and pagination, and taking requests."""
+
+import random
+from datetime import timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
+
+from intake.domain import audit, queue, states
+from intake.models import AuditEvent, CallbackRequest
+from tests.factories import make_staff, submit_request, utc
+
+NOW = utc(2026, 11, 25, 12, 0)
+MINUTE = timedelta(minutes=1)
+
+
+def add(db_session, vault, *, created_minutes_ago: int, due_in: int, urgent=False, **values):
+    """A stored request, created and due relative to NOW (minutes)."""
+    request = submit_request(
+        db_session, vault, now=NOW - created_minutes_ago * MINUTE, in_danger=urgent
+    )
+    request.due_at = NOW + due_in * MINUTE
+    for name, value in values.items():
+        setattr(request, name, value)
+    db_session.commit()
+    return request
+
+
+# (name, urgent, minutes since created, minutes until due): listed in the expected order.
+ORDER_CASES = [
+    ("urgent, overdue", True, 40, -25),
+    ("urgent, due soon", True, 5, 10),
+    ("urgent, due later, older", True, 60, 120),
+    ("urgent, due later, newer", True, 30, 120),
+    ("most overdue", False, 50, -35),
+    ("overdue", False, 20, -5),
+    ("due in 2 min", False, 13, 2),
+    ("due in 10 min, older", False, 25, 10),
+    ("due in 10 min, newer", False, 5, 10),
+    ("chosen slot tomorrow", False, 90, 24 * 60),
+]
+
+
+def test_the_queue_puts_urgent_first_then_by_due_time_then_oldest(db_session, vault):
+    member = make_staff(db_session)
+    shuffled = random.Random(7).sample(ORDER_CASES, len(ORDER_CASES))
+    assert shuffled != ORDER_CASES
+    names = {}
+    for name, urgent, age, due in shuffled:
+        names[add(db_session, vault, created_minutes_ago=age, due_in=due, urgent=urgent).id] = name
+    listed = queue.queue_page(db_session, queue.QueueFilter(), member.id).requests
+    assert [names[request.id] for request in listed] == [case[0] for case in ORDER_CASES]
+
+
+def test_keyset_pages_walk_the_whole_queue_in_order(db_session, vault):
+    member = make_staff(db_session)
+    for index, (_, urgent, age, due) in enumerate(ORDER_CASES * 3):
+        add(db_session, vault, created_minutes_ago=age + index, due_in=due, urgent=urgent)
+    everything = queue.queue_page(db_session, queue.QueueFilter(), member.id, limit=100).requests
+    walked, cursor = [], None
+    while True:
+        page = queue.queue_page(db_session, queue.QueueFilter(), member.id, after=cursor, limit=7)
+        walked += page.requests
+        if page.next_cursor is None:
+            break
+        cursor = queue.Cursor.decode(page.next_cursor.encode())
+    assert [r.id for r in walked] == [r.id for r in everything]
+    assert len(walked) == 30
+
+
+def test_a_damaged_cursor_is_ignored():
+    assert queue.Cursor.decode("not-a-cursor") is None
+    assert queue.Cursor.decode("") is None
+
+
+def test_take_next_holds_the_first_callable_request(db_session, vault):
+    member = make_staff(db_session)
+    add(db_session, vault, created_minutes_ago=5, due_in=10)
+    first = add(db_session, vault, created_minutes_ago=5, due_in=10, urgent=True)
+    reference = queue.take_next(db_session, member, now=NOW)
+    assert reference == first.reference
+    db_session.refresh(first)
+    assert (first.status, first.held_by_id, first.held_at) == (states.IN_PROGRESS, member.id, NOW)
+
+
+def test_take_next_never_calls_before_the_time_a_visitor_chose(db_session, vault):
+    member = make_staff(db_session)
+    add(db_session, vault, created_minutes_ago=5, due_in=60, callable_from=NOW + 60 * MINUTE)
+    assert queue.take_next(db_session, member, now=NOW) is None
+    assert queue.take_next(db_session, member, now=NOW + 61 * MINUTE) is not None
+
+
+def test_take_next_passes_over_held_and_closed_requests(db_session, vault):
+    member, colleague = make_staff(db_session), make_staff(db_session)
+    held = add(db_session, vault, created_minutes_ago=9, due_in=-5)
+    queue.take(db_session, held, colleague, now=NOW)
+    add(db_session, vault, created_minutes_ago=8, due_in=-4, status=states.COMPLETED)
+    waiting = add(db_session, vault, created_minutes_ago=1, due_in=14)
+    assert queue.take_next(db_session, member, now=NOW) == waiting.reference
+    assert queue.take_next(db_session, member, now=NOW) is None
+
+
+def test_a_request_someone_holds_cannot_be_taken(db_session, vault):
+    member, colleague = make_staff(db_session), make_staff(db_session, name="Jo")
+    request = add(db_session, vault, created_minutes_ago=1, due_in=14)
+    queue.take(db_session, request, colleague, now=NOW)
+    with pytest.raises(queue.QueueRefused, match="Jo is working on this request"):
+        queue.take(db_session, request, member, now=NOW)
+
+
+def test_only_the_holder_or_a_supervisor_releases(db_session, vault):
+    holder, other = make_staff(db_session), make_staff(db_session)
+    boss = make_staff(db_session, role="supervisor")
+    request = add(db_session, vault, created_minutes_ago=1, due_in=14)
+    queue.take(db_session, request, holder, now=NOW)
+    with pytest.raises(queue.QueueRefused):
+        queue.release(db_session, request, other, now=NOW)
+    queue.release(db_session, request, boss, now=NOW)
+    assert (request.status, request.held_by_id) == (states.NEW, None)
+
+
+def test_a_supervisor_reassigns_and_an_agent_cannot(db_session, vault):
+    agent, colleague = make_staff(db_session), make_staff(db_session)
+    boss = make_staff(db_session, role="supervisor")
+    request = add(db_session, vault, created_minutes_ago=1, due_in=14)
+    with pytest.raises(queue.QueueRefused, match="Only a supervisor"):
+        queue.reassign(db_session, request, colleague, agent, now=NOW)
+    queue.reassign(db_session, request, colleague, boss, now=NOW)
+    assert (request.status, request.held_by_id) == (states.IN_PROGRESS, colleague.id)
+
+
+def test_an_untouched_hold_returns_to_the_queue_after_twenty_minutes(db_session, vault):
+    member = make_staff(db_session)
+    request = add(db_session, vault, created_minutes_ago=1, due_in=14)
+    queue.take(db_session, request, member, now=NOW)
+    limit = timedelta(minutes=20)
+    assert queue.release_expired_holds(db_session, NOW + 19 * MINUTE, limit) == 0
+    assert queue.release_expired_holds(db_session, NOW + 21 * MINUTE, limit) == 1
+    db_session.refresh(request)
+    assert (request.status, request.held_by_id) == (states.NEW, None)
+    expired = db_session.query(AuditEvent).filter_by(action=audit.HOLD_EXPIRED).one()
+    assert expired.request_id == request.id
+
+
+def test_counts_tell_waiting_overdue_urgent_mine_and_completed_today(db_session, vault):
+    member = make_staff(db_session)
+    london = ZoneInfo("Europe/London")
+    add(db_session, vault, created_minutes_ago=30, due_in=-15)
+    add(db_session, vault, created_minutes_ago=2, due_in=13, urgent=True)
+    mine = add(db_session, vault, created_minutes_ago=2, due_in=13)
+    queue.take(db_session, mine, member, now=NOW)
+    add(db_session, vault, created_minutes_ago=90, due_in=-75, status=states.COMPLETED,
+        closed_at=NOW - 60 * MINUTE)  # fmt: skip
+    add(db_session, vault, created_minutes_ago=2000, due_in=-1900, status=states.COMPLETED,
+        closed_at=NOW - 1800 * MINUTE)  # fmt: skip
+    counts = queue.queue_counts(db_session, member.id, NOW, london)
+    assert counts == queue.QueueCounts(
+        waiting=2, overdue=1, urgent=1, held_by_me=1, completed_today=1
+    )
+
+
+def test_filters_narrow_the_list(db_session, vault):
+    member, colleague = make_staff(db_session), make_staff(db_session)
+    urgent = add(db_session, vault, created_minutes_ago=2, due_in=13, urgent=True)
+    mine = add(db_session, vault, created_minutes_ago=3, due_in=12)
+    theirs = add(db_session, vault, created_minutes_ago=4, due_in=11)
+    queue.take(db_session, mine, member, now=NOW)
+    queue.take(db_session, theirs, colleague, now=NOW)
+
+    def listed(**filters) -> set[str]:
+        page = queue.queue_page(db_session, queue.QueueFilter(**filters), member.id)
+        return {request.reference for request in page.requests}
+
+    assert listed(urgent_only=True) == {urgent.reference}
+    assert listed(mine=True) == {mine.reference}
+    assert listed(unassigned=True) == {urgent.reference}
+    assert listed(state=states.IN_PROGRESS) == {mine.reference, theirs.reference}
+    assert listed(reference=theirs.reference) == {theirs.reference}
+
+
+def test_a_phone_search_finds_every_request_from_that_number(db_session, vault):
+    member = make_staff(db_session)
+    first = submit_request(db_session, vault, phone="+447400123456")
+    second = submit_request(db_session, vault, phone="+447400123456")
+    second.status = states.COMPLETED
+    submit_request(db_session, vault, phone="+447911123456")
+    db_session.commit()
+    hashes = tuple(vault.phone_hashes("+447400123456"))
+    found = queue.queue_page(
+        db_session, queue.QueueFilter(phone_hashes=hashes, include_closed=True), member.id
+    ).requests
+    assert {request.id for request in found} == {first.id, second.id}
+
+
+def test_two_changes_from_stale_copies_cannot_both_win(db_session, vault):
+    request = add(db_session, vault, created_minutes_ago=1, due_in=14)
+    other = Session(db_session.get_bind())
+    copy = other.get(CallbackRequest, request.id)
+    request.status = states.SPAM
+    db_session.commit()
+    copy.status = states.WITHDRAWN
+    with pytest.raises(StaleDataError):
+        other.commit()
+    other.close()
