@@ -8,7 +8,7 @@
   var status = document.querySelector("[data-live-status]");
   var seconds = parseInt(config.getAttribute("data-poll-seconds"), 10) || 10;
   var url = config.getAttribute("data-poll-url");
-  var baseTitle = document.title;
+  var baseTitle = document.title.replace(/^\([^)]*\) /, "");
   var seenUrgent = {};
 
   Array.prototype.forEach.call(document.querySelectorAll("tr.row--urgent"), function (row) {

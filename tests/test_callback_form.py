@@ -199,3 +199,14 @@ def test_the_danger_question_points_to_the_emergency_number_at_once(visitor):
     note = form.select_one("#in_danger-0").find_parent("div", class_="field").find_next_sibling()
     assert note.select_one("a[href='tel:999']")
     assert "Do not wait for our call" in note.get_text()
+
+
+def test_the_error_summary_lists_mistakes_in_page_order(visitor):
+    response = visitor.submit(name="", in_danger=None, consent=None, for_whom=None)
+    summary_order = list(errors_by_field(response))
+    page_order = [
+        control["id"]
+        for control in page(response).select("form input, form select, form textarea")
+        if control.get("id") in summary_order
+    ]
+    assert summary_order == page_order == ["in_danger-0", "name", "for_whom-0", "consent"]

@@ -181,3 +181,8 @@ def test_the_whole_journey_of_a_request(app, make_member, visitor, db_session):
                    audit.NOTE_ADDED):  # fmt: skip
         assert action in trail, action
     assert trail.count(audit.ATTEMPT_RECORDED) == 2
+
+
+def test_the_tab_title_shows_the_numbers_waiting_and_overdue(agent, db_session, vault):
+    submit_request(db_session, vault)
+    assert agent.get_page("/staff/").title.get_text().startswith("(1 waiting, 0 overdue) Queue")

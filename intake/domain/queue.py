@@ -188,8 +188,18 @@ def queue_counts(session: Session, staff_id: int, now: datetime, zone: ZoneInfo)
 
 
 def release_expired_holds(session: Session, now: datetime, hold_limit: timedelta) -> int:
-    """Put requests held but untouched for too long back in the queue, and commit."""
-    expired = _return_held_to_queue(session, CallbackRequest.held_at < now - hold_limit)
+    """Put requests held but untouched for too long back in the queue, and commit.
+
+    Called on every look at the queue, so it reads first and writes only when a
+    hold has really expired.
+    """
+    stale = CallbackRequest.held_at < now - hold_limit
+    any_stale = select(CallbackRequest.id).where(
+        CallbackRequest.status == states.IN_PROGRESS, stale
+    )
+    if session.scalar(any_stale.limit(1)) is None:
+        return 0
+    expired = _return_held_to_queue(session, stale)
     for request_id in expired:
         audit.record(session, audit.HOLD_EXPIRED, request_id=request_id, now=now)
     session.commit()

@@ -47,6 +47,14 @@ def discreet_question(label: str, description: str) -> ChoiceField:
 
 
 class CallbackForm(CleanForm):
+    """Fields are declared in page order, which is also the error summary's order."""
+
+    in_danger = ChoiceField(
+        "Is anyone in immediate danger right now?",
+        description="For example, someone has taken too much, is hurt or is at risk of harm.",
+        choices=YES_NO,
+        validators=[InputRequired("Tell us if anyone is in immediate danger")],
+    )
     name = StringField(
         "What should we call you?",
         description="Any name is fine. It does not have to be your full or real name.",
@@ -99,12 +107,6 @@ class CallbackForm(CleanForm):
     text_first = discreet_question(
         "Should we send you a text before we call?",
         "If you leave this blank, we will not text.",
-    )
-    in_danger = ChoiceField(
-        "Is anyone in immediate danger right now?",
-        description="For example, someone has taken too much, is hurt or is at risk of harm.",
-        choices=YES_NO,
-        validators=[InputRequired("Tell us if anyone is in immediate danger")],
     )
     message = TextAreaField(
         "Anything else you would like us to know? (optional)",
