@@ -2,6 +2,7 @@
 
 from datetime import date, timedelta
 
+import pytest
 import time_machine
 
 from intake.domain import audit, states
@@ -186,3 +187,26 @@ def test_the_whole_journey_of_a_request(app, make_member, visitor, db_session):
 def test_the_tab_title_shows_the_numbers_waiting_and_overdue(agent, db_session, vault):
     submit_request(db_session, vault)
     assert agent.get_page("/staff/").title.get_text().startswith("(1 waiting, 0 overdue) Queue")
+
+
+@pytest.mark.parametrize("typed", ["07400 123456", "+44 7400 123 456", "(07400) 123-456"])
+def test_search_finds_a_request_by_phone_typed_any_way(agent, db_session, vault, typed):
+    wanted = submit_request(db_session, vault, phone="+447400123456")
+    submit_request(db_session, vault, phone="+447911123456")
+    response = agent.post("/staff/search", {"query": typed}, form_page="/staff/")
+    references = [
+        row["data-reference"] for row in page(response).select("tbody tr[data-reference]")
+    ]
+    assert references == [wanted.reference]
+
+
+def test_search_by_reference_in_lower_case(agent, db_session, vault):
+    wanted = submit_request(db_session, vault)
+    response = agent.post("/staff/search", {"query": wanted.reference.lower()}, form_page="/staff/")
+    assert page(response).select_one(f"tr[data-reference='{wanted.reference}']")
+
+
+def test_a_search_that_is_neither_says_what_to_type(agent):
+    response = agent.post("/staff/search", {"query": "hello"}, form_page="/staff/")
+    assert response.status_code == 400
+    assert "Enter a reference like K7QM-4Z2P" in page(response).select_one(".error-summary").text
