@@ -6,6 +6,8 @@ from typing import Any
 from flask import Flask
 
 from intake import cli, errors, security, templating
+from intake.assets import register_assets
+from intake.compression import register_compression
 from intake.config import load_config
 from intake.extensions import csrf, db, limiter, login_manager, migrate, tune_sqlite
 from intake.service import build_service
@@ -18,12 +20,14 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app = Flask(
         __name__,
         template_folder=str(PROJECT_ROOT / "templates"),
-        static_folder=str(PROJECT_ROOT / "static"),
+        static_folder=None,
         instance_path=str(PROJECT_ROOT / "instance"),
     )
     app.config.update(load_config(Path(app.instance_path), overrides=config))
     register_extensions(app)
     register_blueprints(app)
+    register_assets(app, PROJECT_ROOT / "static")
+    register_compression(app)
     security.register_security_headers(app)
     errors.register_error_handlers(app)
     cli.register_commands(app)

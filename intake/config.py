@@ -71,6 +71,7 @@ def _from_environment(environ: Mapping[str, str], instance_path: Path, productio
         ),
         "INTAKE_RETENTION_DAYS": _positive_int(environ, "INTAKE_RETENTION_DAYS", 90),
         "INTAKE_LEAVE_URL": environ.get("INTAKE_LEAVE_URL") or "https://www.bbc.co.uk/weather",
+        "INTAKE_PUBLIC_URL": environ.get("INTAKE_PUBLIC_URL") or None,
         "INTAKE_CALLBACK_RATE_LIMIT": environ.get("INTAKE_CALLBACK_RATE_LIMIT")
         or "10 per minute;60 per hour",
         "INTAKE_SIGN_IN_RATE_LIMIT": environ.get("INTAKE_SIGN_IN_RATE_LIMIT")

@@ -3,7 +3,7 @@
 from datetime import datetime
 from typing import Any
 
-from flask import Flask
+from flask import Flask, current_app, request
 
 from intake.domain.clock import utc_now
 from intake.service import current_service
@@ -11,12 +11,19 @@ from intake.service import current_service
 
 def register_template_helpers(app: Flask) -> None:
     app.context_processor(template_globals)
+    app.add_template_global(public_url)
     app.add_template_filter(local_time)
     app.add_template_filter(local_day_and_time)
 
 
 def template_globals() -> dict[str, Any]:
     return {"service": current_service()}
+
+
+def public_url(path: str | None = None) -> str:
+    """An absolute URL on the public site (INTAKE_PUBLIC_URL, or the host asked for)."""
+    base = current_app.config.get("INTAKE_PUBLIC_URL") or request.url_root
+    return base.rstrip("/") + (request.path if path is None else path)
 
 
 def _clock(moment: datetime) -> str:

@@ -130,6 +130,12 @@ def page(response) -> BeautifulSoup:
     return BeautifulSoup(response.get_data(as_text=True), "html.parser")
 
 
+def asset(client: FlaskClient, name: str) -> str:
+    """The fingerprinted URL a page uses for one of our static files."""
+    assets = client.application.extensions["intake_assets"]
+    return f"/assets/{assets.fingerprinted[name]}"
+
+
 class CallbackVisitor:
     """Drives the callback form as a browser would: fetch it, fill it, send it."""
 

@@ -4,7 +4,7 @@ import pytest
 
 from intake import create_app
 from intake.pages import load_library
-from tests.conftest import page
+from tests.conftest import asset, page
 
 GUIDE_ORDER = [
     "about", "addiction", "how-to-take", "side-effects", "interactions",
@@ -75,10 +75,10 @@ def test_the_home_page_leads_to_the_guide_and_both_ways_to_get_help(client):
 
 
 def test_the_leave_button_script_hides_the_page_and_replaces_history(client):
-    script = client.get("/static/leave.js").get_data(as_text=True)
+    script = client.get(asset(client, "leave.js")).get_data(as_text=True)
     assert "location.replace" in script
     assert "leaving" in script
-    assert ".leaving body { display: none; }" in client.get("/static/intake.css").get_data(
+    assert ".leaving body { display: none; }" in client.get(asset(client, "intake.css")).get_data(
         as_text=True
     )
 

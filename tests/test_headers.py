@@ -16,8 +16,8 @@ def routes(app):
         if "GET" not in rule.methods:
             continue
         values = {arg: "about" for arg in rule.arguments}
-        if rule.endpoint == "static":
-            values = {"filename": "intake.css"}
+        if rule.endpoint == "asset":
+            values = {"fingerprinted": app.extensions["intake_assets"].fingerprinted["intake.css"]}
         yield rule.endpoint, values
 
 

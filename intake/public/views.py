@@ -1,6 +1,15 @@
 """The public site: the guide, the privacy page and the callback request."""
 
-from flask import abort, current_app, redirect, render_template, request, session, url_for
+from flask import (
+    Response,
+    abort,
+    current_app,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.exceptions import TooManyRequests
@@ -13,6 +22,7 @@ from intake.public import bp
 from intake.public.forms import CallbackForm, WithdrawForm
 from intake.security import no_store
 from intake.service import current_service
+from intake.templating import public_url
 
 RECEIPT_KEY = "receipt"
 WITHDRAWN_KEY = "withdrawn"
@@ -36,6 +46,21 @@ def guide_page(slug: str):
     return render_template(
         "public/guide_page.html", page=page, previous=previous, following=following
     )
+
+
+@bp.get("/robots.txt")
+def robots_txt():
+    """Crawlers may read the guide; staff pages and confirmations are not for them."""
+    lines = ["User-agent: *", "Disallow: /staff/", "Disallow: /callback/"]
+    lines.append(f"Sitemap: {public_url('/sitemap.xml')}")
+    return Response("\n".join(lines) + "\n", mimetype="text/plain")
+
+
+@bp.get("/sitemap.xml")
+def sitemap_xml():
+    pages = current_service().pages
+    page = render_template("public/sitemap.xml", guide=pages.guide, privacy=pages.privacy)
+    return Response(page, mimetype="application/xml")
 
 
 @bp.get("/privacy")
