@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run test lint migrate clean
+.PHONY: run test lint migrate lighthouse screenshots clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -27,11 +27,22 @@ migrate: $(VENV)/.installed
 run: migrate
 	$(BIN)/flask --app intake run --host $(HOST) --port $(PORT)
 
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund
+	touch $@
+
 lint: $(VENV)/.test-installed
 	$(BIN)/ruff check .
 
-test: lint
+# Browser tests need Debian's chromium (apt-get install chromium); without it they skip.
+test: lint node_modules/.installed
 	$(BIN)/pytest
 
+lighthouse: $(VENV)/.test-installed
+	bench/lighthouse
+
+screenshots: $(VENV)/.test-installed
+	$(BIN)/python -m docs.screenshots
+
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache
+	rm -rf $(VENV) node_modules bench/node_modules .pytest_cache .ruff_cache

@@ -1,38 +1,62 @@
-"""Static files under fingerprinted names, cached for a year.
+"""Static files under fingerprinted names, compressed once, cached for a year.
 
 `asset_url("intake.css")` gives `/assets/intake.3f2a1b9c0d.css`; the digest changes
-whenever the file does, so browsers can keep every version forever.
+whenever the file does, so browsers can keep every version forever. The files are
+small and few, so they are read and compressed (brotli, gzip) once at start-up.
 """
 
+import gzip
 import hashlib
+import mimetypes
+from dataclasses import dataclass
 from pathlib import Path
 
-from flask import Flask, abort, send_from_directory, url_for
+import brotli
+from flask import Flask, Response, abort, request, url_for
 
 ONE_YEAR = 365 * 24 * 3600
 DIGEST_LENGTH = 10
 
 
+@dataclass(frozen=True)
+class Asset:
+    mimetype: str
+    encodings: dict[str, bytes]  # "identity", "gzip", "br"
+
+
+def _load(path: Path) -> Asset:
+    raw = path.read_bytes()
+    mimetype = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+    return Asset(
+        mimetype,
+        {"identity": raw, "gzip": gzip.compress(raw, 9, mtime=0), "br": brotli.compress(raw)},
+    )
+
+
 class Assets:
     def __init__(self, folder: Path) -> None:
-        self.folder = folder
         self.fingerprinted: dict[str, str] = {}
+        self.files: dict[str, Asset] = {}
         for path in sorted(folder.iterdir()):
             if path.is_file():
                 digest = hashlib.sha256(path.read_bytes()).hexdigest()[:DIGEST_LENGTH]
-                self.fingerprinted[path.name] = f"{path.stem}.{digest}{path.suffix}"
-        self.original = {named: name for name, named in self.fingerprinted.items()}
+                named = f"{path.stem}.{digest}{path.suffix}"
+                self.fingerprinted[path.name] = named
+                self.files[named] = _load(path)
 
     def url(self, name: str) -> str:
         return url_for("asset", fingerprinted=self.fingerprinted[name])
 
-    def serve(self, fingerprinted: str):
-        name = self.original.get(fingerprinted)
-        if name is None:
-            abort(404)
-        response = send_from_directory(self.folder, name, max_age=ONE_YEAR)
-        response.cache_control.immutable = True
+    def serve(self, fingerprinted: str) -> Response:
+        asset = self.files.get(fingerprinted) or abort(404)
+        encoding = request.accept_encodings.best_match(["br", "gzip"]) or "identity"
+        response = Response(asset.encodings[encoding], mimetype=asset.mimetype)
+        if encoding != "identity":
+            response.headers["Content-Encoding"] = encoding
+        response.vary.add("Accept-Encoding")
+        response.cache_control.max_age = ONE_YEAR
         response.cache_control.public = True
+        response.cache_control.immutable = True
         return response
 
 

@@ -75,7 +75,7 @@ def test_the_home_page_leads_to_the_guide_and_both_ways_to_get_help(client):
 
 
 def test_the_leave_button_script_hides_the_page_and_replaces_history(client):
-    script = client.get(asset(client, "leave.js")).get_data(as_text=True)
+    script = client.get(asset(client, "site.js")).get_data(as_text=True)
     assert "location.replace" in script
     assert "leaving" in script
     assert ".leaving body { display: none; }" in client.get(asset(client, "intake.css")).get_data(

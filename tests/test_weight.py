@@ -57,3 +57,13 @@ def test_reading_and_asking_for_a_callback_need_no_javascript(client):
         html = page(client.get(path))
         assert html.select_one("main form, main article")
         assert not html.select("[onclick], [onsubmit]")
+
+
+@pytest.mark.parametrize("encoding", ["br", "gzip"])
+def test_static_files_are_served_compressed_as_the_browser_asks(client, encoding):
+    href = page(client.get("/")).select_one("link[rel=stylesheet]")["href"]
+    plain = client.get(href, headers={"Accept-Encoding": "identity"})
+    packed = client.get(href, headers={"Accept-Encoding": encoding})
+    assert packed.headers["Content-Encoding"] == encoding
+    assert "Accept-Encoding" in packed.headers["Vary"]
+    assert len(packed.data) < len(plain.data) / 2

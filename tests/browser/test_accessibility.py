@@ -1,0 +1,166 @@
+"""Accessibility in a real browser: axe-core (WCAG 2.2 A and AA) on every page and state
+that matters, and the checks axe cannot make: headings, focus, target size, zoom, motion."""
+
+from itertools import pairwise
+
+import pytest
+from playwright.sync_api import Page
+
+from tests.browser.conftest import DESKTOP, PHONE, run_axe, sign_in_staff
+from tests.browser.test_staff_journeys import ask_for_a_callback
+from tests.browser.test_visitor_journeys import fill_the_form_correctly
+from tests.test_guide import GUIDE_ORDER
+
+PUBLIC_PAGES = ["/", "/guide/", "/privacy", "/callback", "/no-such-page"] + [
+    f"/guide/{slug}" for slug in GUIDE_ORDER
+]
+
+
+def public_states(page: Page, url: str):
+    """Yield (name) after bringing the page into each state worth checking."""
+    for path in PUBLIC_PAGES:
+        page.goto(url + path)
+        yield path
+    page.goto(url + "/callback")
+    page.fill("#phone", "12")
+    page.click("main button[type=submit]")
+    yield "callback form with errors"
+    fill_the_form_correctly(page)
+    page.check("#in_danger-0")
+    page.click("main button[type=submit]")
+    yield "confirmation, urgent"
+    page.goto(url + "/callback/received")
+    yield "confirmation opened again"
+    page.goto(url + "/callback")
+    fill_the_form_correctly(page)
+    page.click("main button[type=submit]")
+    yield "confirmation"
+    page.click("text=Withdraw my request")
+    yield "withdrawn"
+
+
+def staff_states(page: Page, server):
+    page.goto(server.url + "/staff/sign-in")
+    yield "sign-in"
+    page.fill("#email", "nobody@intake.example")
+    page.fill("#password", "wrong")
+    page.click("button[type=submit]")
+    yield "sign-in with an error"
+    sign_in_staff(page, server, "boss@intake.example")
+    yield "queue, empty"
+    visitor = page.context.new_page()
+    for _ in range(3):
+        ask_for_a_callback(visitor, server)
+    visitor.close()
+    page.reload()
+    page.click("summary")
+    yield "queue, full, filters open"
+    page.click("text=Take next request")
+    yield "request page, held"
+    page.check("input[name=outcome][value=no_answer]")
+    page.click("text=Save the call")
+    yield "request page after a call"
+    page.goto(server.url + "/staff/team")
+    yield "team"
+    page.goto(server.url + "/staff/audit")
+    yield "audit trail"
+
+
+def axe_everywhere(page: Page, states) -> tuple[int, dict]:
+    checked, violations = 0, {}
+    for state in states:
+        found = run_axe(page)
+        checked += 1
+        if found:
+            violations[state] = found
+    return checked, violations
+
+
+@pytest.mark.parametrize("viewport", [PHONE, DESKTOP], ids=["phone", "desktop"])
+def test_axe_finds_no_violation_on_any_public_page_or_state(server, open_page, viewport):
+    page = open_page(viewport=viewport, bypass_csp=True)
+    checked, violations = axe_everywhere(page, public_states(page, server.url))
+    assert checked == len(PUBLIC_PAGES) + 5
+    assert violations == {}
+
+
+def test_axe_finds_no_violation_on_any_staff_page_or_state(server, open_page):
+    server.create_staff("boss@intake.example", "Sam Supervisor", role="supervisor")
+    page = open_page(bypass_csp=True)
+    checked, violations = axe_everywhere(page, staff_states(page, server))
+    assert checked == 8
+    assert violations == {}
+
+
+HEADINGS = """() => [...document.querySelectorAll("h1,h2,h3,h4,h5,h6")]
+    .filter(h => h.offsetParent !== null).map(h => Number(h.tagName[1]))"""
+
+
+@pytest.mark.parametrize("path", PUBLIC_PAGES)
+def test_one_h1_and_headings_in_order(site, open_page, path):
+    page = open_page()
+    page.goto(site.url + path)
+    levels = page.evaluate(HEADINGS)
+    assert levels.count(1) == 1 and levels[0] == 1, levels
+    assert all(later - earlier <= 1 for earlier, later in pairwise(levels))
+
+
+FOCUSABLE = "a[href], button, input:not([type=hidden]), select, textarea, summary"
+FOCUS_STYLE = """el => { const s = getComputedStyle(el);
+    return [s.outlineStyle, s.outlineWidth, s.boxShadow, s.backgroundColor].join("|"); }"""
+
+
+@pytest.mark.parametrize("path", ["/", "/guide/about", "/callback"])
+def test_every_control_shows_visible_focus(site, open_page, path):
+    page = open_page()
+    page.goto(site.url + path)
+    controls = page.locator(f"body :is({FOCUSABLE}):visible")
+    assert controls.count() > 5
+    for index in range(controls.count()):
+        control = controls.nth(index)
+        page.keyboard.press("Escape")
+        before = control.evaluate(FOCUS_STYLE)
+        control.focus()
+        after = control.evaluate(FOCUS_STYLE)
+        assert before != after, control.evaluate("el => el.outerHTML.slice(0, 120)")
+
+
+TARGETS = """() => [...document.querySelectorAll(
+        "button, input:not([type=hidden]), select, textarea, a[href]")]
+    .filter(el => el.offsetParent !== null)
+    .filter(el => !(el.tagName === "A" && el.closest("p, li, dd, td")))
+    .map(el => { const r = el.getBoundingClientRect();
+                 return {html: el.outerHTML.slice(0, 80), w: r.width, h: r.height}; })"""
+
+
+@pytest.mark.parametrize("path", ["/", "/guide/about", "/callback", "/privacy"])
+def test_targets_are_at_least_24_by_24_pixels(site, open_page, path):
+    page = open_page(viewport=PHONE)
+    page.goto(site.url + path)
+    small = [t for t in page.evaluate(TARGETS) if t["w"] < 24 or t["h"] < 24]
+    assert small == []
+
+
+@pytest.mark.parametrize("path", PUBLIC_PAGES[:5])
+@pytest.mark.parametrize(
+    "viewport", [{"width": 320, "height": 640}, {"width": 640, "height": 400}],
+    ids=["320px", "200%-zoom"],
+)  # fmt: skip
+def test_usable_at_320px_and_200_percent_zoom_without_sideways_scrolling(
+    site, open_page, path, viewport
+):
+    page = open_page(viewport=viewport, device_scale_factor=2)
+    page.goto(site.url + path)
+    assert page.evaluate("document.documentElement.scrollWidth") <= viewport["width"]
+
+
+def test_reduced_motion_is_respected(site, open_page):
+    page = open_page(reduced_motion="reduce")
+    page.goto(site.url + "/callback")
+    moving = page.evaluate(
+        """() => [...document.querySelectorAll("*")].filter(el => {
+            const s = getComputedStyle(el);
+            return parseFloat(s.transitionDuration) > 0 || parseFloat(s.animationDuration) > 0
+                || s.scrollBehavior === "smooth"; }).length"""
+    )
+    assert moving == 0

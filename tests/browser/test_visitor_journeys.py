@@ -1,0 +1,93 @@
+"""The visitor's journey in a real browser: phone and desktop, with and without JavaScript."""
+
+import re
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from tests.browser.conftest import DESKTOP, LEAVE_URL, PHONE
+
+REFERENCE = re.compile(r"^[2-9A-HJKMNP-TV-Z]{4}-[2-9A-HJKMNP-TV-Z]{4}$")
+
+
+def fill_the_form_correctly(page: Page) -> None:
+    page.check("#in_danger-1")
+    page.fill("#name", "Zoë")
+    page.fill("#phone", "07400 123456")
+    page.check("#when-0")
+    page.check("#for_whom-0")
+    page.check("#topics-0")
+    page.check("#voicemail_ok-1")
+    page.check("#consent")
+
+
+@pytest.mark.parametrize("viewport", [PHONE, DESKTOP], ids=["phone", "desktop"])
+@pytest.mark.parametrize("javascript", [True, False], ids=["js", "no-js"])
+def test_a_visitor_reads_asks_for_a_callback_corrects_mistakes_and_withdraws(
+    server, open_page, viewport, javascript
+):
+    page = open_page(viewport=viewport, javascript=javascript)
+    page.goto(server.url + "/")
+    page.click("main .guide-list a[href='/guide/side-effects']")
+    expect(page.locator("h1")).to_have_text("Side effects of baclofen")
+    page.click(".help-block a[href='/callback?from=side-effects']")
+    expect(page.locator("h1")).to_have_text("Ask for a confidential callback")
+
+    page.fill("#name", "Zoë")
+    page.fill("#phone", "12")
+    page.click("main button[type=submit]")
+    summary = page.locator(".error-summary")
+    expect(summary).to_be_visible()
+    assert page.title().startswith("Error: ")
+    expect(page.locator("#name")).to_have_value("Zoë")
+    if javascript:
+        expect(summary).to_be_focused()
+    summary.locator("a[href='#phone']").click()
+    if javascript:
+        expect(page.locator("#phone")).to_be_focused()
+    else:
+        assert page.url.endswith("#phone")
+
+    fill_the_form_correctly(page)
+    page.click("main button[type=submit]")
+    expect(page.locator("main h1")).to_have_text("Request received")
+    reference = page.locator(".panel__reference").inner_text()
+    assert REFERENCE.match(reference)
+    expect(page.locator("main")).to_contain_text("ending 3456")
+
+    page.click("text=Withdraw my request")
+    expect(page.locator("main h1")).to_have_text("Request withdrawn")
+    expect(page.locator("main")).to_contain_text(reference)
+
+
+def test_nothing_on_the_page_scrolls_sideways_on_a_phone(site, open_page):
+    page = open_page(viewport=PHONE)
+    for path in ["/", "/guide/history", "/callback"]:
+        page.goto(site.url + path)
+        assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+
+
+@pytest.mark.parametrize("javascript", [True, False], ids=["js", "no-js"])
+def test_leave_this_site_goes_to_a_neutral_page(site, open_page, javascript):
+    page = open_page(javascript=javascript)
+    page.goto(site.url + "/guide/about")
+    page.click("a[data-leave-site]")
+    page.wait_for_url(LEAVE_URL)
+    expect(page).to_have_title("Weather")
+
+
+def test_with_javascript_leaving_hides_the_page_at_once_and_leaves_no_way_back(site, open_page):
+    page = open_page()
+    page.goto(site.url + "/privacy")
+    page.goto(site.url + "/guide/about")
+    state_right_after_the_click = page.evaluate(
+        """() => {
+            document.querySelector("[data-leave-site]").click();
+            return [document.documentElement.classList.contains("leaving"), document.title,
+                    getComputedStyle(document.body).display];
+        }"""
+    )
+    assert state_right_after_the_click == [True, "", "none"]
+    page.wait_for_url(LEAVE_URL)
+    page.go_back()
+    assert page.url.endswith("/privacy"), "the guide page was replaced in history"
