@@ -4,12 +4,14 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from intake import cli, errors, security, templating
 from intake.assets import register_assets
 from intake.compression import register_compression
 from intake.config import load_config
 from intake.extensions import csrf, db, limiter, login_manager, migrate, tune_sqlite
+from intake.observability import register_observability
 from intake.service import build_service
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -24,8 +26,10 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         instance_path=str(PROJECT_ROOT / "instance"),
     )
     app.config.update(load_config(Path(app.instance_path), overrides=config))
+    trust_proxies(app)
     register_extensions(app)
     register_blueprints(app)
+    register_observability(app)
     register_assets(app, PROJECT_ROOT / "static")
     register_compression(app)
     security.register_security_headers(app)
@@ -47,11 +51,21 @@ def register_extensions(app: Flask) -> None:
     app.extensions["intake"] = build_service(app.config)
 
 
+def trust_proxies(app: Flask) -> None:
+    """Behind N reverse proxies, take the client's address and scheme from their headers."""
+    count = app.config["INTAKE_TRUSTED_PROXIES"]
+    if count:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count, x_host=count)
+
+
 def register_blueprints(app: Flask) -> None:
-    from intake import public, staff
+    from intake import ops, public, staff
 
     app.register_blueprint(public.bp)
     app.register_blueprint(staff.bp)
+    app.register_blueprint(ops.bp)
+    with app.app_context():
+        app.extensions["intake_schema_head"] = ops.latest_migration()
 
 
 def _ensure_sqlite_folder(url: str) -> None:

@@ -83,6 +83,11 @@ def _from_environment(environ: Mapping[str, str], instance_path: Path, productio
         "INTAKE_QUEUE_POLL_SECONDS": _positive_int(environ, "INTAKE_QUEUE_POLL_SECONDS", 10),
         "REDIS_URL": redis_url,
         "RATELIMIT_STORAGE_URI": redis_url or "memory://",
+        # Redis down: keep limiting in each worker's memory, log it once, never fail a page.
+        "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,
+        "RATELIMIT_SWALLOW_ERRORS": True,
+        "INTAKE_TRUSTED_PROXIES": _whole_number(environ, "INTAKE_TRUSTED_PROXIES", 0),
+        "INTAKE_METRICS_TOKEN": environ.get("INTAKE_METRICS_TOKEN") or None,
         "RATELIMIT_HEADERS_ENABLED": False,
         "SESSION_COOKIE_NAME": "intake_session",
         "SESSION_COOKIE_SECURE": production,
@@ -104,7 +109,7 @@ def _sqlalchemy_url(url: str) -> str:
     return url
 
 
-def _positive_int(environ: Mapping[str, str], name: str, default: int) -> int:
+def _whole_number(environ: Mapping[str, str], name: str, default: int) -> int:
     raw = environ.get(name)
     if raw is None or raw == "":
         return default
@@ -112,7 +117,14 @@ def _positive_int(environ: Mapping[str, str], name: str, default: int) -> int:
         value = int(raw)
     except ValueError:
         raise ConfigError(f"{name} must be a whole number, not {raw!r}.") from None
-    if value <= 0:
+    if value < 0:
+        raise ConfigError(f"{name} cannot be negative.")
+    return value
+
+
+def _positive_int(environ: Mapping[str, str], name: str, default: int) -> int:
+    value = _whole_number(environ, name, default)
+    if value == 0:
         raise ConfigError(f"{name} must be greater than 0.")
     return value
 

@@ -18,6 +18,7 @@ from intake import errors
 from intake.domain.callbacks import confirmation, submit_callback, withdraw_callback
 from intake.domain.clock import utc_now
 from intake.extensions import db, limiter
+from intake.observability import SUBMISSIONS
 from intake.public import bp
 from intake.public.forms import CallbackForm, WithdrawForm
 from intake.security import no_store
@@ -103,6 +104,7 @@ def callback():
         form.submission_token.data,
         service.policy,
     )
+    SUBMISSIONS.labels("repeat" if receipt.repeated else "stored").inc()
     session[RECEIPT_KEY] = {"id": receipt.request_id, "withdraw": receipt.withdraw_secret}
     return redirect(url_for(".callback_received"), code=303)
 

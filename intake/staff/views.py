@@ -12,6 +12,7 @@ from intake.domain.references import normalise_reference
 from intake.extensions import db
 from intake.formtools import options
 from intake.models import CallbackRequest, StaffMember
+from intake.observability import CALL_OUTCOMES
 from intake.security import no_store
 from intake.service import current_service
 from intake.staff import bp
@@ -217,6 +218,7 @@ def record_attempt(reference: str):
         note=form.note.data or None,
         policy=service.calls,
     )
+    CALL_OUTCOMES.labels(form.outcome.data).inc()
     flash(f"Call recorded. The request is now: {states.LABELS[item.status].lower()}.")
     return _back_to(item)
 

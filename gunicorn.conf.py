@@ -1,0 +1,50 @@
+"""gunicorn settings for production: `gunicorn -c gunicorn.conf.py`.
+
+Workers from the CPU count, firm timeouts, JSON access log lines without query
+strings or client addresses, and Prometheus metrics shared by all workers.
+"""
+
+import multiprocessing
+import os
+import shutil
+import tempfile
+
+wsgi_app = "intake:create_app()"
+bind = os.environ.get("INTAKE_BIND", "127.0.0.1:8000")
+workers = int(os.environ.get("WEB_CONCURRENCY", multiprocessing.cpu_count() * 2 + 1))
+timeout = 30
+graceful_timeout = 20
+keepalive = 5
+max_requests = 10_000
+max_requests_jitter = 1_000
+
+accesslog = "-"
+errorlog = "-"
+# %(U)s is the path without its query string; no client address, referrer or agent.
+access_log_format = (
+    '{"time": "%(t)s", "method": "%(m)s", "path": "%(U)s", "status": %(s)s, '
+    '"bytes": "%(B)s", "ms": %(M)s, "request_id": "%({x-request-id}o)s"}'
+)
+
+# prometheus_client's multiprocess mode: every worker writes its counters here.
+os.environ.setdefault(
+    "PROMETHEUS_MULTIPROC_DIR", os.path.join(tempfile.gettempdir(), "intake-prometheus")
+)
+
+
+def on_starting(server) -> None:
+    folder = os.environ["PROMETHEUS_MULTIPROC_DIR"]
+    shutil.rmtree(folder, ignore_errors=True)
+    os.makedirs(folder, exist_ok=True)
+
+
+def post_fork(server, worker) -> None:
+    from intake.observability import configure_json_logging
+
+    configure_json_logging()
+
+
+def child_exit(server, worker) -> None:
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid)

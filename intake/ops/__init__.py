@@ -1,0 +1,86 @@
+"""Operations: health and readiness probes, and metrics for Prometheus."""
+
+import hmac
+import os
+
+from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from flask import Blueprint, Response, abort, current_app, jsonify, request
+from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, generate_latest
+from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.multiprocess import MultiProcessCollector
+from sqlalchemy.exc import SQLAlchemyError
+
+from intake.domain.clock import utc_now
+from intake.domain.queue import queue_counts
+from intake.extensions import db, limiter
+from intake.service import current_service
+
+bp = Blueprint("ops", __name__)
+LOCAL_ADDRESSES = frozenset({"127.0.0.1", "::1"})
+
+
+@bp.get("/healthz")
+@limiter.exempt
+def healthz():
+    """The process is up and answering."""
+    return jsonify(status="ok")
+
+
+def latest_migration() -> str | None:
+    config = current_app.extensions["migrate"].migrate.get_config()
+    return ScriptDirectory.from_config(config).get_current_head()
+
+
+@bp.get("/readyz")
+@limiter.exempt
+def readyz():
+    """Ready for traffic: the database answers and its schema is the latest migration."""
+    try:
+        with db.engine.connect() as connection:
+            current = MigrationContext.configure(connection).get_current_revision()
+    except SQLAlchemyError:
+        return jsonify(status="database unavailable"), 503
+    expected = current_app.extensions["intake_schema_head"]
+    if current != expected:
+        return jsonify(status="schema is not at the latest migration", schema=current), 503
+    return jsonify(status="ready", schema=current)
+
+
+class QueueCollector:
+    """Gauges read from the database at scrape time: waiting, overdue, urgent."""
+
+    def collect(self):
+        service = current_service()
+        counts = queue_counts(db.session, 0, utc_now(), service.zone)
+        for name, value, text in (
+            ("intake_requests_waiting", counts.waiting, "Requests waiting to be taken"),
+            ("intake_requests_overdue", counts.overdue, "Open requests past their due time"),
+            ("intake_requests_urgent", counts.urgent, "Open urgent requests"),
+        ):
+            yield GaugeMetricFamily(name, text, value=value)
+
+
+def _may_read_metrics() -> bool:
+    token = current_app.config.get("INTAKE_METRICS_TOKEN")
+    given = request.headers.get("Authorization", "").removeprefix("Bearer ")
+    if token and hmac.compare_digest(given.encode(), token.encode()):
+        return True
+    return request.remote_addr in LOCAL_ADDRESSES
+
+
+@bp.get("/metrics")
+@limiter.exempt
+def metrics():
+    """Prometheus exposition: from this machine, or with the configured bearer token."""
+    if not _may_read_metrics():
+        abort(403)
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        process_metrics = CollectorRegistry()
+        MultiProcessCollector(process_metrics)
+    else:
+        process_metrics = REGISTRY
+    queue_metrics = CollectorRegistry()
+    queue_metrics.register(QueueCollector())
+    body = generate_latest(process_metrics) + generate_latest(queue_metrics)
+    return Response(body, content_type=CONTENT_TYPE_LATEST)

@@ -1,0 +1,126 @@
+"""Operations: probes, metrics, request ids, logs, proxies, and Redis going away."""
+
+import json
+import logging
+
+import pytest
+from prometheus_client.parser import text_string_to_metric_families
+
+from intake import create_app
+from intake.observability import RequestIdFilter, configure_json_logging
+from tests.conftest import CallbackVisitor
+from tests.factories import submit_request
+
+
+def test_healthz_says_the_process_is_up(client):
+    assert client.get("/healthz").get_json() == {"status": "ok"}
+
+
+def test_readyz_checks_the_database_and_the_schema(app, client):
+    answer = client.get("/readyz")
+    assert answer.status_code == 200
+    assert answer.get_json()["schema"] == app.extensions["intake_schema_head"]
+
+
+def test_readyz_is_not_ready_on_a_database_without_the_schema(tmp_path, app_config):
+    empty = create_app({**app_config, "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/x.db"})
+    answer = empty.test_client().get("/readyz")
+    assert answer.status_code == 503
+    assert answer.get_json()["status"] == "schema is not at the latest migration"
+
+
+def test_readyz_is_not_ready_when_the_database_is_unreachable(app_config):
+    settings = {
+        **app_config,
+        "SQLALCHEMY_DATABASE_URI": "postgresql+psycopg://nobody@127.0.0.1:1/x",
+    }
+    answer = create_app(settings).test_client().get("/readyz")
+    assert answer.status_code == 503
+    assert answer.get_json() == {"status": "database unavailable"}
+
+
+def scrape(client, **kwargs) -> dict[str, float]:
+    response = client.get("/metrics", **kwargs)
+    assert response.status_code == 200
+    return {
+        sample.name + str(sorted(sample.labels.items())): sample.value
+        for family in text_string_to_metric_families(response.get_data(as_text=True))
+        for sample in family.samples
+    }
+
+
+def test_metrics_count_the_queue_and_the_submissions(client, visitor, db_session, vault):
+    before = scrape(client).get("intake_callback_submissions_total[('result', 'stored')]", 0)
+    visitor.submit()
+    submit_request(db_session, vault, in_danger=True)
+    samples = scrape(client)
+    assert samples["intake_requests_waiting[]"] == 2
+    assert samples["intake_requests_urgent[]"] == 1
+    assert samples["intake_requests_overdue[]"] == 0
+    assert samples["intake_callback_submissions_total[('result', 'stored')]"] == before + 1
+    assert any(name.startswith("intake_request_duration_seconds_bucket") for name in samples)
+
+
+def test_metrics_are_only_for_this_machine_or_the_token_holder(app_config):
+    app = create_app({**app_config, "INTAKE_METRICS_TOKEN": "scrape-me-please"})
+    client = app.test_client()
+    far_away = {"environ_base": {"REMOTE_ADDR": "203.0.113.9"}}
+    assert client.get("/metrics", **far_away).status_code == 403
+    wrong = {"Authorization": "Bearer guess"}
+    assert client.get("/metrics", headers=wrong, **far_away).status_code == 403
+    right = {"Authorization": "Bearer scrape-me-please"}
+    assert client.get("/metrics", headers=right, **far_away).status_code == 200
+
+
+def test_every_response_carries_a_request_id(client):
+    generated = client.get("/healthz").headers["X-Request-Id"]
+    assert len(generated) == 32
+    given = client.get("/healthz", headers={"X-Request-Id": "abc123-from-nginx"})
+    assert given.headers["X-Request-Id"] == "abc123-from-nginx"
+    hostile = client.get("/healthz", headers={"X-Request-Id": "<script>"})
+    assert hostile.headers["X-Request-Id"] != "<script>"
+
+
+def test_log_lines_are_json_with_the_request_id(app, capsys):
+    configure_json_logging()
+    try:
+        with app.test_request_context("/", headers={"X-Request-Id": "req-12345678"}):
+            app.preprocess_request()
+            logging.getLogger("intake.test").warning("something happened")
+        line = json.loads(capsys.readouterr().err.strip().splitlines()[-1])
+    finally:
+        logging.getLogger().handlers.clear()
+    assert line["message"] == "something happened"
+    assert line["request_id"] == "req-12345678"
+    assert line["level"] == "WARNING"
+
+
+def test_the_request_id_filter_works_outside_requests():
+    record = logging.LogRecord("x", logging.INFO, "", 0, "message", None, None)
+    assert RequestIdFilter().filter(record) and record.request_id == "-"
+
+
+def test_behind_a_trusted_proxy_the_client_address_comes_from_it(app_config):
+    app = create_app({**app_config, "INTAKE_TRUSTED_PROXIES": 1})
+    client = app.test_client()
+    forwarded = {"X-Forwarded-For": "203.0.113.9", "X-Forwarded-Proto": "https"}
+    assert client.get("/metrics", headers=forwarded).status_code == 403
+    untrusted = create_app(app_config).test_client()
+    assert untrusted.get("/metrics", headers=forwarded).status_code == 200
+
+
+def test_with_redis_unreachable_the_form_still_works_and_it_is_logged_once(app_config, caplog):
+    app = create_app({**app_config, "RATELIMIT_STORAGE_URI": "redis://127.0.0.1:1/0"})
+    visitor = CallbackVisitor(app.test_client())
+    with caplog.at_level(logging.WARNING):
+        statuses = [visitor.submit().status_code for _ in range(3)]
+    assert statuses == [303, 303, 303]
+    fallbacks = [r for r in caplog.records if "falling back to in-memory" in r.getMessage()]
+    assert len(fallbacks) == 1
+
+
+@pytest.mark.parametrize("path", ["/healthz", "/readyz", "/metrics"])
+def test_probes_need_no_sign_in_and_send_the_security_headers(client, path):
+    response = client.get(path)
+    assert response.status_code == 200
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
