@@ -62,7 +62,7 @@ def _from_environment(environ: Mapping[str, str], instance_path: Path, productio
         "INTAKE_DATA_KEYS": keys,
         "SQLALCHEMY_DATABASE_URI": _sqlalchemy_url(database_url),
         "SQLALCHEMY_ENGINE_OPTIONS": {"hide_parameters": True, "pool_pre_ping": True},
-        "SQLITE_BUSY_TIMEOUT_MS": 5000,
+        "SQLITE_BUSY_TIMEOUT_MS": _positive_int(environ, "INTAKE_SQLITE_BUSY_TIMEOUT_MS", 5000),
         "INTAKE_HELPLINE_PHONE": environ.get("INTAKE_HELPLINE_PHONE") or DEVELOPMENT_HELPLINE,
         "INTAKE_TIMEZONE": environ.get("INTAKE_TIMEZONE") or "Europe/London",
         "INTAKE_COUNTRY": (environ.get("INTAKE_COUNTRY") or "GB").upper(),

@@ -108,7 +108,7 @@ def test_a_locked_database_gives_a_friendly_503_and_writes_nothing(app_config):
         locker.close()
     assert response.status_code == 503
     html = page(response)
-    assert "nothing has been sent" in html.get_text()
+    assert "We could not save your request just now" in html.get_text()
     assert html.select_one("#name")["value"] == "Locked out"
     assert html.select_one("a[href='tel:+448081570192']")
     assert stored.count() == 0

@@ -152,8 +152,9 @@ LIMITED_NOTICE = (
     "or call us now."
 )
 UNAVAILABLE_NOTICE = (
-    "We could not save your request just now, so nothing has been sent. "
-    "Your answers are still here: please try again in a minute, or call us now."
+    "We could not save your request just now. Your answers are still here: "
+    "please send the form again in a minute (it will never make a second request), "
+    "or call us now."
 )
 
 

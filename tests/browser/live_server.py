@@ -29,6 +29,7 @@ def free_port() -> int:
 class LiveServer:
     url: str
     env: dict[str, str]
+    process: subprocess.Popen | None = None
 
     def flask(self, *args: str, stdin: str | None = None) -> str:
         """Run a `flask --app intake` command against this server's database."""
@@ -46,8 +47,9 @@ class LiveServer:
 
 
 @contextmanager
-def live_server(folder: Path, **settings: str):
-    """Migrate a new database in `folder`, serve the app, and stop it afterwards."""
+def live_server(folder: Path, workers: int = 2, **settings: str):
+    """Migrate a new database (in `folder` unless DATABASE_URL is given), serve the app
+    under gunicorn with `workers` workers, and stop it afterwards."""
     port = free_port()
     env = {
         **os.environ,
@@ -57,15 +59,17 @@ def live_server(folder: Path, **settings: str):
         "INTAKE_CALLBACK_RATE_LIMIT": "1000 per minute",
         "INTAKE_SIGN_IN_RATE_LIMIT": "1000 per minute",
         "INTAKE_LEAVE_URL": "https://www.bbc.co.uk/weather",
+        "PROMETHEUS_MULTIPROC_DIR": str(folder / "prometheus"),
         **settings,
     }
     server = LiveServer(f"http://127.0.0.1:{port}", env)
     server.flask("db", "upgrade")
     process = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--workers", "2",
-         "--log-level", "warning", "intake:create_app()"],
+        [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}",
+         "--workers", str(workers), "--log-level", "warning", "intake:create_app()"],
         env=env, cwd=ROOT,
     )  # fmt: skip
+    server.process = process
     try:
         _wait_until_up(server.url, process)
         yield server
