@@ -2,6 +2,7 @@
 
 import sqlite3
 
+from flask import request
 from flask_compress import Compress
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
@@ -32,6 +33,14 @@ db = SQLAlchemy(model_class=Base)
 migrate = Migrate()
 csrf = CSRFProtect()
 limiter = Limiter(key_func=get_remote_address, default_limits=[])
+
+
+@limiter.request_filter
+def reading_is_never_limited() -> bool:
+    """Only sending forms is rate limited: skip the limiter's work for every read."""
+    return request.method in ("GET", "HEAD")
+
+
 login_manager = LoginManager()
 compress = Compress()
 

@@ -35,12 +35,11 @@ HSTS = "max-age=63072000; includeSubDomains"
 def register_security_headers(app: Flask) -> None:
     production = app.config["INTAKE_ENV"] == "production"
 
+    headers = {**HEADERS, **({"Strict-Transport-Security": HSTS} if production else {})}
+
     @app.after_request
     def add_headers(response: Response) -> Response:
-        for name, value in HEADERS.items():
-            response.headers.setdefault(name, value)
-        if production:
-            response.headers.setdefault("Strict-Transport-Security", HSTS)
+        response.headers.update(headers)
         return response
 
 

@@ -29,14 +29,34 @@ RECEIPT_KEY = "receipt"
 WITHDRAWN_KEY = "withdrawn"
 
 
+PAGE_CACHE_SIZE = 256
+
+
+def render_same_for_everyone(template: str, **context) -> str:
+    """Render a page that holds nothing personal once per address, then reuse it.
+
+    The guide, home and privacy pages carry no form, session or visitor data, so
+    every visitor gets the same bytes; the cache is bounded against odd Host headers.
+    """
+    cache = current_app.extensions.setdefault("intake_page_cache", {})
+    key = (request.scheme, request.host, request.path)
+    html = cache.get(key)
+    if html is None:
+        html = render_template(template, **context)
+        if len(cache) < PAGE_CACHE_SIZE:
+            cache[key] = html
+    return html
+
+
 @bp.get("/")
 def home():
-    return render_template("public/home.html", page=current_service().pages.home)
+    return render_same_for_everyone("public/home.html", page=current_service().pages.home)
 
 
 @bp.get("/guide/")
 def guide_contents():
-    return render_template("public/guide_contents.html", pages=current_service().pages.guide)
+    pages = current_service().pages.guide
+    return render_same_for_everyone("public/guide_contents.html", pages=pages)
 
 
 @bp.get("/guide/<slug>")
@@ -44,7 +64,7 @@ def guide_page(slug: str):
     pages = current_service().pages
     page = pages.guide_page(slug) or abort(404)
     previous, following = pages.neighbours(page)
-    return render_template(
+    return render_same_for_everyone(
         "public/guide_page.html", page=page, previous=previous, following=following
     )
 
@@ -66,7 +86,7 @@ def sitemap_xml():
 
 @bp.get("/privacy")
 def privacy():
-    return render_template("public/privacy.html", page=current_service().pages.privacy)
+    return render_same_for_everyone("public/privacy.html", page=current_service().pages.privacy)
 
 
 def callback_form(formdata=None) -> CallbackForm:
