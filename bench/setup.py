@@ -13,7 +13,9 @@ from sqlalchemy import create_engine, text
 
 from tests.browser.live_server import ROOT
 
-POSTGRES_URL = os.environ.get("INTAKE_TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test")
+POSTGRES_URL = os.environ.get(
+    "INTAKE_TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test"
+)
 
 
 def intake_env(database_url: str) -> dict[str, str]:
