@@ -7,9 +7,11 @@ requests as confirmations. Baseline: the bare Flask app, same journey, same guni
 
 import http.client
 import re
+import tempfile
 import threading
 import time
 import urllib.parse
+from pathlib import Path
 from urllib.parse import urlsplit
 
 from sqlalchemy import create_engine, func, select
@@ -55,7 +57,7 @@ def journey(client: Client, form_path: str, answers: dict) -> tuple[float, bool]
     elapsed = (time.perf_counter() - started) * 1000
     if status != 303 or not location:
         return elapsed, False
-    status, _, page = client.request("GET", urlsplit(location).path)
+    status, _, _ = client.request("GET", urlsplit(location).path)
     return elapsed, status == 200
 
 
@@ -107,9 +109,6 @@ def run() -> dict:
                 after = connection.scalar(select(func.count()).select_from(CallbackRequest))
             engine.dispose()
         ours["stored"] = after - before
-    import tempfile
-    from pathlib import Path
-
     with tempfile.TemporaryDirectory() as folder:
         page = Path(folder) / "page.html"
         page.write_text('<input name="csrf_token" value="x">')
@@ -128,15 +127,15 @@ def report(result: dict) -> str:
         and ours["stored"] == ours["confirmations"]
     )
     return "\n".join([
-        f"Callback submission, {CLIENTS} concurrent clients × {JOURNEYS_EACH} journeys, PostgreSQL:",
+        f"Callback submission, {CLIENTS} clients x {JOURNEYS_EACH} journeys, PostgreSQL:",
         "| | post p50 ms | post p99 ms | journeys/s | errors | confirmations | stored |",
         "| --- | --- | --- | --- | --- | --- | --- |",
         f"| Intake | {ours['p50']:.1f} | {ours['p99']:.1f} | {ours['journeys_per_s']:.0f} | "
         f"{ours['errors']} | {ours['confirmations']} | {ours['stored']} |",
         f"| Bare Flask | {bare['p50']:.1f} | {bare['p99']:.1f} | {bare['journeys_per_s']:.0f} | "
         f"{bare['errors']} | — | — |",
-        f"p99 ratio: {result['ratio']:.1f}× the bare app. Goal (p99 < {GOAL_P99_MS} ms, no errors, "
-        f"stored = confirmations): {'met' if met else 'missed'}.",
+        f"p99 ratio: {result['ratio']:.1f} times the bare app. Goal (p99 < {GOAL_P99_MS} ms, "
+        f"no errors, stored = confirmations): {'met' if met else 'missed'}.",
     ])  # fmt: skip
 
 
