@@ -81,6 +81,9 @@ def _from_environment(environ: Mapping[str, str], instance_path: Path, productio
         "INTAKE_RETRY_MINUTES": _positive_int(environ, "INTAKE_RETRY_MINUTES", 30),
         "INTAKE_MAX_UNANSWERED_CALLS": _positive_int(environ, "INTAKE_MAX_UNANSWERED_CALLS", 3),
         "INTAKE_QUEUE_POLL_SECONDS": _positive_int(environ, "INTAKE_QUEUE_POLL_SECONDS", 10),
+        "INTAKE_TEAM_COUNTS_CACHE_SECONDS": _whole_number(
+            environ, "INTAKE_TEAM_COUNTS_CACHE_SECONDS", 3
+        ),
         "REDIS_URL": redis_url,
         "RATELIMIT_STORAGE_URI": redis_url or "memory://",
         # Redis down: keep limiting in each worker's memory, log it once, never fail a page.

@@ -3,7 +3,7 @@
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, ForeignKey, Index, LargeBinary, String
+from sqlalchemy import JSON, DateTime, ForeignKey, Index, LargeBinary, String, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
 
@@ -100,16 +100,35 @@ class CallbackRequest(db.Model):
 
     held_by: Mapped[StaffMember | None] = relationship(lazy="joined")
 
-    __table_args__ = (
-        Index("ix_callback_requests_queue", "status", "urgent", "due_at", "created_at", "id"),
-        Index("ix_callback_requests_status_closed_at", "status", "closed_at"),
-    )
+    __table_args__ = (Index("ix_callback_requests_status_closed_at", "status", "closed_at"),)
     # Optimistic concurrency: every ORM update checks and bumps the version, so two
     # people changing one request at once cannot both succeed.
     __mapper_args__ = {"version_id_col": version}
 
     def __repr__(self) -> str:
         return f"<CallbackRequest {self.reference} {self.status}>"
+
+
+# The queue in queue order, open requests only: the queue page and take-next read
+# it from the start and stop after a page. Partial, so closed requests cost nothing.
+OPEN_ONLY = text("status IN ('new', 'in_progress')")
+Index(
+    "ix_callback_requests_open_queue",
+    CallbackRequest.urgent.desc(),
+    CallbackRequest.due_at,
+    CallbackRequest.created_at,
+    CallbackRequest.id,
+    postgresql_where=OPEN_ONLY,
+    sqlite_where=OPEN_ONLY,
+)
+# Holds by age, for finding expired holds without reading the whole table.
+HELD_ONLY = text("status = 'in_progress'")
+Index(
+    "ix_callback_requests_holds",
+    CallbackRequest.held_at,
+    postgresql_where=HELD_ONLY,
+    sqlite_where=HELD_ONLY,
+)
 
 
 class CallAttempt(db.Model):

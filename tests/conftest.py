@@ -40,6 +40,7 @@ def base_config(database_url: str, engine_options: dict | None = None) -> dict:
         "SQLALCHEMY_DATABASE_URI": database_url,
         "SQLALCHEMY_ENGINE_OPTIONS": {"hide_parameters": True, **(engine_options or {})},
         "RATELIMIT_STORAGE_URI": "memory://",
+        "INTAKE_TEAM_COUNTS_CACHE_SECONDS": 0,
     }
 
 

@@ -6,9 +6,10 @@ from datetime import date, timedelta
 import pytest
 import time_machine
 
+from intake import create_app
 from intake.domain import audit, states
 from intake.models import AuditEvent
-from tests.conftest import StoredRequests, page
+from tests.conftest import StaffBrowser, StoredRequests, page
 from tests.factories import submit_request
 
 # Tests that move the clock sign in after moving it, as a person would: a session
@@ -211,3 +212,26 @@ def test_a_search_that_is_neither_says_what_to_type(agent):
     response = agent.post("/staff/search", {"query": "hello"}, form_page="/staff/")
     assert response.status_code == 400
     assert "Enter a reference like K7QM-4Z2P" in page(response).select_one(".error-summary").text
+
+
+def test_team_counts_are_shared_for_a_few_seconds_and_mine_are_always_fresh(
+    app_config, db_session, vault, make_member
+):
+    app = create_app({**app_config, "INTAKE_TEAM_COUNTS_CACHE_SECONDS": 3})
+    member, fixture_browser = make_member()
+    browser = StaffBrowser(app.test_client(), member.email, fixture_browser.secret)
+
+    def counts() -> dict:
+        return browser.client.get("/staff/queue.json").get_json()["counts"]
+
+    with time_machine.travel("2027-01-15T10:00:00Z", tick=False) as clock:
+        browser.sign_in()
+        first = submit_request(db_session, vault)
+        assert counts()["waiting"] == 1
+        submit_request(db_session, vault)
+        assert counts()["waiting"] == 1, "the team's numbers are reused for 3 seconds"
+        browser.post(f"/staff/requests/{first.reference}/take", form_page="/staff/")
+        assert counts()["held_by_me"] == 1, "an agent's own holds are always fresh"
+        submit_request(db_session, vault)
+        clock.shift(timedelta(seconds=3))
+        assert counts()["waiting"] == 2

@@ -149,42 +149,35 @@ def queue_page(
     return QueuePage(rows, Cursor.after(rows[-1]) if more else None)
 
 
-def queue_counts(session: Session, staff_id: int, now: datetime, zone: ZoneInfo) -> QueueCounts:
-    """The numbers at the top of the dashboard, in one query."""
+def team_counts(session: Session, now: datetime, zone: ZoneInfo) -> tuple[int, int, int, int]:
+    """(waiting, overdue, urgent, completed today) for the whole team, in one query."""
     is_open = CallbackRequest.status.in_(OPEN)
     local_midnight = datetime.combine(now.astimezone(zone).date(), time(0), tzinfo=zone)
-
-    def count(condition) -> object:
-        return func.count().filter(condition)
-
+    completed_today = and_(
+        CallbackRequest.status == states.COMPLETED, CallbackRequest.closed_at >= local_midnight
+    )
     row = session.execute(
         select(
-            count(CallbackRequest.status == states.NEW),
-            count(and_(is_open, CallbackRequest.due_at < now)),
-            count(and_(is_open, CallbackRequest.urgent.is_(True))),
-            count(
-                and_(
-                    CallbackRequest.status == states.IN_PROGRESS,
-                    CallbackRequest.held_by_id == staff_id,
-                )
-            ),
-            count(
-                and_(
-                    CallbackRequest.status == states.COMPLETED,
-                    CallbackRequest.closed_at >= local_midnight,
-                )
-            ),
-        ).where(
-            or_(
-                is_open,
-                and_(
-                    CallbackRequest.status == states.COMPLETED,
-                    CallbackRequest.closed_at >= local_midnight,
-                ),
-            )
-        )
+            func.count().filter(CallbackRequest.status == states.NEW),
+            func.count().filter(and_(is_open, CallbackRequest.due_at < now)),
+            func.count().filter(and_(is_open, CallbackRequest.urgent.is_(True))),
+            func.count().filter(completed_today),
+        ).where(or_(is_open, completed_today))
     ).one()
-    return QueueCounts(*row)
+    return tuple(row)
+
+
+def held_by(session: Session, staff_id: int) -> int:
+    query = select(func.count()).where(
+        CallbackRequest.status == states.IN_PROGRESS, CallbackRequest.held_by_id == staff_id
+    )
+    return session.scalar(query) or 0
+
+
+def queue_counts(session: Session, staff_id: int, now: datetime, zone: ZoneInfo) -> QueueCounts:
+    """The numbers at the top of the dashboard."""
+    waiting, overdue, urgent, completed = team_counts(session, now, zone)
+    return QueueCounts(waiting, overdue, urgent, held_by(session, staff_id), completed)
 
 
 def release_expired_holds(session: Session, now: datetime, hold_limit: timedelta) -> int:
@@ -254,18 +247,7 @@ def take_next(session: Session, staff: StaffMember, now: datetime | None = None)
     """
     now = now or utc_now()
     states.check_transition(states.NEW, states.IN_PROGRESS)
-    candidates = (
-        select(CallbackRequest.id, CallbackRequest.version, CallbackRequest.reference)
-        .where(
-            CallbackRequest.status == states.NEW,
-            CallbackRequest.held_by_id.is_(None),
-            CallbackRequest.callable_from <= now,
-        )
-        .order_by(*QUEUE_ORDER)
-        .limit(1)
-    )
-    if session.get_bind().dialect.name == "postgresql":
-        candidates = candidates.with_for_update(skip_locked=True)
+    candidates = next_candidate(now, session.get_bind().dialect.name)
     for _ in range(TAKE_TRIES):
         candidate = session.execute(candidates).first()
         if candidate is None:
@@ -279,6 +261,25 @@ def take_next(session: Session, staff: StaffMember, now: datetime | None = None)
             return candidate.reference
         session.rollback()
     return None
+
+
+def next_candidate(now: datetime, dialect: str) -> Select:
+    """The first request in queue order that may be called now (read from the open-queue
+    index in order, so it stops at the first match)."""
+    query = (
+        select(CallbackRequest.id, CallbackRequest.version, CallbackRequest.reference)
+        .where(
+            CallbackRequest.status.in_(OPEN),
+            CallbackRequest.status == states.NEW,
+            CallbackRequest.held_by_id.is_(None),
+            CallbackRequest.callable_from <= now,
+        )
+        .order_by(*QUEUE_ORDER)
+        .limit(1)
+    )
+    if dialect == "postgresql":
+        query = query.with_for_update(skip_locked=True)
+    return query
 
 
 def take(

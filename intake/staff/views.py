@@ -1,6 +1,6 @@
 """The queue and the request page: thin views over intake.domain.queue and calls."""
 
-from flask import abort, flash, jsonify, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.datastructures import MultiDict
@@ -49,9 +49,25 @@ def queue_context(filters: queue.QueueFilter) -> dict:
     return {
         "rows": [queue_row(item, service.vault, now) for item in page.requests],
         "next_cursor": page.next_cursor.encode() if page.next_cursor else None,
-        "counts": queue.queue_counts(db.session, current_user.id, now, service.zone),
+        "counts": dashboard_counts(now),
         "filter_args": {name: request.args[name] for name in FILTERS if request.args.get(name)},
     }
+
+
+def dashboard_counts(now) -> queue.QueueCounts:
+    """The dashboard's numbers. The team's are shared by every agent polling, so each
+    worker reuses them for a few seconds (INTAKE_TEAM_COUNTS_CACHE_SECONDS); an
+    agent's own holds are always counted afresh."""
+    service = current_service()
+    ttl = current_app.config["INTAKE_TEAM_COUNTS_CACHE_SECONDS"]
+    cache = current_app.extensions.setdefault("intake_team_counts", {})
+    cached = cache.get("team")
+    if cached is None or (now - cached[0]).total_seconds() >= ttl:
+        cached = (now, queue.team_counts(db.session, now, service.zone))
+        cache["team"] = cached
+    waiting, overdue, urgent, completed = cached[1]
+    return queue.QueueCounts(waiting, overdue, urgent, queue.held_by(db.session, current_user.id),
+                             completed)  # fmt: skip
 
 
 @bp.get("/")

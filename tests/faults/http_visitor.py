@@ -27,9 +27,8 @@ class HttpVisitor:
     def __init__(self, base: str, timeout: float = 15) -> None:
         self.base = base
         self.timeout = timeout
-        self.opener = urllib.request.build_opener(
-            urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar())
-        )
+        self.cookies = http.cookiejar.CookieJar()
+        self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(self.cookies))
 
     def _open(self, path: str, data: dict | None = None) -> Answer:
         encoded = urllib.parse.urlencode(data, doseq=True).encode() if data else None
