@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run test lint migrate lighthouse screenshots clean
+.PHONY: run test lint migrate lighthouse screenshots bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -40,6 +40,13 @@ test: lint node_modules/.installed
 
 lighthouse: $(VENV)/.test-installed
 	bench/lighthouse
+
+# Benchmarks (PostgreSQL on 127.0.0.1:5432 and wrk needed); results: bench/RESULTS.md
+bench: $(VENV)/.test-installed
+	$(BIN)/python -m bench.guide_page
+	$(BIN)/python -m bench.submission
+	$(BIN)/python -m bench.queue_page
+	$(BIN)/python -m bench.memory
 
 screenshots: $(VENV)/.test-installed
 	$(BIN)/python -m docs.screenshots

@@ -37,6 +37,9 @@ def hammer(base: str, paths: list[str], total: int) -> None:
 
 
 def measure(app_spec: str, env: dict, paths: list[str], ready: str) -> tuple[float, float]:
+    # The worker must live through the run: gunicorn.conf.py recycles workers after
+    # about 10,000 requests, which would hide any growth.
+    env = {**env, "GUNICORN_CMD_ARGS": "--max-requests 0"}
     with gunicorn(app_spec, env, workers=1, ready_path=ready) as (url, process):
         hammer(url, paths, 200)
         (worker,) = worker_pids(process.pid)
