@@ -1,5 +1,6 @@
 """Under load and under faults, nothing a visitor was told is stored is ever lost."""
 
+import json
 import os
 import signal
 import sqlite3
@@ -247,3 +248,16 @@ def test_the_proxy_really_cuts_and_restores(postgres_proxy):
     with engine.connect():
         pass
     engine.dispose()
+
+
+def test_access_log_lines_are_json_without_query_strings_or_addresses(tmp_path, database_url):
+    log = tmp_path / "access.log"
+    settings = {"DATABASE_URL": database_url, "GUNICORN_CMD_ARGS": f"--access-logfile {log}"}
+    with live_server(tmp_path, **settings) as server:
+        HttpVisitor(server.url).get("/guide/about?from=a-private-query")
+        time.sleep(0.5)
+    lines = [json.loads(line) for line in log.read_text().splitlines()]
+    line = next(entry for entry in lines if entry["path"] == "/guide/about")
+    assert line["status"] == 200 and len(line["request_id"]) == 32
+    assert "a-private-query" not in log.read_text()
+    assert "127.0.0.1" not in log.read_text()
