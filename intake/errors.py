@@ -5,6 +5,7 @@ keeps what a visitor typed (see intake.public.views).
 """
 
 import logging
+import traceback
 
 from flask import Flask, render_template, request
 from flask_wtf.csrf import CSRFError
@@ -73,5 +74,7 @@ def http_error(error: HTTPException):
 
 
 def unexpected_error(error: Exception):
-    log.error("unexpected error: %s", type(error).__name__, exc_info=error)
+    """Log where it failed (type and frames), never the message: it may quote input."""
+    frames = "".join(traceback.format_tb(error.__traceback__))
+    log.error("unexpected error: %s\n%s", type(error).__name__, frames)
     return error_page(500, "Please try again, or call us now.")

@@ -70,12 +70,16 @@ def test_no_personal_data_reaches_a_url(visitor):
             assert plaintext not in url
 
 
-def test_error_pages_show_no_personal_data_and_no_stack_trace(app, visitor, monkeypatch):
+def test_error_pages_show_no_personal_data_and_no_stack_trace(app, visitor, monkeypatch, caplog):
     def broken(*args, **kwargs):
         raise RuntimeError(f"boom with {SECRETS['name']}")
 
     monkeypatch.setattr("intake.public.views.submit_callback", broken)
-    response = visitor.submit(**SECRETS)
+    with caplog.at_level(logging.ERROR):
+        response = visitor.submit(**SECRETS)
+    logged = caplog.text
+    assert "RuntimeError" in logged and "broken" in logged, "where it failed is logged"
+    assert SECRETS["name"] not in logged
     assert response.status_code == 500
     body = response.get_data(as_text=True)
     assert "Traceback" not in body

@@ -12,6 +12,7 @@ from pathlib import Path
 import pyotp
 import pytest
 from sqlalchemy import create_engine, select
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from intake import create_app
@@ -242,7 +243,7 @@ def test_the_proxy_really_cuts_and_restores(postgres_proxy):
     with engine.connect():
         pass
     postgres_proxy.cut()
-    with pytest.raises(Exception):  # noqa: B017
+    with pytest.raises(OperationalError):
         engine.connect().close()
     postgres_proxy.restore()
     with engine.connect():
