@@ -4,6 +4,7 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask
+from sqlalchemy.exc import DBAPIError
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from intake import cli, errors, security, templating
@@ -48,7 +49,23 @@ def register_extensions(app: Flask) -> None:
     csrf.init_app(app)
     limiter.init_app(app)
     login_manager.init_app(app)
+    close_sessions_even_without_a_database(app)
     app.extensions["intake"] = build_service(app.config)
+
+
+def close_sessions_even_without_a_database(app: Flask) -> None:
+    """End each request's session; if the database went away, drop the connection.
+
+    Registered after Flask-SQLAlchemy's own teardown, so it runs first: a rollback
+    on a dead connection must not turn a friendly 503 into a bare 500.
+    """
+
+    @app.teardown_appcontext
+    def close_session(_error: BaseException | None) -> None:
+        try:
+            db.session.close()
+        except DBAPIError:
+            db.session.invalidate()
 
 
 def trust_proxies(app: Flask) -> None:

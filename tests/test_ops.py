@@ -2,13 +2,14 @@
 
 import json
 import logging
+import shutil
 
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from intake import create_app
 from intake.observability import RequestIdFilter, configure_json_logging
-from tests.conftest import CallbackVisitor
+from tests.conftest import CallbackVisitor, base_config
 from tests.factories import submit_request
 
 
@@ -23,7 +24,9 @@ def test_readyz_checks_the_database_and_the_schema(app, client):
 
 
 def test_readyz_is_not_ready_on_a_database_without_the_schema(tmp_path, app_config):
-    empty = create_app({**app_config, "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/x.db"})
+    empty_database = {"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/x.db",
+                      "SQLALCHEMY_ENGINE_OPTIONS": {}}  # fmt: skip
+    empty = create_app({**app_config, **empty_database})
     answer = empty.test_client().get("/readyz")
     assert answer.status_code == 503
     assert answer.get_json()["status"] == "schema is not at the latest migration"
@@ -109,8 +112,14 @@ def test_behind_a_trusted_proxy_the_client_address_comes_from_it(app_config):
     assert untrusted.get("/metrics", headers=forwarded).status_code == 200
 
 
-def test_with_redis_unreachable_the_form_still_works_and_it_is_logged_once(app_config, caplog):
-    app = create_app({**app_config, "RATELIMIT_STORAGE_URI": "redis://127.0.0.1:1/0"})
+def test_with_redis_unreachable_the_form_still_works_and_it_is_logged_once(
+    tmp_path, sqlite_template, caplog
+):
+    """Once per test session: the limiter is one object, and it remembers a dead store."""
+    database = tmp_path / "intake.db"
+    shutil.copy(sqlite_template, database)
+    config = base_config(f"sqlite:///{database}")
+    app = create_app({**config, "RATELIMIT_STORAGE_URI": "redis://127.0.0.1:1/0"})
     visitor = CallbackVisitor(app.test_client())
     with caplog.at_level(logging.WARNING):
         statuses = [visitor.submit().status_code for _ in range(3)]
