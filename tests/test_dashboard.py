@@ -235,3 +235,8 @@ def test_team_counts_are_shared_for_a_few_seconds_and_mine_are_always_fresh(
         submit_request(db_session, vault)
         clock.shift(timedelta(seconds=3))
         assert counts()["waiting"] == 2
+
+
+def test_an_unknown_request_or_colleague_is_a_404(agent, supervisor):
+    assert agent.client.get("/staff/requests/K7QM-4Z2P").status_code == 404
+    assert supervisor.client.get("/staff/audit?member=9999").status_code == 404

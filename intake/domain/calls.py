@@ -137,7 +137,7 @@ def add_note(
     if len(text) > NOTE_MAX:
         raise queue.QueueRefused(f"A note must be {NOTE_MAX} characters or fewer.")
     _add_note(session, vault, request, staff, text, now)
-    queue.touch(session, request, staff, now)
+    queue.touch(request, staff, now)
     session.commit()
 
 

@@ -364,7 +364,7 @@ def reassign(
     session.commit()
 
 
-def touch(session: Session, request: CallbackRequest, staff: StaffMember, now: datetime) -> None:
+def touch(request: CallbackRequest, staff: StaffMember, now: datetime) -> None:
     """The holder is active on the request: their hold does not expire yet."""
     if request.held_by_id == staff.id and request.status == states.IN_PROGRESS:
         request.held_at = now
@@ -380,7 +380,3 @@ def _return_to_queue(request: CallbackRequest) -> None:
 def release_all_held_by(session: Session, staff_id: int) -> None:
     """Everything a member holds goes back to the queue (their account is being disabled)."""
     _return_held_to_queue(session, CallbackRequest.held_by_id == staff_id)
-
-
-def find(session: Session, reference: str) -> CallbackRequest | None:
-    return session.scalar(select(CallbackRequest).where(CallbackRequest.reference == reference))

@@ -1,6 +1,6 @@
 """Supervisors' pages: the team's accounts and the audit trail."""
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from intake.domain import audit, staff_accounts
@@ -44,17 +44,10 @@ def team():
     ), status
 
 
-def _member(member_id: int) -> StaffMember:
-    member = db.session.get(StaffMember, member_id)
-    if member is None:
-        abort(404)
-    return member
-
-
 @bp.post("/team/<int:member_id>/disable")
 @supervisor_required
 def disable_member(member_id: int):
-    member = _member(member_id)
+    member = db.get_or_404(StaffMember, member_id)
     if member.id == current_user.id:
         flash("You cannot disable your own account.", "error")
     elif ActionForm().validate_on_submit():
@@ -66,7 +59,7 @@ def disable_member(member_id: int):
 @bp.post("/team/<int:member_id>/reset-second-factor")
 @supervisor_required
 def reset_member_second_factor(member_id: int):
-    member = _member(member_id)
+    member = db.get_or_404(StaffMember, member_id)
     if ActionForm().validate_on_submit():
         staff_accounts.reset_second_factor(db.session, member, by=current_user.id)
         flash(f"{member.name} will set up a new security code at their next sign-in.")
@@ -81,7 +74,7 @@ def audit_trail():
     reference = normalise_reference(request.args.get("reference", ""))
     member_id = request.args.get("member", type=int)
     item = load_request(reference) if reference else None
-    member = _member(member_id) if member_id else None
+    member = db.get_or_404(StaffMember, member_id) if member_id else None
     events = audit.trail(
         db.session,
         request_id=item.id if item else None,

@@ -2,6 +2,7 @@
 
 from flask import abort, current_app, flash, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user
+from sqlalchemy import select
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.datastructures import MultiDict
 
@@ -138,10 +139,7 @@ def take_next():
 
 
 def load_request(reference: str) -> CallbackRequest:
-    found = queue.find(db.session, reference)
-    if found is None:
-        abort(404)
-    return found
+    return db.first_or_404(select(CallbackRequest).where(CallbackRequest.reference == reference))
 
 
 @bp.get("/requests/<reference>")
@@ -155,7 +153,7 @@ def request_page(reference: str):
         audit.record(
             db.session, audit.REQUEST_VIEWED, staff_id=current_user.id, request_id=item.id, now=now
         )
-    queue.touch(db.session, item, current_user, now)
+    queue.touch(item, current_user, now)
     db.session.commit()
     return render_template(
         "staff/request.html",
@@ -166,7 +164,7 @@ def request_page(reference: str):
         history=calls.history(db.session, service.vault, item),
         holder=holder_name(item),
         forms=_action_forms(),
-        row=queue_row(item, service.vault, now),
+        row=queue_row(item, service.vault, now, personal or {}),
     )
 
 
