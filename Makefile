@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run test lint migrate lighthouse screenshots bench clean
+.PHONY: run test lint content-check migrate lighthouse screenshots bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -34,8 +34,12 @@ node_modules/.installed: package.json package-lock.json
 lint: $(VENV)/.test-installed
 	$(BIN)/ruff check .
 
+# Every page reviewed in date, sourced and easy to read (also for cron: exits 1 if not).
+content-check: $(VENV)/.installed
+	$(BIN)/flask --app intake content check
+
 # Browser tests need Debian's chromium (apt-get install chromium); without it they skip.
-test: lint node_modules/.installed
+test: lint content-check node_modules/.installed
 	$(BIN)/pytest
 
 lighthouse: $(VENV)/.test-installed

@@ -1,4 +1,4 @@
-"""Operator commands: `flask --app intake staff ...`, `purge` and `rotate-keys`."""
+"""Operator commands: `flask --app intake staff ...`, `purge`, `rotate-keys`, `content check`."""
 
 import sys
 from datetime import timedelta
@@ -7,6 +7,7 @@ import click
 from flask import Flask
 from flask.cli import AppGroup, with_appcontext
 
+from intake.content_review import review_library
 from intake.domain import retention, rotation, staff_accounts
 from intake.domain.clock import utc_now
 from intake.extensions import db
@@ -14,12 +15,14 @@ from intake.models import StaffMember
 from intake.service import current_service
 
 staff = AppGroup("staff", help="Manage admissions staff accounts.")
+content = AppGroup("content", help="Check the guide and service pages.")
 
 
 def register_commands(app: Flask) -> None:
     app.cli.add_command(staff)
     app.cli.add_command(purge)
     app.cli.add_command(rotate_keys)
+    app.cli.add_command(content)
 
 
 def _member(email: str) -> StaffMember:
@@ -103,3 +106,20 @@ def rotate_keys() -> None:
         for batch in rotation.rotate(db.session, current_service().vault):
             bar.update(batch)
     click.echo(f"Re-encrypted {total} {'value' if total == 1 else 'values'} with the newest key.")
+
+
+@content.command("check")
+def check_content() -> None:
+    """List pages past their review date, without sources, or hard to read; exit 1 if any."""
+    today = utc_now().astimezone(current_service().zone).date()
+    reports = review_library(current_service().pages, today)
+    click.echo(f"{'ease':>6} {'target':>6}  {'review due':<10}  page")
+    for report in reports:
+        due = report.next_review.isoformat() if report.next_review else "-"
+        click.echo(f"{report.reading_ease:6.1f} {report.target:6.0f}  {due:<10}  {report.path}")
+    problems = [(report.path, problem) for report in reports for problem in report.problems]
+    for path, problem in problems:
+        click.echo(f"{path}: {problem}", err=True)
+    if problems:
+        raise click.exceptions.Exit(1)
+    click.echo(f"All {len(reports)} pages are reviewed, sourced and easy to read.")

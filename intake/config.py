@@ -20,6 +20,20 @@ REQUIRED_IN_PRODUCTION = ("SECRET_KEY", "INTAKE_DATA_KEYS", "INTAKE_HELPLINE_PHO
 MIN_SECRET_KEY_LENGTH = 32
 # An Ofcom number reserved for drama: it rings nobody. Production must set its own.
 DEVELOPMENT_HELPLINE = "0808 157 0192"
+# Who runs the line, shown on the service pages and beside every guide page. Development
+# shows these placeholders; production refuses to start until each one is replaced.
+ORGANISATION_PLACEHOLDERS = {
+    "INTAKE_ORG_NAME": "Example Admissions Line Ltd (placeholder)",
+    "INTAKE_ORG_ADDRESS": "1 Example Street, London EC1A 1AA (placeholder)",
+    "INTAKE_ORG_REGISTRATION": (
+        "registered with the Care Quality Commission, provider ID 1-000000000 (placeholder)"
+    ),
+    "INTAKE_ORG_EMAIL": "help@example.org",
+    "INTAKE_PRIVACY_CONTACT": "privacy@example.org",
+    "INTAKE_HOSTING_PROVIDER": "Example Hosting Ltd, in the UK (placeholder)",
+    "INTAKE_REVIEWER_NAME": "Dr A. Reviewer (placeholder)",
+    "INTAKE_REVIEWER_ROLE": "consultant in addiction psychiatry (placeholder)",
+}
 
 
 class ConfigError(RuntimeError):
@@ -50,6 +64,11 @@ def _require_production_secrets(environ: Mapping[str, str]) -> None:
             raise ConfigError(f"INTAKE_ENV=production needs {name}; it is not set.")
     if len(environ["SECRET_KEY"]) < MIN_SECRET_KEY_LENGTH:
         raise ConfigError(f"SECRET_KEY must be at least {MIN_SECRET_KEY_LENGTH} characters.")
+    for name, placeholder in ORGANISATION_PLACEHOLDERS.items():
+        if environ.get(name, "").strip() in ("", placeholder):
+            raise ConfigError(
+                f"INTAKE_ENV=production needs {name}: the pages would show a placeholder."
+            )
 
 
 def _from_environment(environ: Mapping[str, str], instance_path: Path, production: bool) -> dict:
@@ -71,6 +90,11 @@ def _from_environment(environ: Mapping[str, str], instance_path: Path, productio
         ),
         "INTAKE_RETENTION_DAYS": _positive_int(environ, "INTAKE_RETENTION_DAYS", 90),
         "INTAKE_LEAVE_URL": environ.get("INTAKE_LEAVE_URL") or "https://www.bbc.co.uk/weather",
+        **{
+            name: environ.get(name, "").strip() or placeholder
+            for name, placeholder in ORGANISATION_PLACEHOLDERS.items()
+        },
+        "INTAKE_EMAIL_PROVIDER": environ.get("INTAKE_EMAIL_PROVIDER", "").strip() or None,
         "INTAKE_PUBLIC_URL": environ.get("INTAKE_PUBLIC_URL") or None,
         "INTAKE_CALLBACK_RATE_LIMIT": environ.get("INTAKE_CALLBACK_RATE_LIMIT")
         or "10 per minute;60 per hour",

@@ -1,4 +1,10 @@
-"""Page wording: Markdown files under intake/content/, rendered once at start-up."""
+"""Page wording: Markdown files under intake/content/, rendered once at start-up.
+
+A file starts with a header (`Title:`, `Summary:`, `Reviewed:`, `Next-review:`,
+`Sources:`), then Markdown. `$name` placeholders take values from configuration
+(the country's emergency number, the organisation's details); an urgent-help box is
+an admonition: `!!! urgent "Call $emergency_number now if:"`.
+"""
 
 from dataclasses import dataclass
 from datetime import date
@@ -9,6 +15,24 @@ import markdown
 from markupsafe import Markup
 
 CONTENT_FOLDER = Path(__file__).parent / "content"
+MARKDOWN_EXTENSIONS = ["meta", "sane_lists", "smarty", "admonition", "attr_list"]
+# The pages about the service itself, each at /<slug>, with their footer links in order.
+SERVICE_PAGES = {
+    "about-this-service": "About this service",
+    "accessibility": "Accessibility",
+    "cookies": "Cookies",
+    "complaints": "Complaints and feedback",
+    "privacy": "Privacy",
+    "leave-quickly": "Leaving quickly",
+}
+# Guide addresses that moved when the guide took the NHS medicines pages' order.
+MOVED_GUIDE_PAGES = {
+    "cautions": "who-can-take",
+    "tips": "how-to-take",
+    "addictive": "common-questions#addictive",
+    "stopping": "common-questions#stopping",
+    "history": "common-questions#history",
+}
 
 
 @dataclass(frozen=True)
@@ -18,7 +42,8 @@ class Page:
     summary: str
     body: Markup
     reviewed: date | None = None
-    sources: tuple[str, ...] = ()
+    next_review: date | None = None
+    sources: tuple[Markup, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -26,8 +51,8 @@ class Library:
     """Every rendered page, looked up by the views."""
 
     home: Page
-    privacy: Page
     guide: tuple[Page, ...]
+    service: dict[str, Page]
 
     def guide_page(self, slug: str) -> Page | None:
         return next((page for page in self.guide if page.slug == slug), None)
@@ -43,21 +68,40 @@ class Library:
     def guide_slugs(self) -> frozenset[str]:
         return frozenset(page.slug for page in self.guide)
 
+    @property
+    def privacy(self) -> Page:
+        return self.service["privacy"]
+
+    @property
+    def every_page(self) -> tuple[Page, ...]:
+        return (self.home, *self.guide, *self.service.values())
+
+
+def _inline(text: str) -> Markup:
+    """One line of Markdown (a source, say) as HTML without its paragraph."""
+    html = markdown.markdown(text, extensions=["smarty"])
+    return Markup(html.removeprefix("<p>").removesuffix("</p>"))  # noqa: S704  (our files)
+
+
+def _date(meta: dict[str, list[str]], key: str) -> date | None:
+    value = meta.get(key)
+    return date.fromisoformat(value[0]) if value else None
+
 
 def render_page(path: Path, values: dict[str, str], slug: str | None = None) -> Page:
-    """Render one Markdown file with its `Title:`/`Summary:`/`Reviewed:`/`Sources:` header."""
-    converter = markdown.Markdown(extensions=["meta", "sane_lists", "smarty"])
+    """Render one Markdown file and its header, with `values` put in its placeholders."""
+    converter = markdown.Markdown(extensions=MARKDOWN_EXTENSIONS)
     text = Template(path.read_text(encoding="utf-8")).safe_substitute(values)
     body = converter.convert(text)
     meta = converter.Meta  # type: ignore[attr-defined]
-    reviewed = meta.get("reviewed")
     return Page(
         slug=slug or path.stem,
         title=" ".join(meta["title"]),
         summary=" ".join(meta.get("summary", [])),
         body=Markup(body),  # noqa: S704  (our own Markdown files, not user input)
-        reviewed=date.fromisoformat(reviewed[0]) if reviewed else None,
-        sources=tuple(meta.get("sources", [])),
+        reviewed=_date(meta, "reviewed"),
+        next_review=_date(meta, "next-review"),
+        sources=tuple(_inline(source) for source in meta.get("sources", []) if source.strip()),
     )
 
 
@@ -69,6 +113,6 @@ def load_library(values: dict[str, str], folder: Path = CONTENT_FOLDER) -> Libra
     )
     return Library(
         home=render_page(folder / "home.md", values),
-        privacy=render_page(folder / "privacy.md", values),
         guide=guide,
+        service={slug: render_page(folder / f"{slug}.md", values) for slug in SERVICE_PAGES},
     )

@@ -1,19 +1,23 @@
 """What every template can use: the service, and times shown in the service's zone."""
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from flask import Flask, current_app, request
+from markupsafe import Markup
 
 from intake.domain.clock import utc_now
+from intake.pages import SERVICE_PAGES
 from intake.service import current_service
 
 
 def register_template_helpers(app: Flask) -> None:
     app.context_processor(template_globals)
     app.add_template_global(public_url)
+    app.add_template_global(SERVICE_PAGES, "service_pages")
     app.add_template_filter(local_time)
     app.add_template_filter(local_day_and_time)
+    app.add_template_filter(long_date)
 
 
 def template_globals() -> dict[str, Any]:
@@ -44,3 +48,8 @@ def local_day_and_time(moment: datetime) -> str:
     today = utc_now().astimezone(zone).date()
     day = "today" if local.date() == today else f"{local:%A} {local.day} {local:%B}"
     return f"{day} at {_clock(local)}"
+
+
+def long_date(day: date) -> Markup:
+    """'25 November 2026', marked up as a <time>."""
+    return Markup('<time datetime="{}">{} {:%B %Y}</time>').format(day.isoformat(), day.day, day)

@@ -42,6 +42,20 @@ def test_a_chosen_time_is_confirmed_in_the_service_time_zone(visitor):
     assert "call you from Friday 3 July at 6:00pm (UK time)" in text
 
 
+def test_the_confirmation_says_what_happens_if_we_miss_you_as_the_visitor_chose(visitor):
+    text = confirm(visitor, voicemail_ok="yes", say_who_we_are="no").get_text(" ", strip=True)
+    assert "try up to 3 times, about 30 minutes apart, always from 0808 157 0192" in text
+    assert "we will leave a short voicemail" in text
+    assert "we will not say who we are" in text
+    assert "What we will ask on the call" in text
+
+
+def test_the_confirmation_promises_no_voicemail_when_none_was_allowed(visitor):
+    text = confirm(visitor, voicemail_ok=None, say_who_we_are="yes").get_text(" ", strip=True)
+    assert "We will not leave a voicemail, as you asked." in text
+    assert "we will say who we are" in text
+
+
 def test_the_confirmation_shows_its_details_only_once(visitor):
     first = confirm(visitor)
     reference = first.select_one(".panel__reference").get_text(strip=True)

@@ -1,5 +1,7 @@
 """Operator commands."""
 
+import time_machine
+
 from intake import create_app
 from intake.domain.crypto import Vault, new_key
 from intake.domain.staff_accounts import find_by_email
@@ -90,3 +92,20 @@ def test_rotate_keys_covers_notes_and_totp_secrets(app_config, db_session, vault
     assert rotated.test_cli_runner().invoke(args=["rotate-keys"]).exit_code == 0
     db_session.refresh(member)
     assert "totp" in Vault([newest]).open(member.totp_secret)
+
+
+def test_content_check_passes_and_prints_each_pages_figures(app):
+    result = app.test_cli_runner().invoke(args=["content", "check"])
+    assert result.exit_code == 0, result.output
+    assert "/guide/side-effects" in result.output
+    assert "/privacy" in result.output
+    assert "pages are reviewed, sourced and easy to read" in result.output
+
+
+@time_machine.travel("2031-01-01 12:00Z", tick=False)
+def test_content_check_fails_and_names_every_page_past_its_review_date(app):
+    result = app.test_cli_runner().invoke(args=["content", "check"])
+    assert result.exit_code == 1
+    guide = app.extensions["intake"].pages.guide
+    for page in guide:
+        assert f"/guide/{page.slug}: was due for review on" in result.output

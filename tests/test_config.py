@@ -5,7 +5,7 @@ import stat
 
 import pytest
 
-from intake.config import ConfigError, load_config
+from intake.config import ORGANISATION_PLACEHOLDERS, ConfigError, load_config
 from intake.domain.crypto import new_key
 
 PRODUCTION = {
@@ -14,6 +14,7 @@ PRODUCTION = {
     "INTAKE_DATA_KEYS": new_key(),
     "INTAKE_HELPLINE_PHONE": "0808 157 0192",
     "DATABASE_URL": "postgresql://intake@db/intake",
+    **{name: f"Real value of {name}" for name in ORGANISATION_PLACEHOLDERS},
 }
 
 
@@ -24,6 +25,21 @@ def test_production_refuses_to_start_without_a_secret_and_names_it(tmp_path, mis
     environ = {**PRODUCTION, missing: ""}
     with pytest.raises(ConfigError, match=missing):
         load_config(tmp_path, environ)
+
+
+@pytest.mark.parametrize("name", ORGANISATION_PLACEHOLDERS)
+def test_production_refuses_to_start_while_an_organisation_detail_is_a_placeholder(
+    tmp_path, name
+):
+    for value in ["", ORGANISATION_PLACEHOLDERS[name]]:
+        with pytest.raises(ConfigError, match=name):
+            load_config(tmp_path, {**PRODUCTION, name: value})
+
+
+def test_development_shows_placeholders_that_say_what_they_are(tmp_path):
+    config = load_config(tmp_path, {})
+    assert "(placeholder)" in config["INTAKE_ORG_NAME"]
+    assert config["INTAKE_REVIEWER_NAME"] == ORGANISATION_PLACEHOLDERS["INTAKE_REVIEWER_NAME"]
 
 
 def test_production_refuses_a_short_secret_key(tmp_path):

@@ -6,6 +6,7 @@ from pathlib import Path
 import pytest
 
 from intake.pages import CONTENT_FOLDER, load_library
+from intake.readability import GUIDE_TARGET, SERVICE_PAGE_TARGET, reading_ease
 
 SEED = Path(__file__).resolve().parents[2] / "shared" / "seeds" / "000_94b54202f1d2b446.txt"
 COPIED_RUN = 7  # this many words in a row, taken from the source, count as copying
@@ -51,10 +52,41 @@ FACTS = {
 }  # fmt: skip
 
 
+LIBRARY = load_library({"retention_days": "90"})
+
+# What matters most to this audience, each on the page a reader would look for it.
+RISKS = {
+    "how-to-take": {
+        "taking too much": ["sleepy", "shallow breathing", "confusion", "floppy", "fits",
+                            "packet"],
+        "intrathecal pumps": ["pump", "run out", "life-threatening"],
+    },
+    "interactions": {
+        "mixing": ["alcohol", "opioids", "methadone", "buprenorphine", "benzodiazepines",
+                   "gabapentin", "pregabalin", "sleeping pills", "antihistamines", "breathing"],
+    },
+    "addiction": {
+        "stopping drinking safely": ["fits", "delirium tremens", "detox"],
+        "France today": ["2018", "Baclocur", "80 mg"],
+        "evidence for withdrawal": ["Cochrane"],
+        "licensed medicines": ["acamprosate", "naltrexone", "nalmefene", "disulfiram"],
+    },
+    "side-effects": {
+        "mood and suicidal thoughts": ["mood", "suicid", "depression", "alcohol", "116 123"],
+    },
+    "common-questions": {
+        "Ameisen as history": ["2013", "never", "dose"],
+    },
+}  # fmt: skip
+DRAFTING_ASIDES = ["our notes", "our source", "source notes", "may no longer apply"]
+
+
+def text_of(html: str) -> str:
+    return re.sub(r"<[^>]+>", " ", html).replace("&rsquo;", "'").replace("&amp;", "&")
+
+
 def guide_text() -> str:
-    library = load_library({"retention_days": "90"})
-    pages = [page.body for page in library.guide]
-    return re.sub(r"<[^>]+>", " ", " ".join(pages)).replace("&rsquo;", "'")
+    return text_of(" ".join(page.body for page in LIBRARY.guide))
 
 
 @pytest.mark.parametrize(("fact", "terms"), FACTS.items())
@@ -88,3 +120,68 @@ def test_sentences_are_short_enough_for_a_reading_age_of_about_11(path):
     sentences = [s for s in re.split(r"[.!?]+\s", " ".join(prose)) if s.strip()]
     average = sum(len(s.split()) for s in sentences) / len(sentences)
     assert average <= 14, f"average sentence is {average:.1f} words"
+
+
+@pytest.mark.parametrize(
+    ("slug", "risk", "terms"),
+    [(slug, risk, terms) for slug, risks in RISKS.items() for risk, terms in risks.items()],
+)
+def test_the_risks_that_matter_most_are_where_a_reader_looks(slug, risk, terms):
+    values = {"crisis_line": "Samaritans on 116 123"}
+    text = text_of(load_library(values).guide_page(slug).body).lower()
+    missing = [term for term in terms if term.lower() not in text]
+    assert not missing, f"{slug}, {risk}: {missing}"
+
+
+@pytest.mark.parametrize("path", sorted(CONTENT_FOLDER.rglob("*.md")), ids=lambda p: p.name)
+def test_no_page_carries_a_drafting_aside(path):
+    text = path.read_text(encoding="utf-8").lower()
+    assert not [aside for aside in DRAFTING_ASIDES if aside in text]
+
+
+@pytest.mark.parametrize("page", LIBRARY.guide, ids=lambda page: page.slug)
+def test_every_guide_page_reads_easily(page):
+    ease = reading_ease(page.body)
+    print(f"/guide/{page.slug}: Flesch reading ease {ease:.1f} (target {GUIDE_TARGET:.0f})")
+    assert ease >= GUIDE_TARGET, f"/guide/{page.slug} reads at {ease:.1f}"
+
+
+@pytest.mark.parametrize(
+    "page", [LIBRARY.home, *LIBRARY.service.values()], ids=lambda page: page.slug
+)
+def test_every_page_about_the_service_reads_easily(page):
+    ease = reading_ease(page.body)
+    print(f"/{page.slug}: Flesch reading ease {ease:.1f} (target {SERVICE_PAGE_TARGET:.0f})")
+    assert ease >= SERVICE_PAGE_TARGET, f"/{page.slug} reads at {ease:.1f}"
+
+
+def test_the_guide_names_checkable_sources():
+    links = " ".join(source for page in LIBRARY.guide for source in page.sources)
+    for address in ["https://www.nhs.uk/medicines/baclofen", "https://bnf.nice.org.uk/",
+                    "https://www.medicines.org.uk/emc", "https://www.nice.org.uk/guidance/cg115",
+                    "https://ansm.sante.fr"]:  # fmt: skip
+        assert address in links, address
+    for page in LIBRARY.guide:
+        assert any("https://" in source for source in page.sources), page.slug
+
+
+def test_reading_ease_tells_plain_words_from_hard_ones():
+    plain = "<p>Do not stop it all at once. Your doctor will help you cut down.</p>"
+    hard = (
+        "<p>Abrupt discontinuation of intrathecal administration precipitates potentially "
+        "life-threatening withdrawal characterised by hyperthermia and rhabdomyolysis.</p>"
+    )
+    assert reading_ease(plain) >= GUIDE_TARGET > reading_ease(hard)
+
+
+def test_each_list_item_counts_as_a_sentence_of_its_own():
+    words = ["very sick", "very dizzy", "very tired", "very weak"]
+    as_list = reading_ease("<ul>" + "".join(f"<li>feeling {w}</li>" for w in words) + "</ul>")
+    as_one_sentence = reading_ease("<p>" + " ".join(f"feeling {w}" for w in words) + "</p>")
+    assert as_list > as_one_sentence
+
+
+def test_bullets_of_one_or_two_words_do_not_count_as_sentences():
+    sentence = "<p>These are the side effects that most people get.</p>"
+    bullets = "".join(f"<li>{word}</li>" for word in ["headache", "nausea", "tiredness"])
+    assert reading_ease(sentence + f"<ul>{bullets}</ul>") < reading_ease(sentence)

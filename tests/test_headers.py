@@ -3,6 +3,7 @@
 import pytest
 
 from intake import create_app
+from intake.config import ORGANISATION_PLACEHOLDERS
 
 EXPECTED = {
     "X-Content-Type-Options": "nosniff",
@@ -16,6 +17,8 @@ def routes(app):
         if "GET" not in rule.methods:
             continue
         values = {arg: "about" for arg in rule.arguments}
+        if rule.endpoint == "public.service_page":
+            values = {"slug": "privacy"}
         if rule.endpoint == "asset":
             values = {"fingerprinted": app.extensions["intake_assets"].fingerprinted["intake.css"]}
         yield rule.endpoint, values
@@ -53,6 +56,8 @@ def test_hsts_only_in_production(app, app_config, monkeypatch):
     monkeypatch.setenv("INTAKE_DATA_KEYS", app_config["INTAKE_DATA_KEYS"][0])
     monkeypatch.setenv("INTAKE_HELPLINE_PHONE", "0808 157 0192")
     monkeypatch.setenv("DATABASE_URL", app_config["SQLALCHEMY_DATABASE_URI"])
+    for name in ORGANISATION_PLACEHOLDERS:
+        monkeypatch.setenv(name, f"Real {name}")
     production = create_app({"SQLALCHEMY_ENGINE_OPTIONS": app_config["SQLALCHEMY_ENGINE_OPTIONS"]})
     response = production.test_client().get("/")
     assert response.headers["Strict-Transport-Security"].startswith("max-age=")

@@ -4,10 +4,15 @@ import json
 from xml.etree import ElementTree
 
 from intake import create_app
+from intake.pages import SERVICE_PAGES
 from tests.conftest import page
 from tests.test_guide import GUIDE_ORDER
 
-PUBLIC = ["/", "/guide/", "/privacy", "/callback"] + [f"/guide/{slug}" for slug in GUIDE_ORDER]
+PUBLIC = (
+    ["/", "/guide/", "/callback"]
+    + [f"/guide/{slug}" for slug in GUIDE_ORDER]
+    + [f"/{slug}" for slug in SERVICE_PAGES]
+)
 
 
 def test_every_public_page_has_a_unique_title_and_description(client):
@@ -22,12 +27,12 @@ def test_every_public_page_has_a_unique_title_and_description(client):
 
 
 def test_public_pages_carry_a_canonical_link_and_open_graph_tags(app, client):
-    html = page(client.get("/guide/history?from=somewhere"))
-    assert html.select_one("link[rel=canonical]")["href"] == "http://localhost/guide/history"
+    html = page(client.get("/guide/pregnancy?from=somewhere"))
+    assert html.select_one("link[rel=canonical]")["href"] == "http://localhost/guide/pregnancy"
     og = {tag["property"]: tag["content"] for tag in html.select("meta[property^='og:']")}
     assert og["og:type"] == "article"
-    assert og["og:url"] == "http://localhost/guide/history"
-    assert og["og:title"] == app.extensions["intake"].pages.guide_page("history").title
+    assert og["og:url"] == "http://localhost/guide/pregnancy"
+    assert og["og:title"] == app.extensions["intake"].pages.guide_page("pregnancy").title
     assert og["og:locale"] == "en_GB"
 
 
@@ -52,6 +57,7 @@ def test_guide_pages_describe_themselves_as_medical_web_pages(app, client):
     assert data["@type"] == "MedicalWebPage"
     assert data["lastReviewed"] == guide.reviewed.isoformat()
     assert data["about"] == {"@type": "Drug", "name": "Baclofen"}
+    assert data["reviewedBy"]["name"] == app.config["INTAKE_REVIEWER_NAME"]
 
 
 def test_the_sitemap_lists_every_public_page(client):

@@ -75,6 +75,8 @@ class Confirmation:
     phone_ending: str
     urgent: bool
     when: str
+    voicemail_ok: bool = False
+    say_who_we_are: bool = False
 
 
 def call_times(
@@ -174,6 +176,8 @@ def confirmation(session: Session, vault: Vault, request_id: int) -> Confirmatio
         phone_ending=phone_ending(personal["phone"]),
         urgent=request.urgent,
         when=personal["when"],
+        voicemail_ok=personal.get("voicemail_ok") is True,
+        say_who_we_are=personal.get("say_who_we_are") is True,
     )
 
 

@@ -117,7 +117,8 @@ class CallbackForm(CleanForm):
         ],
     )
     consent = BooleanField(
-        "I agree that you can keep these details to call me back",
+        "I agree that you can keep these details, including anything about health, "
+        "drinking or drug use, to call me back",
         validators=[DataRequired("Tick the box to agree so that we can call you back")],
     )
     website = StringField("Leave this box empty")

@@ -19,6 +19,7 @@ from intake.domain.callbacks import confirmation, submit_callback, withdraw_call
 from intake.domain.clock import utc_now
 from intake.extensions import db, limiter
 from intake.observability import SUBMISSIONS
+from intake.pages import MOVED_GUIDE_PAGES, SERVICE_PAGES
 from intake.public import bp
 from intake.public.forms import CallbackForm, WithdrawForm
 from intake.security import no_store
@@ -62,11 +63,27 @@ def guide_contents():
 @bp.get("/guide/<slug>")
 def guide_page(slug: str):
     pages = current_service().pages
-    page = pages.guide_page(slug) or abort(404)
+    page = pages.guide_page(slug)
+    if page is None:
+        return moved_guide_page(slug)
     previous, following = pages.neighbours(page)
     return render_same_for_everyone(
         "public/guide_page.html", page=page, previous=previous, following=following
     )
+
+
+def moved_guide_page(slug: str):
+    """Old guide addresses lead, permanently, to where their words are now."""
+    moved_to = MOVED_GUIDE_PAGES.get(slug) or abort(404)
+    target, _, section = moved_to.partition("#")
+    return redirect(url_for(".guide_page", slug=target, _anchor=section or None), code=301)
+
+
+@bp.get(f"/<any({', '.join(map(repr, SERVICE_PAGES))}):slug>")
+def service_page(slug: str):
+    """About this service, accessibility, cookies, complaints, privacy, leaving quickly."""
+    page = current_service().pages.service[slug]
+    return render_same_for_everyone("public/service_page.html", page=page)
 
 
 @bp.get("/robots.txt")
@@ -80,13 +97,8 @@ def robots_txt():
 @bp.get("/sitemap.xml")
 def sitemap_xml():
     pages = current_service().pages
-    page = render_template("public/sitemap.xml", guide=pages.guide, privacy=pages.privacy)
+    page = render_template("public/sitemap.xml", guide=pages.guide, service=pages.service)
     return Response(page, mimetype="application/xml")
-
-
-@bp.get("/privacy")
-def privacy():
-    return render_same_for_everyone("public/privacy.html", page=current_service().pages.privacy)
 
 
 def callback_form(formdata=None) -> CallbackForm:

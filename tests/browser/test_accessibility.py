@@ -6,14 +6,17 @@ from itertools import pairwise
 import pytest
 from playwright.sync_api import Page
 
+from intake.pages import SERVICE_PAGES
 from tests.browser.conftest import DESKTOP, PHONE, run_axe, sign_in_staff
 from tests.browser.test_staff_journeys import ask_for_a_callback
 from tests.browser.test_visitor_journeys import fill_the_form_correctly
 from tests.test_guide import GUIDE_ORDER
 
-PUBLIC_PAGES = ["/", "/guide/", "/privacy", "/callback", "/no-such-page"] + [
-    f"/guide/{slug}" for slug in GUIDE_ORDER
-]
+PUBLIC_PAGES = (
+    ["/", "/guide/", "/callback", "/no-such-page"]
+    + [f"/guide/{slug}" for slug in GUIDE_ORDER]
+    + [f"/{slug}" for slug in SERVICE_PAGES]
+)
 
 
 def public_states(page: Page, url: str):

@@ -17,9 +17,9 @@ def press_until_focused(page: Page, selector: str, key: str = "Tab") -> None:
 def test_a_visitor_completes_the_journey_with_the_keyboard_alone(server, open_page):
     page = open_page()
     page.goto(server.url + "/")
-    press_until_focused(page, "main .guide-list a[href='/guide/stopping']")
+    press_until_focused(page, "main .guide-list a[href='/guide/side-effects']")
     page.keyboard.press("Enter")
-    expect(page.locator("h1")).to_have_text("Stopping baclofen safely")
+    expect(page.locator("h1")).to_have_text("Side effects of baclofen")
     press_until_focused(page, ".help-block a[href^='/callback']")
     page.keyboard.press("Enter")
     expect(page.locator("h1")).to_have_text("Ask for a confidential callback")

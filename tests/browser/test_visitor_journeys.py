@@ -62,7 +62,7 @@ def test_a_visitor_reads_asks_for_a_callback_corrects_mistakes_and_withdraws(
 
 def test_nothing_on_the_page_scrolls_sideways_on_a_phone(site, open_page):
     page = open_page(viewport=PHONE)
-    for path in ["/", "/guide/history", "/callback"]:
+    for path in ["/", "/guide/common-questions", "/about-this-service", "/callback"]:
         page.goto(site.url + path)
         assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
 
@@ -91,3 +91,40 @@ def test_with_javascript_leaving_hides_the_page_at_once_and_leaves_no_way_back(s
     page.wait_for_url(LEAVE_URL)
     page.go_back()
     assert page.url.endswith("/privacy"), "the guide page was replaced in history"
+
+
+def test_pressing_shift_three_times_leaves_as_the_button_does(site, open_page):
+    page = open_page()
+    page.goto(site.url + "/privacy")
+    page.goto(site.url + "/guide/about")
+    for _ in range(2):
+        page.keyboard.press("Shift")
+    expect(page.locator("[data-leave-status]")).to_contain_text("Press it 1 more")
+    page.keyboard.press("Shift")
+    page.wait_for_url(LEAVE_URL)
+    page.go_back()
+    assert page.url.endswith("/privacy"), "the guide page was replaced in history"
+
+
+def test_capital_letters_typed_in_the_form_never_leave_the_page(site, open_page):
+    page = open_page()
+    page.goto(site.url + "/callback")
+    page.click("#name")
+    for letter in "ABC":
+        page.keyboard.press(f"Shift+{letter}")
+    page.keyboard.press("Shift")
+    page.keyboard.press("Shift")
+    assert page.url.endswith("/callback")
+    assert page.input_value("#name") == "ABC"
+
+
+@pytest.mark.parametrize("viewport", [PHONE, DESKTOP], ids=["phone", "desktop"])
+def test_the_leave_button_stays_in_view_as_the_page_scrolls(site, open_page, viewport):
+    page = open_page(viewport=viewport)
+    page.goto(site.url + "/guide/common-questions")
+    page.mouse.wheel(0, 3000)
+    page.wait_for_function("window.scrollY > 1000")
+    box = page.locator("a[data-leave-site]").bounding_box()
+    assert box is not None and 0 <= box["y"] < 80, box
+    page.click("a[data-leave-site]")
+    page.wait_for_url(LEAVE_URL)
