@@ -17,7 +17,12 @@ from tests.browser.live_server import live_server
 
 BENCH = Path(__file__).resolve().parent
 LIGHTHOUSE = BENCH / "node_modules" / ".bin" / "lighthouse"
-PAGES = {"Home": "/", "Guide page": "/guide/side-effects", "Callback form": "/callback"}
+PAGES = {
+    "Home": "/",
+    "Guide page": "/guide/side-effects",
+    "Privacy notice": "/privacy",
+    "Callback form": "/callback",
+}
 CATEGORIES = {
     "performance": "Performance",
     "accessibility": "Accessibility",

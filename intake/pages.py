@@ -68,14 +68,6 @@ class Library:
     def guide_slugs(self) -> frozenset[str]:
         return frozenset(page.slug for page in self.guide)
 
-    @property
-    def privacy(self) -> Page:
-        return self.service["privacy"]
-
-    @property
-    def every_page(self) -> tuple[Page, ...]:
-        return (self.home, *self.guide, *self.service.values())
-
 
 def _inline(text: str) -> Markup:
     """One line of Markdown (a source, say) as HTML without its paragraph."""

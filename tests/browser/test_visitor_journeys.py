@@ -77,9 +77,7 @@ def test_leave_this_site_goes_to_a_neutral_page(site, open_page, javascript):
 
 
 def test_with_javascript_leaving_hides_the_page_at_once_and_leaves_no_way_back(site, open_page):
-    page = open_page()
-    page.goto(site.url + "/privacy")
-    page.goto(site.url + "/guide/about")
+    page = read_privacy_then_a_guide_page(site, open_page)
     state_right_after_the_click = page.evaluate(
         """() => {
             document.querySelector("[data-leave-site]").click();
@@ -88,19 +86,26 @@ def test_with_javascript_leaving_hides_the_page_at_once_and_leaves_no_way_back(s
         }"""
     )
     assert state_right_after_the_click == [True, "", "none"]
-    page.wait_for_url(LEAVE_URL)
-    page.go_back()
-    assert page.url.endswith("/privacy"), "the guide page was replaced in history"
+    assert_left_with_the_guide_page_gone_from_history(page)
 
 
 def test_pressing_shift_three_times_leaves_as_the_button_does(site, open_page):
-    page = open_page()
-    page.goto(site.url + "/privacy")
-    page.goto(site.url + "/guide/about")
+    page = read_privacy_then_a_guide_page(site, open_page)
     for _ in range(2):
         page.keyboard.press("Shift")
     expect(page.locator("[data-leave-status]")).to_contain_text("Press it 1 more")
     page.keyboard.press("Shift")
+    assert_left_with_the_guide_page_gone_from_history(page)
+
+
+def read_privacy_then_a_guide_page(site, open_page) -> Page:
+    page = open_page()
+    page.goto(site.url + "/privacy")
+    page.goto(site.url + "/guide/about")
+    return page
+
+
+def assert_left_with_the_guide_page_gone_from_history(page: Page) -> None:
     page.wait_for_url(LEAVE_URL)
     page.go_back()
     assert page.url.endswith("/privacy"), "the guide page was replaced in history"
