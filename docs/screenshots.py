@@ -30,7 +30,7 @@ def main() -> int:
             browser = playwright.chromium.launch(executable_path=chrome, args=CHROMIUM_FLAGS)
             phone = browser.new_page(viewport=PHONE, device_scale_factor=2)
             shots = [
-                ("guide-on-a-phone", lambda: phone.goto(server.url + "/guide/addiction")),
+                ("guide-on-a-phone", lambda: phone.goto(server.url + "/guide/side-effects")),
                 ("form-with-errors", lambda: form_with_errors(phone, server.url)),
                 ("confirmation", lambda: confirmation(phone)),
             ]
