@@ -6,7 +6,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
@@ -17,6 +17,7 @@ from intake.domain.clock import utc_now
 from intake.domain.crypto import Vault, token_digest
 from intake.domain.phones import phone_ending
 from intake.domain.references import new_reference
+from intake.domain.status import change_status
 from intake.models import CallbackRequest
 
 REFERENCE_ATTEMPTS = 5
@@ -113,7 +114,6 @@ def submit_callback(
         withdraw_secret = secrets.token_urlsafe(32)
         request = CallbackRequest(
             reference=new_reference(),
-            status=states.NEW,
             urgent=answers.in_danger,
             created_at=now,
             due_at=due_at,
@@ -184,30 +184,26 @@ def confirmation(session: Session, vault: Vault, request_id: int) -> Confirmatio
 def withdraw_callback(session: Session, secret: str, now: datetime | None = None) -> str | None:
     """Withdraw the request this single-use secret belongs to; return its reference.
 
-    One conditional UPDATE spends the secret, so it works once even when two
-    withdrawals race; None means the secret is unknown, spent, or the request
-    is already closed. Whoever holds the request sees the change at once.
+    Closing clears the secret, and the version check lets only one of two racing
+    withdrawals commit, so it works once; None means the secret is unknown, spent,
+    or the request is already closed. Whoever holds the request sees the change at once.
     """
     now = now or utc_now()
-    digest = token_digest(secret)
-    result = session.execute(
-        update(CallbackRequest)
-        .where(
-            CallbackRequest.withdraw_digest == digest,
+    request = session.scalar(
+        select(CallbackRequest).where(
+            CallbackRequest.withdraw_digest == token_digest(secret),
             CallbackRequest.status.in_(states.statuses_that_may_become(states.WITHDRAWN)),
         )
-        .values(
-            status=states.WITHDRAWN,
-            withdraw_digest=None,
-            closed_at=now,
-            version=CallbackRequest.version + 1,
-        )
-        .returning(CallbackRequest.id, CallbackRequest.reference)
     )
-    withdrawn = result.one_or_none()
-    if withdrawn is None:
+    if request is None:
         session.rollback()
         return None
-    audit.record(session, audit.REQUEST_WITHDRAWN, request_id=withdrawn.id, now=now)
-    session.commit()
-    return withdrawn.reference
+    change_status(
+        session, request, states.WITHDRAWN, by=None, now=now, event=audit.REQUEST_WITHDRAWN
+    )
+    try:
+        session.commit()
+    except StaleDataError:
+        session.rollback()
+        return None
+    return request.reference

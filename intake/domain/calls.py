@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 from intake.domain import audit, queue, states
 from intake.domain.clock import utc_now
 from intake.domain.crypto import Vault
+from intake.domain.status import change_status
 from intake.models import CallAttempt, CallbackRequest, RequestNote, StaffMember
 
 REACHED = "reached"
@@ -111,7 +112,7 @@ def record_attempt(
         detail=detail,
         now=now,
     )
-    _move(session, request, target, staff, now)
+    change_status(session, request, target, by=staff, now=now)
     if due_again is not None:
         request.due_at = request.callable_from = due_again
     if note:
@@ -167,36 +168,10 @@ def close_without_call(
     if not staff.is_supervisor:
         queue.ensure_holder(request, staff)
     try:
-        states.check_transition(request.status, target)
+        change_status(session, request, target, by=staff, now=now)
     except states.TransitionRefused as refused:
         raise queue.QueueRefused(str(refused)) from None
-    _move(session, request, target, staff, now)
     session.commit()
-
-
-def _move(
-    session: Session, request: CallbackRequest, target: str, staff: StaffMember, now: datetime
-) -> None:
-    """Change status (already checked against the state machine) and audit it."""
-    detail = {"from": request.status, "to": target}
-    request.status = target
-    if target == states.NEW:
-        request.held_by_id = None
-        request.held_at = None
-    elif target in states.OPEN_STATUSES:
-        request.held_at = now
-    else:
-        request.closed_at = now
-        request.held_at = None
-        request.withdraw_digest = None
-    audit.record(
-        session,
-        audit.STATUS_CHANGED,
-        staff_id=staff.id,
-        request_id=request.id,
-        detail=detail,
-        now=now,
-    )
 
 
 @dataclass(frozen=True)

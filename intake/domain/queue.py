@@ -10,11 +10,13 @@ from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Select, and_, func, or_, select, update
+from sqlalchemy import Select, and_, func, or_, select
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
 
 from intake.domain import audit, states
 from intake.domain.clock import utc_now
+from intake.domain.status import change_status, hand_over, return_held_to_queue
 from intake.models import CallbackRequest, StaffMember
 
 QUEUE_ORDER = (
@@ -197,50 +199,32 @@ def release_expired_holds(session: Session, now: datetime, hold_limit: timedelta
     )
     if session.scalar(any_stale.limit(1)) is None:
         return 0
-    expired = _return_held_to_queue(session, stale)
+    expired = return_held_to_queue(session, stale)
     for request_id in expired:
         audit.record(session, audit.HOLD_EXPIRED, request_id=request_id, now=now)
     session.commit()
     return len(expired)
 
 
-def _return_held_to_queue(session: Session, *conditions) -> list[int]:
-    """Release every held request matching `conditions` in one UPDATE; their ids."""
-    states.check_transition(states.IN_PROGRESS, states.NEW)
-    released = session.execute(
-        update(CallbackRequest)
-        .where(CallbackRequest.status == states.IN_PROGRESS, *conditions)
-        .values(
-            status=states.NEW,
-            held_by_id=None,
-            held_at=None,
-            version=CallbackRequest.version + 1,
-        )
-        .returning(CallbackRequest.id)
-        .execution_options(synchronize_session=False)
-    )
-    return [request_id for (request_id,) in released]
+def _claim(session: Session, request_id: int, staff: StaffMember, now: datetime) -> bool:
+    """Hold a waiting request and commit; False if someone else changed it first.
 
-
-def _claim(session: Session, request_id: int, version: int, staff_id: int, now: datetime) -> bool:
-    """One conditional UPDATE: it succeeds for exactly one of any racing claimants."""
-    result = session.execute(
-        update(CallbackRequest)
-        .where(
-            CallbackRequest.id == request_id,
-            CallbackRequest.version == version,
-            CallbackRequest.status == states.NEW,
-            CallbackRequest.held_by_id.is_(None),
-        )
-        .values(
-            status=states.IN_PROGRESS,
-            held_by_id=staff_id,
-            held_at=now,
-            version=version + 1,
-        )
-        .execution_options(synchronize_session=False)
+    The version check makes the UPDATE conditional: of any racing claimants,
+    exactly one commits.
+    """
+    request = session.get(CallbackRequest, request_id)
+    if request is None or request.status != states.NEW or request.held_by_id is not None:
+        session.rollback()
+        return False
+    change_status(
+        session, request, states.IN_PROGRESS, by=staff, now=now, event=audit.REQUEST_TAKEN
     )
-    return result.rowcount == 1
+    try:
+        session.commit()
+    except StaleDataError:
+        session.rollback()
+        return False
+    return True
 
 
 def take_next(session: Session, staff: StaffMember, now: datetime | None = None) -> str | None:
@@ -251,20 +235,14 @@ def take_next(session: Session, staff: StaffMember, now: datetime | None = None)
     the version, so a row can only ever be won once.
     """
     now = now or utc_now()
-    states.check_transition(states.NEW, states.IN_PROGRESS)
     candidates = next_candidate(now, session.get_bind().dialect.name)
     for _ in range(TAKE_TRIES):
         candidate = session.execute(candidates).first()
         if candidate is None:
             session.rollback()
             return None
-        if _claim(session, candidate.id, candidate.version, staff.id, now):
-            audit.record(
-                session, audit.REQUEST_TAKEN, staff_id=staff.id, request_id=candidate.id, now=now
-            )
-            session.commit()
+        if _claim(session, candidate.id, staff, now):
             return candidate.reference
-        session.rollback()
     return None
 
 
@@ -296,12 +274,8 @@ def take(
         return
     if request.status != states.NEW:
         raise QueueRefused(_why_not_takeable(request))
-    if not _claim(session, request.id, request.version, staff.id, now):
-        session.rollback()
+    if not _claim(session, request.id, staff, now):
         raise QueueRefused("Someone else took this request a moment ago.")
-    audit.record(session, audit.REQUEST_TAKEN, staff_id=staff.id, request_id=request.id, now=now)
-    session.commit()
-    session.refresh(request)
 
 
 def _why_not_takeable(request: CallbackRequest) -> str:
@@ -328,8 +302,7 @@ def release(
         ensure_holder(request, staff)
     if request.status != states.IN_PROGRESS:
         raise QueueRefused("Nobody is holding this request.")
-    _return_to_queue(request)
-    audit.record(session, audit.REQUEST_RELEASED, staff_id=staff.id, request_id=request.id, now=now)
+    change_status(session, request, states.NEW, by=staff, now=now, event=audit.REQUEST_RELEASED)
     session.commit()
 
 
@@ -348,19 +321,7 @@ def reassign(
         raise QueueRefused("That colleague's account is disabled.")
     if request.status not in OPEN:
         raise QueueRefused(f"This request is {states.LABELS[request.status].lower()}.")
-    if request.status == states.NEW:
-        states.check_transition(request.status, states.IN_PROGRESS)
-    request.status = states.IN_PROGRESS
-    request.held_by_id = to.id
-    request.held_at = now
-    audit.record(
-        session,
-        audit.REQUEST_REASSIGNED,
-        staff_id=by.id,
-        request_id=request.id,
-        detail={"to": to.id},
-        now=now,
-    )
+    hand_over(session, request, to, by=by, now=now)
     session.commit()
 
 
@@ -370,13 +331,6 @@ def touch(request: CallbackRequest, staff: StaffMember, now: datetime) -> None:
         request.held_at = now
 
 
-def _return_to_queue(request: CallbackRequest) -> None:
-    states.check_transition(request.status, states.NEW)
-    request.status = states.NEW
-    request.held_by_id = None
-    request.held_at = None
-
-
 def release_all_held_by(session: Session, staff_id: int) -> None:
     """Everything a member holds goes back to the queue (their account is being disabled)."""
-    _return_held_to_queue(session, CallbackRequest.held_by_id == staff_id)
+    return_held_to_queue(session, CallbackRequest.held_by_id == staff_id)

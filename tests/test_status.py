@@ -1,0 +1,105 @@
+"""Every change of status goes through one function: the table, the hold, the times, the trail."""
+
+import re
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
+
+from intake.domain import audit, queue, states
+from intake.domain.callbacks import withdraw_callback
+from intake.domain.crypto import token_digest
+from intake.domain.status import change_status
+from intake.models import AuditEvent, CallbackRequest
+from tests.factories import make_staff, submit_request, utc
+
+NOW = utc(2026, 11, 25, 12, 0)
+PACKAGE = Path(__file__).resolve().parents[1] / "intake"
+
+
+def events(session, request) -> list[AuditEvent]:
+    query = select(AuditEvent).where(AuditEvent.request_id == request.id).order_by(AuditEvent.id)
+    return list(session.scalars(query))
+
+
+def test_taking_holds_the_request_and_says_so_in_the_trail(db_session, vault):
+    agent = make_staff(db_session)
+    request = submit_request(db_session, vault, now=NOW)
+    change_status(db_session, request, states.IN_PROGRESS, by=agent, now=NOW)
+    db_session.commit()
+    assert (request.status, request.held_by_id, request.held_at) == (
+        states.IN_PROGRESS, agent.id, NOW,
+    )  # fmt: skip
+    event = events(db_session, request)[-1]
+    assert (event.action, event.staff_id, event.detail) == (
+        audit.STATUS_CHANGED, agent.id, {"from": "new", "to": "in_progress"},
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize("target", [states.COMPLETED, states.SPAM, states.WITHDRAWN])
+def test_closing_a_held_request_clears_the_whole_hold_and_stamps_the_time(
+    db_session, vault, target
+):
+    agent = make_staff(db_session)
+    request = submit_request(db_session, vault, now=NOW)
+    queue.take(db_session, request, agent, now=NOW)
+    later = NOW + timedelta(minutes=7)
+    change_status(db_session, request, target, by=agent, now=later, reason="checked")
+    db_session.commit()
+    assert (request.held_by_id, request.held_at, request.closed_at) == (None, None, later)
+    assert request.withdraw_digest is None, "the visitor's link no longer withdraws it"
+    assert events(db_session, request)[-1].detail["reason"] == "checked"
+
+
+def test_a_visitor_withdrawing_a_held_request_leaves_no_holder_behind(db_session, vault):
+    agent = make_staff(db_session)
+    request = submit_request(db_session, vault, now=NOW, token="withdraw-me")
+    queue.take(db_session, request, agent, now=NOW)
+    secret = "secret-of-the-visitor"
+    request.withdraw_digest = token_digest(secret)
+    db_session.commit()
+    assert withdraw_callback(db_session, secret, now=NOW) == request.reference
+    db_session.refresh(request)
+    assert (request.status, request.held_by_id, request.held_at) == (states.WITHDRAWN, None, None)
+    assert events(db_session, request)[-1].action == audit.REQUEST_WITHDRAWN
+
+
+def test_a_change_the_table_forbids_changes_nothing(db_session, vault):
+    agent = make_staff(db_session)
+    request = submit_request(db_session, vault, now=NOW)
+    with pytest.raises(states.TransitionRefused):
+        change_status(db_session, request, states.COMPLETED, by=agent, now=NOW)
+    assert request.status == states.NEW
+    assert events(db_session, request) == []
+
+
+def test_a_change_made_from_a_stale_copy_is_refused_and_writes_nothing(db_session, vault):
+    first, second = make_staff(db_session, name="Alex"), make_staff(db_session, name="Bea")
+    request = submit_request(db_session, vault, now=NOW)
+    with Session(db_session.get_bind()) as other:
+        stale = other.get(CallbackRequest, request.id)
+        change_status(db_session, request, states.IN_PROGRESS, by=first, now=NOW)
+        db_session.commit()
+        change_status(other, stale, states.SPAM, by=second, now=NOW)
+        with pytest.raises(StaleDataError):
+            other.commit()
+        other.rollback()
+    db_session.refresh(request)
+    assert (request.status, request.held_by_id) == (states.IN_PROGRESS, first.id)
+    assert audit.STATUS_CHANGED in [e.action for e in events(db_session, request)]
+    assert not [e for e in events(db_session, request) if e.detail.get("to") == states.SPAM]
+
+
+def test_no_other_module_sets_a_status_by_hand():
+    setting = re.compile(r"\.status\s*=(?!=)|\bstatus=states\.")
+    offenders = [
+        f"{path.relative_to(PACKAGE)}:{number}"
+        for path in PACKAGE.rglob("*.py")
+        if path.name != "status.py"
+        for number, line in enumerate(path.read_text().splitlines(), start=1)
+        if setting.search(line)
+    ]
+    assert not offenders, offenders
