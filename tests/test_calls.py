@@ -36,8 +36,10 @@ def test_no_answer_puts_the_request_back_due_again_after_the_retry_delay(db_sess
     assert request.attempt_count == 1
 
 
-def test_the_third_unanswered_call_makes_the_request_unreachable(db_session, vault, held):
-    request, agent = held
+def test_the_third_unanswered_call_makes_the_request_unreachable(db_session, vault):
+    agent = make_staff(db_session)
+    request = submit_request(db_session, vault, now=NOW - timedelta(minutes=5), voicemail_ok=True)
+    queue.take(db_session, request, agent, now=NOW)
     for number, outcome in enumerate([calls.NO_ANSWER, calls.VOICEMAIL_LEFT], start=1):
         record(db_session, vault, request, agent, outcome, now=NOW + number * timedelta(hours=1))
         queue.take(db_session, request, agent, now=NOW + number * timedelta(hours=1))
@@ -141,3 +143,133 @@ def test_every_attempt_and_status_change_is_audited(db_session, vault, held):
     change = next(event for event in events if event.action == audit.STATUS_CHANGED)
     assert change.detail == {"from": states.IN_PROGRESS, "to": states.COMPLETED}
     assert change.staff_id == agent.id
+
+
+def take_after(db_session, request, agent, minutes):
+    later = NOW + timedelta(minutes=minutes)
+    queue.take(db_session, request, agent, now=later)
+    return later
+
+
+@pytest.mark.parametrize("answer", [False, None])
+def test_voicemail_is_refused_and_not_offered_unless_the_visitor_said_yes(
+    db_session, vault, answer
+):
+    agent = make_staff(db_session)
+    request = submit_request(db_session, vault, now=NOW, voicemail_ok=answer)
+    queue.take(db_session, request, agent, now=NOW)
+    assert calls.VOICEMAIL_LEFT not in calls.outcomes_for(vault.open(request.personal_data))
+    with pytest.raises(queue.QueueRefused, match="not to leave a voicemail"):
+        record(db_session, vault, request, agent, calls.VOICEMAIL_LEFT)
+    assert request.attempt_count == 0
+
+
+def test_voicemail_is_offered_when_the_visitor_said_yes(db_session, vault):
+    assert calls.VOICEMAIL_LEFT in calls.outcomes_for({"voicemail_ok": True})
+
+
+def test_the_retry_wait_holds_against_three_quick_no_answers(db_session, vault):
+    agent = make_staff(db_session)
+    request = submit_request(db_session, vault, now=NOW, in_danger=True)
+    queue.take(db_session, request, agent, now=NOW)
+    record(db_session, vault, request, agent, calls.NO_ANSWER)
+    at = take_after(db_session, request, agent, 1)
+    with pytest.raises(queue.QueueRefused, match="may not be called for another 29 min"):
+        record(db_session, vault, request, agent, calls.NO_ANSWER, now=at)
+    db_session.rollback()
+    assert (request.status, request.attempt_count) == (states.IN_PROGRESS, 1)
+    record(db_session, vault, request, agent, calls.NO_ANSWER, now=NOW + timedelta(minutes=30))
+    assert request.status == states.NEW, "after the wait, the second call counts"
+
+
+def test_a_supervisor_may_call_early_only_with_a_reason_and_it_is_audited(db_session, vault):
+    boss = make_staff(db_session, role="supervisor", name="Sam")
+    request = submit_request(db_session, vault, now=NOW)
+    queue.take(db_session, request, boss, now=NOW)
+    record(db_session, vault, request, boss, calls.NO_ANSWER)
+    at = take_after(db_session, request, boss, 2)
+    with pytest.raises(queue.QueueRefused, match="give the reason"):
+        record(db_session, vault, request, boss, calls.NO_ANSWER, now=at)
+    db_session.rollback()
+    reason = "They rang back on the main line"
+    record(
+        db_session, vault, request, boss, calls.REACHED, now=at, result="information_given",
+        override_reason=reason,
+    )
+    assert request.status == states.COMPLETED
+    event = db_session.query(AuditEvent).filter_by(action=audit.ATTEMPT_RECORDED).all()[-1]
+    assert event.detail["override"] == reason
+
+
+def test_an_urgent_request_cannot_be_closed_as_spam_by_an_agent(db_session, vault):
+    agent = make_staff(db_session)
+    request = submit_request(db_session, vault, now=NOW, in_danger=True)
+    queue.take(db_session, request, agent, now=NOW)
+    with pytest.raises(queue.QueueRefused, match="only a supervisor"):
+        calls.close_without_call(db_session, request, agent, states.SPAM, reason="prank", now=NOW)
+    assert request.status == states.IN_PROGRESS
+
+
+def test_a_supervisor_closes_an_urgent_request_as_spam_only_with_a_reason(db_session, vault):
+    boss = make_staff(db_session, role="supervisor", name="Sam")
+    request = submit_request(db_session, vault, now=NOW, in_danger=True)
+    with pytest.raises(queue.QueueRefused, match="Give the reason"):
+        calls.close_without_call(db_session, request, boss, states.SPAM, now=NOW)
+    calls.close_without_call(db_session, request, boss, states.SPAM, reason="Test entry", now=NOW)
+    assert request.status == states.SPAM
+    change = db_session.query(AuditEvent).filter_by(action=audit.STATUS_CHANGED).all()[-1]
+    assert change.detail == {"from": "new", "to": "spam", "reason": "Test entry"}
+
+
+def test_an_agent_still_closes_an_ordinary_request_as_spam_in_one_step(db_session, vault, held):
+    request, agent = held
+    calls.close_without_call(db_session, request, agent, states.SPAM, now=NOW)
+    assert request.status == states.SPAM
+
+
+RETENTION = timedelta(days=90)
+
+
+def completed(db_session, vault):
+    boss = make_staff(db_session, role="supervisor", name="Sam")
+    request = submit_request(db_session, vault, now=NOW)
+    queue.take(db_session, request, boss, now=NOW)
+    record(db_session, vault, request, boss, calls.REACHED, result="not_ready_now")
+    return request, boss
+
+
+def test_a_supervisor_reopens_a_completed_request_with_a_reason(db_session, vault):
+    request, boss = completed(db_session, vault)
+    later = NOW + timedelta(days=3)
+    calls.reopen(db_session, request, boss, "They asked us to try again", RETENTION, now=later)
+    assert (request.status, request.due_at, request.callable_from) == (states.NEW, later, later)
+    assert (request.closed_at, request.held_by_id) == (None, None)
+    event = db_session.query(AuditEvent).filter_by(action=audit.REQUEST_REOPENED).one()
+    assert event.detail["reason"] == "They asked us to try again"
+
+
+@pytest.mark.parametrize(
+    ("who", "reason", "days", "message"),
+    [
+        ("agent", "why", 3, "Only a supervisor"),
+        ("supervisor", "", 3, "Give the reason"),
+        ("supervisor", "why", 90, "past the retention period"),
+    ],
+)
+def test_reopening_needs_a_supervisor_a_reason_and_the_retention_period(
+    db_session, vault, who, reason, days, message
+):
+    request, boss = completed(db_session, vault)
+    staff = boss if who == "supervisor" else make_staff(db_session, name="Alex")
+    later = NOW + timedelta(days=days)
+    with pytest.raises(queue.QueueRefused, match=message):
+        calls.reopen(db_session, request, staff, reason, RETENTION, now=later)
+    assert request.status == states.COMPLETED
+
+
+def test_a_withdrawn_request_is_never_reopened(db_session, vault, held):
+    request, agent = held
+    boss = make_staff(db_session, role="supervisor", name="Sam")
+    calls.close_without_call(db_session, request, agent, states.WITHDRAWN, now=NOW)
+    with pytest.raises(queue.QueueRefused, match="withdrawn cannot be reopened"):
+        calls.reopen(db_session, request, boss, "why", RETENTION, now=NOW)

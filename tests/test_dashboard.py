@@ -240,3 +240,55 @@ def test_team_counts_are_shared_for_a_few_seconds_and_mine_are_always_fresh(
 def test_an_unknown_request_or_colleague_is_a_404(agent, supervisor):
     assert agent.client.get("/staff/requests/K7QM-4Z2P").status_code == 404
     assert supervisor.client.get("/staff/audit?member=9999").status_code == 404
+
+
+def offered_outcomes(html) -> set[str]:
+    return {radio["value"] for radio in html.select("input[name=outcome]")}
+
+
+@pytest.mark.parametrize(("answer", "offered"), [(True, True), (False, False), (None, False)])
+def test_voicemail_is_offered_only_when_the_visitor_allowed_it(
+    agent, db_session, vault, answer, offered
+):
+    request = submit_request(db_session, vault, voicemail_ok=answer)
+    path = f"/staff/requests/{request.reference}"
+    agent.post(f"{path}/take", form_page=path)
+    html = agent.get_page(path)
+    assert ("voicemail_left" in offered_outcomes(html)) is offered
+    assert "no_answer" in offered_outcomes(html)
+
+
+def test_the_visitors_wishes_stand_beside_the_call_button(agent, db_session, vault):
+    request = submit_request(db_session, vault, say_who_we_are=False, text_first=True)
+    box = agent.get_page(f"/staff/requests/{request.reference}").select_one(".instructions")
+    assert box.select_one("a.button[href='tel:+447400123456']")
+    text = box.get_text(" ", strip=True)
+    assert "Do not say who we are" in text and "Send a text before you call" in text
+
+
+def test_a_supervisor_reopens_a_completed_request_from_its_page(supervisor, db_session, vault):
+    request = submit_request(db_session, vault)
+    path = f"/staff/requests/{request.reference}"
+    supervisor.post(f"{path}/take", form_page=path)
+    supervisor.post(
+        f"{path}/attempts", {"outcome": "reached", "result": "not_ready_now"}, form_page=path
+    )
+    assert page(supervisor.client.get(path)).select_one(f"form[action='{path}/reopen']")
+    response = supervisor.post(f"{path}/reopen", {"reason": "They rang to ask"}, form_page=path)
+    html = page(supervisor.client.get(response.headers["Location"]))
+    assert "back in the queue, due now" in html.get_text()
+    db_session.expire_all()
+    assert db_session.get(type(request), request.id).status == states.NEW
+
+
+def test_an_agent_cannot_close_an_urgent_request_as_spam_from_its_page(
+    agent, db_session, vault
+):
+    request = submit_request(db_session, vault, in_danger=True)
+    path = f"/staff/requests/{request.reference}"
+    agent.post(f"{path}/take", form_page=path)
+    response = agent.post(f"{path}/close", {"target": "spam"}, form_page=path)
+    text = page(agent.client.get(response.headers["Location"])).get_text(" ", strip=True)
+    assert "only a supervisor can close this request as spam" in text
+    db_session.expire_all()
+    assert db_session.get(type(request), request.id).status == states.IN_PROGRESS

@@ -13,6 +13,7 @@ SUPERVISOR_ONLY = {
     "staff.reset_member_second_factor",
     "staff.audit_trail",
     "staff.reassign",
+    "staff.reopen",
 }
 SAMPLE_VALUES = {"reference": "K7QM-4Z2P", "member_id": 1}
 

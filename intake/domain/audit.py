@@ -32,6 +32,7 @@ ATTEMPT_RECORDED = "attempt_recorded"
 NOTE_ADDED = "note_added"
 STATUS_CHANGED = "status_changed"
 REQUEST_WITHDRAWN = "request_withdrawn"
+REQUEST_REOPENED = "request_reopened"
 PERSONAL_DATA_PURGED = "personal_data_purged"
 SEARCHED_BY_PHONE = "searched_by_phone"
 
@@ -55,6 +56,7 @@ DESCRIPTIONS = {
     NOTE_ADDED: "Added a note",
     STATUS_CHANGED: "Changed the status",
     REQUEST_WITHDRAWN: "Withdrawn by the visitor",
+    REQUEST_REOPENED: "Reopened the request",
     PERSONAL_DATA_PURGED: "Personal data removed (retention)",
     SEARCHED_BY_PHONE: "Searched requests by phone number",
 }

@@ -1,5 +1,6 @@
 """Working a request: recording calls and notes, and closing it."""
 
+import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -69,6 +70,36 @@ def _where_next(
     return states.NEW, now + policy.retry_delay
 
 
+def allows_voicemail(personal: dict) -> bool:
+    """Only a visitor who said yes gets a voicemail; unanswered means no."""
+    return personal.get("voicemail_ok") is True
+
+
+def outcomes_for(personal: dict) -> dict[str, str]:
+    """The call outcomes an agent may record for this visitor."""
+    return {
+        outcome: label
+        for outcome, label in OUTCOMES.items()
+        if outcome != VOICEMAIL_LEFT or allows_voicemail(personal)
+    }
+
+
+def _check_retry_wait(
+    request: CallbackRequest, staff: StaffMember, override_reason: str | None, now: datetime
+) -> dict:
+    """A request is not called before it may be (a retry wait, a chosen time), unless a
+    supervisor overrides with a reason; returns what the audit trail should say."""
+    if request.callable_from <= now:
+        return {}
+    minutes = math.ceil((request.callable_from - now).total_seconds() / 60)
+    wait = f"This request may not be called for another {minutes} min"
+    if not staff.is_supervisor:
+        raise queue.QueueRefused(f"{wait}. A supervisor can override this, with a reason.")
+    if not override_reason:
+        raise queue.QueueRefused(f"{wait}. To call now, give the reason for overriding.")
+    return {"override": override_reason}
+
+
 def record_attempt(
     session: Session,
     vault: Vault,
@@ -80,6 +111,7 @@ def record_attempt(
     result: str | None = None,
     call_again_at: datetime | None = None,
     note: str | None = None,
+    override_reason: str | None = None,
     now: datetime | None = None,
 ) -> CallAttempt:
     """Record one call and move the request on, as the state machine allows; commit."""
@@ -87,6 +119,13 @@ def record_attempt(
     queue.ensure_holder(request, staff)
     if outcome not in OUTCOMES:
         raise queue.QueueRefused("Choose what happened on the call.")
+    personal = vault.open(request.personal_data) if request.personal_data else {}
+    if outcome not in outcomes_for(personal):
+        raise queue.QueueRefused(
+            "The visitor asked us not to leave a voicemail. If nobody answered, "
+            "record \"No answer\"."
+        )
+    override = _check_retry_wait(request, staff, override_reason, now)
     if outcome == REACHED and result not in RESULTS:
         raise queue.QueueRefused("Choose the result of the call.")
     if outcome == CALL_LATER and (call_again_at is None or call_again_at <= now):
@@ -103,7 +142,7 @@ def record_attempt(
     )
     session.add(attempt)
     request.attempt_count += 1
-    detail = {"outcome": outcome, "result": attempt.result}
+    detail = {"outcome": outcome, "result": attempt.result, **override}
     audit.record(
         session,
         audit.ATTEMPT_RECORDED,
@@ -159,18 +198,68 @@ def close_without_call(
     request: CallbackRequest,
     staff: StaffMember,
     target: str,
+    reason: str | None = None,
     now: datetime | None = None,
 ) -> None:
-    """Close as spam, or withdrawn at the visitor's word (its holder, or a supervisor)."""
+    """Close as spam, or withdrawn at the visitor's word (its holder, or a supervisor).
+
+    A request that says someone is in immediate danger is never dismissed as spam
+    in one click: only a supervisor may, and only with a reason.
+    """
     now = now or utc_now()
     if target not in MANUAL_CLOSES:
         raise queue.QueueRefused("Choose how to close the request.")
     if not staff.is_supervisor:
         queue.ensure_holder(request, staff)
+    if target == states.SPAM and request.urgent:
+        if not staff.is_supervisor:
+            raise queue.QueueRefused(
+                "Someone said a person is in immediate danger: only a supervisor can close "
+                "this request as spam."
+            )
+        if not reason:
+            raise queue.QueueRefused("Give the reason for closing an urgent request as spam.")
     try:
-        change_status(session, request, target, by=staff, now=now)
+        change_status(session, request, target, by=staff, now=now, reason=reason)
     except states.TransitionRefused as refused:
         raise queue.QueueRefused(str(refused)) from None
+    session.commit()
+
+
+def reopen(
+    session: Session,
+    request: CallbackRequest,
+    staff: StaffMember,
+    reason: str,
+    retention: timedelta,
+    now: datetime | None = None,
+) -> None:
+    """A supervisor puts a completed, unreachable or spam request back in the queue,
+    due now, with a reason; only while its personal details are still kept."""
+    now = now or utc_now()
+    if not staff.is_supervisor:
+        raise queue.QueueRefused("Only a supervisor can reopen a request.")
+    if request.status not in states.REOPENABLE:
+        raise queue.QueueRefused(
+            f"A request that is {states.LABELS[request.status].lower()} cannot be reopened."
+        )
+    expired = request.closed_at is not None and request.closed_at + retention <= now
+    if request.personal_data is None or expired:
+        raise queue.QueueRefused(
+            "This request is past the retention period, so it cannot be reopened."
+        )
+    if not reason:
+        raise queue.QueueRefused("Give the reason for reopening the request.")
+    change_status(
+        session,
+        request,
+        states.NEW,
+        by=staff,
+        now=now,
+        event=audit.REQUEST_REOPENED,
+        reason=reason,
+    )
+    request.due_at = request.callable_from = now
     session.commit()
 
 

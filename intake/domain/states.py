@@ -8,17 +8,21 @@ WITHDRAWN = "withdrawn"
 SPAM = "spam"
 
 # Every allowed change of status. "in_progress" may go back to "new" when a call
-# goes unanswered or a hold is released: the request returns to the queue.
+# goes unanswered or a hold is released: the request returns to the queue. A
+# supervisor may reopen a completed, unreachable or spam request (with a reason);
+# a withdrawn one never: the visitor asked us not to call.
 TRANSITIONS: dict[str, frozenset[str]] = {
     NEW: frozenset({IN_PROGRESS, WITHDRAWN, SPAM}),
     IN_PROGRESS: frozenset({NEW, COMPLETED, UNREACHABLE, WITHDRAWN, SPAM}),
-    COMPLETED: frozenset(),
-    UNREACHABLE: frozenset(),
+    COMPLETED: frozenset({NEW}),
+    UNREACHABLE: frozenset({NEW}),
     WITHDRAWN: frozenset(),
-    SPAM: frozenset(),
+    SPAM: frozenset({NEW}),
 }
 
 STATUSES = tuple(TRANSITIONS)
+OPEN_STATUSES = frozenset({NEW, IN_PROGRESS})
+REOPENABLE = frozenset(status for status in STATUSES if NEW in TRANSITIONS[status]) - OPEN_STATUSES
 LABELS = {
     NEW: "Waiting",
     IN_PROGRESS: "In progress",
@@ -27,7 +31,6 @@ LABELS = {
     WITHDRAWN: "Withdrawn",
     SPAM: "Spam",
 }
-OPEN_STATUSES = frozenset(status for status, targets in TRANSITIONS.items() if targets)
 
 
 class TransitionRefused(ValueError):

@@ -17,6 +17,9 @@ from intake.domain.calls import MANUAL_CLOSES, NOTE_MAX, OUTCOMES, REACHED, RESU
 from intake.domain.staff_accounts import ROLES
 from intake.formtools import ChoiceField, CleanForm, options
 
+REASON_MAX = 200
+REASON_TOO_LONG = f"Keep the reason to {REASON_MAX} characters"
+
 
 class SignInForm(CleanForm):
     email = EmailField("Email address", validators=[DataRequired("Enter your email address")])
@@ -65,6 +68,11 @@ class AttemptForm(CleanForm):
             Length(max=NOTE_MAX, message=f"Keep notes to {NOTE_MAX} characters"),
         ],
     )
+    override_reason = StringField(
+        "Supervisors: why call before the retry time?",
+        description="Only needed to call before the request may be called again.",
+        validators=[Optional(), Length(max=REASON_MAX, message=REASON_TOO_LONG)],
+    )
 
     def validate_result(self, field) -> None:
         if self.outcome.data == REACHED and not field.data:
@@ -96,6 +104,21 @@ class CloseForm(CleanForm):
         "Close without a call",
         choices=options(*MANUAL_CLOSES.items()),
         validators=[InputRequired("Choose how to close the request")],
+    )
+    reason = StringField(
+        "Reason",
+        description="Needed to close an urgent request as spam (supervisors only).",
+        validators=[Optional(), Length(max=REASON_MAX, message=REASON_TOO_LONG)],
+    )
+
+
+class ReopenForm(CleanForm):
+    reason = StringField(
+        "Why reopen it?",
+        validators=[
+            DataRequired("Give the reason for reopening the request"),
+            Length(max=REASON_MAX, message=REASON_TOO_LONG),
+        ],
     )
 
 

@@ -1,5 +1,7 @@
 """The queue and the request page: thin views over intake.domain.queue and calls."""
 
+from datetime import timedelta
+
 from flask import abort, current_app, flash, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
@@ -24,6 +26,7 @@ from intake.staff.forms import (
     CloseForm,
     NoteForm,
     ReassignForm,
+    ReopenForm,
     SearchForm,
 )
 from intake.staff.presenters import answer_rows, contact_instructions, holder_name, queue_row
@@ -163,12 +166,15 @@ def request_page(reference: str):
         answers=answer_rows(personal, service.country.code) if personal else [],
         history=calls.history(db.session, service.vault, item),
         holder=holder_name(item),
-        forms=_action_forms(),
+        forms=_action_forms(personal or {}),
+        may_call_now=item.callable_from <= now,
         row=queue_row(item, service.vault, now, personal or {}),
     )
 
 
-def _action_forms() -> dict:
+def _action_forms(personal: dict) -> dict:
+    attempt = AttemptForm()
+    attempt.outcome.choices = options(*calls.outcomes_for(personal).items())
     reassign = ReassignForm()
     if current_user.is_supervisor:
         members = db.session.scalars(
@@ -177,10 +183,11 @@ def _action_forms() -> dict:
         reassign.to.choices = options(*((str(member.id), member.name) for member in members))
     return {
         "action": ActionForm(),
-        "attempt": AttemptForm(),
+        "attempt": attempt,
         "note": NoteForm(),
         "close": CloseForm(),
         "reassign": reassign,
+        "reopen": ReopenForm(),
     }
 
 
@@ -230,6 +237,7 @@ def record_attempt(reference: str):
         result=form.result.data or None,
         call_again_at=form.call_again_utc(service.zone),
         note=form.note.data or None,
+        override_reason=form.override_reason.data or None,
         policy=service.calls,
     )
     CALL_OUTCOMES.labels(form.outcome.data).inc()
@@ -254,8 +262,23 @@ def close(reference: str):
     form = CloseForm()
     if not form.validate_on_submit():
         return _refused(item, _first_error(form))
-    calls.close_without_call(db.session, item, current_user, form.target.data)
+    calls.close_without_call(
+        db.session, item, current_user, form.target.data, reason=form.reason.data or None
+    )
     flash("The request is closed.")
+    return _back_to(item)
+
+
+@bp.post("/requests/<reference>/reopen")
+@supervisor_required
+def reopen(reference: str):
+    item = load_request(reference)
+    form = ReopenForm()
+    if not form.validate_on_submit():
+        return _refused(item, _first_error(form))
+    retention = timedelta(days=current_service().retention_days)
+    calls.reopen(db.session, item, current_user, form.reason.data, retention)
+    flash("The request is back in the queue, due now.")
     return _back_to(item)
 
 
