@@ -3,7 +3,7 @@
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, ForeignKey, Index, LargeBinary, String, text
+from sqlalchemy import JSON, DateTime, ForeignKey, Index, LargeBinary, String, false, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
 
@@ -144,6 +144,9 @@ class CallAttempt(db.Model):
     outcome: Mapped[str] = mapped_column(String(30))
     result: Mapped[str | None] = mapped_column(String(30))
     next_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Saved after the agent's hold had ended (it expired, or someone else took the
+    # request): kept in the history, but it moves the request nowhere.
+    late: Mapped[bool] = mapped_column(default=False, server_default=false())
 
     staff: Mapped[StaffMember] = relationship(lazy="joined")
 

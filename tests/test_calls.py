@@ -90,12 +90,22 @@ def test_only_the_holder_records_a_call(db_session, vault, held):
         record(db_session, vault, request, other, calls.NO_ANSWER)
 
 
-def test_nothing_can_be_recorded_on_a_withdrawn_request(db_session, vault, held):
+def test_a_call_on_a_request_withdrawn_meanwhile_is_kept_late_and_it_stays_withdrawn(
+    db_session, vault, held
+):
     request, agent = held
-    request.status = states.WITHDRAWN
-    db_session.commit()
+    calls.close_without_call(db_session, request, agent, states.WITHDRAWN, now=NOW)
+    assert record(db_session, vault, request, agent, calls.NO_ANSWER).late is True
+    assert request.status == states.WITHDRAWN
+
+
+def test_nothing_can_be_recorded_on_a_withdrawn_request_by_someone_who_never_held_it(
+    db_session, vault, held
+):
+    request, agent = held
+    calls.close_without_call(db_session, request, agent, states.WITHDRAWN, now=NOW)
     with pytest.raises(queue.QueueRefused, match="withdrawn"):
-        record(db_session, vault, request, agent, calls.NO_ANSWER)
+        record(db_session, vault, request, make_staff(db_session, name="Bea"), calls.NO_ANSWER)
 
 
 def test_an_unknown_outcome_is_refused(db_session, vault, held):
@@ -273,3 +283,50 @@ def test_a_withdrawn_request_is_never_reopened(db_session, vault, held):
     calls.close_without_call(db_session, request, agent, states.WITHDRAWN, now=NOW)
     with pytest.raises(queue.QueueRefused, match="withdrawn cannot be reopened"):
         calls.reopen(db_session, request, boss, "why", RETENTION, now=NOW)
+
+
+def test_a_call_saved_after_the_hold_moved_on_is_kept_late_and_changes_nothing(db_session, vault):
+    alex, bea = make_staff(db_session, name="Alex"), make_staff(db_session, name="Bea")
+    request = submit_request(db_session, vault, now=NOW)
+    queue.take(db_session, request, alex, now=NOW)
+    queue.release_expired_holds(db_session, NOW + timedelta(minutes=21), timedelta(minutes=20))
+    db_session.refresh(request)
+    queue.take(db_session, request, bea, now=NOW + timedelta(minutes=22))
+    record(db_session, vault, request, bea, calls.REACHED, result="information_given",
+           now=NOW + timedelta(minutes=23))  # fmt: skip
+    attempt = record(
+        db_session, vault, request, alex, calls.REACHED, result="assessment_booked",
+        note="Booked for Monday", now=NOW + timedelta(minutes=25),
+    )  # fmt: skip
+    assert attempt.late is True
+    assert request.status == states.COMPLETED, "the late call moves the request nowhere"
+    entries = calls.history(db_session, vault, request)
+    late = [entry for entry in entries if "saved late" in entry.text]
+    assert [(entry.who, entry.text.split(" (")[0]) for entry in late] == [
+        ("Alex", "Reached: Assessment booked")
+    ]
+    assert "Booked for Monday" in [entry.text for entry in entries]
+    event = db_session.query(AuditEvent).filter_by(action=audit.ATTEMPT_RECORDED).all()[-1]
+    assert (event.staff_id, event.detail["late"]) == (alex.id, True)
+
+
+def test_a_call_saved_after_an_expired_hold_nobody_took_counts_as_usual(db_session, vault):
+    agent = make_staff(db_session)
+    request = submit_request(db_session, vault, now=NOW)
+    queue.take(db_session, request, agent, now=NOW)
+    queue.release_expired_holds(db_session, NOW + timedelta(minutes=21), timedelta(minutes=20))
+    db_session.refresh(request)
+    assert request.status == states.NEW
+    attempt = record(db_session, vault, request, agent, calls.WRONG_NUMBER,
+                     now=NOW + timedelta(minutes=22))  # fmt: skip
+    assert attempt.late is False
+    assert request.status == states.UNREACHABLE
+
+
+def test_renewing_a_hold_keeps_it_only_for_its_holder(db_session, vault, held):
+    request, agent = held
+    other = make_staff(db_session, name="Bea")
+    later = NOW + timedelta(minutes=15)
+    assert queue.renew_hold(db_session, request, agent, timedelta(minutes=20), now=later)
+    assert request.held_at == later
+    assert queue.renew_hold(db_session, request, other, timedelta(minutes=20), now=later) is None

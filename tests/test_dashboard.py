@@ -292,3 +292,45 @@ def test_an_agent_cannot_close_an_urgent_request_as_spam_from_its_page(
     assert "only a supervisor can close this request as spam" in text
     db_session.expire_all()
     assert db_session.get(type(request), request.id).status == states.IN_PROGRESS
+
+
+def test_an_agent_whose_hold_moved_on_is_told_their_call_was_kept_late(
+    make_member, db_session, vault
+):
+    with time_machine.travel("2026-11-25T12:00:00Z", tick=False) as clock:
+        alex, bea = make_member(name="Alex")[1].sign_in(), make_member(name="Bea")[1].sign_in()
+        request = submit_request(db_session, vault)
+        path = f"/staff/requests/{request.reference}"
+        alex.post(f"{path}/take", form_page=path)
+        clock.shift(timedelta(minutes=21))
+        bea.post("/staff/take-next", form_page="/staff/")
+        bea.post(f"{path}/attempts", {"outcome": "reached", "result": "not_ready_now"},
+                 form_page=path)  # fmt: skip
+        response = alex.post(
+            f"{path}/attempts", {"outcome": "reached", "result": "assessment_booked",
+                                 "note": "Booked for Monday"}, form_page=path,
+        )  # fmt: skip
+        text = page(alex.client.get(response.headers["Location"])).get_text(" ", strip=True)
+    assert "saved in the history as a late call. The request is now completed." in text
+    assert "Reached: Assessment booked (saved late" in text
+    assert "Booked for Monday" in text
+
+
+def test_the_request_page_renews_its_holders_hold_without_keeping_the_session_alive(
+    make_member, db_session, vault
+):
+    with time_machine.travel("2026-11-25T12:00:00Z", tick=False) as clock:
+        agent = make_member()[1].sign_in()
+        request = submit_request(db_session, vault)
+        path = f"/staff/requests/{request.reference}"
+        agent.post(f"{path}/take", form_page=path)
+        html = agent.get_page(path)
+        renew = html.select_one("[data-hold-url]")
+        token = renew["data-csrf-token"]
+        clock.shift(timedelta(minutes=25))
+        response = agent.client.post(renew["data-hold-url"], headers={"X-CSRFToken": token})
+        assert response.get_json() == {"held": True, "seconds_left": 1200}
+        db_session.expire_all()
+        assert db_session.get(type(request), request.id).held_at.minute == 25
+        clock.shift(timedelta(minutes=6))
+        assert agent.client.get(path).status_code == 302, "31 idle minutes end the session"

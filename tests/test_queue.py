@@ -204,3 +204,15 @@ def test_two_changes_from_stale_copies_cannot_both_win(db_session, vault):
     with pytest.raises(StaleDataError):
         other.commit()
     other.close()
+
+
+def test_take_next_first_returns_expired_holds_to_the_queue(db_session, vault):
+    alex, bea = make_staff(db_session, name="Alex"), make_staff(db_session, name="Bea")
+    request = submit_request(db_session, vault, now=NOW)
+    queue.take(db_session, request, alex, now=NOW)
+    later = NOW + timedelta(minutes=21)
+    assert queue.take_next(db_session, bea, now=later, hold_limit=timedelta(minutes=20)) == (
+        request.reference
+    )
+    db_session.refresh(request)
+    assert (request.held_by_id, request.held_at) == (bea.id, later)

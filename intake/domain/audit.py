@@ -99,3 +99,15 @@ def trail(
     if staff_id is not None:
         query = query.where(AuditEvent.staff_id == staff_id)
     return list(session.scalars(query.limit(limit)))
+
+
+def has_held(session: Session, request_id: int, staff_id: int) -> bool:
+    """Whether the trail shows `staff_id` taking the request, or being given it."""
+    query = select(AuditEvent.action, AuditEvent.staff_id, AuditEvent.detail).where(
+        AuditEvent.request_id == request_id,
+        AuditEvent.action.in_((REQUEST_TAKEN, REQUEST_REASSIGNED)),
+    )
+    return any(
+        (action == REQUEST_TAKEN and by == staff_id) or detail.get("given_to") == staff_id
+        for action, by, detail in session.execute(query)
+    )

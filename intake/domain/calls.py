@@ -114,9 +114,16 @@ def record_attempt(
     override_reason: str | None = None,
     now: datetime | None = None,
 ) -> CallAttempt:
-    """Record one call and move the request on, as the state machine allows; commit."""
+    """Record one call and move the request on, as the state machine allows; commit.
+
+    A call saved by someone whose hold has moved on (it expired and a colleague
+    took the request, say) is never lost: it is kept in the history, marked late,
+    and moves the request nowhere.
+    """
     now = now or utc_now()
-    queue.ensure_holder(request, staff)
+    late = _saved_late(session, request, staff, now)
+    if not late:
+        queue.ensure_holder(request, staff)
     if outcome not in OUTCOMES:
         raise queue.QueueRefused("Choose what happened on the call.")
     personal = vault.open(request.personal_data) if request.personal_data else {}
@@ -125,9 +132,11 @@ def record_attempt(
             "The visitor asked us not to leave a voicemail. If nobody answered, "
             "record \"No answer\"."
         )
-    override = _check_retry_wait(request, staff, override_reason, now)
     if outcome == REACHED and result not in RESULTS:
         raise queue.QueueRefused("Choose the result of the call.")
+    if late:
+        return _record_late(session, vault, request, staff, outcome, result, note, now)
+    override = _check_retry_wait(request, staff, override_reason, now)
     if outcome == CALL_LATER and (call_again_at is None or call_again_at <= now):
         raise queue.QueueRefused("Choose a time in the future to call again.")
     target, due_again = _where_next(session, request, outcome, call_again_at, policy, now)
@@ -154,6 +163,48 @@ def record_attempt(
     change_status(session, request, target, by=staff, now=now)
     if due_again is not None:
         request.due_at = request.callable_from = due_again
+    if note:
+        _add_note(session, vault, request, staff, note, now)
+    session.commit()
+    return attempt
+
+
+def _saved_late(
+    session: Session, request: CallbackRequest, staff: StaffMember, now: datetime
+) -> bool:
+    """True when `staff` held this request once but its hold has moved on.
+
+    If their hold expired and nobody has taken the request since, they simply take
+    it back, and the call counts as usual.
+    """
+    if request.held_by_id == staff.id and request.status == states.IN_PROGRESS:
+        return False
+    if request.personal_data is None or not audit.has_held(session, request.id, staff.id):
+        return False
+    if request.status == states.NEW and request.held_by_id is None:
+        queue.take(session, request, staff, now)
+        return False
+    return True
+
+
+def _record_late(session, vault, request, staff, outcome, result, note, now) -> CallAttempt:
+    attempt = CallAttempt(
+        request_id=request.id,
+        staff_id=staff.id,
+        made_at=now,
+        outcome=outcome,
+        result=result if outcome == REACHED else None,
+        late=True,
+    )
+    session.add(attempt)
+    audit.record(
+        session,
+        audit.ATTEMPT_RECORDED,
+        staff_id=staff.id,
+        request_id=request.id,
+        detail={"outcome": outcome, "result": attempt.result, "late": True},
+        now=now,
+    )
     if note:
         _add_note(session, vault, request, staff, note, now)
     session.commit()
@@ -279,6 +330,8 @@ def history(session: Session, vault: Vault, request: CallbackRequest) -> list[Hi
         text = OUTCOMES[attempt.outcome]
         if attempt.result:
             text += f": {RESULTS[attempt.result]}"
+        if attempt.late:
+            text += " (saved late: their hold had ended, so the request did not change)"
         entries.append(HistoryEntry(attempt.made_at, attempt.staff.name, "call", text))
     notes = session.scalars(select(RequestNote).where(RequestNote.request_id == request.id))
     for note in notes:

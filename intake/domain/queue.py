@@ -227,14 +227,22 @@ def _claim(session: Session, request_id: int, staff: StaffMember, now: datetime)
     return True
 
 
-def take_next(session: Session, staff: StaffMember, now: datetime | None = None) -> str | None:
+def take_next(
+    session: Session,
+    staff: StaffMember,
+    now: datetime | None = None,
+    hold_limit: timedelta | None = None,
+) -> str | None:
     """Hold the first request in queue order that may be called now; its reference, or None.
 
-    On PostgreSQL the candidate row is locked with SKIP LOCKED, so racing agents
-    pass over each other's rows; everywhere, the claim itself is conditional on
-    the version, so a row can only ever be won once.
+    Holds older than `hold_limit` go back to the queue first. On PostgreSQL the
+    candidate row is locked with SKIP LOCKED, so racing agents pass over each
+    other's rows; everywhere, the claim itself is conditional on the version, so a
+    row can only ever be won once.
     """
     now = now or utc_now()
+    if hold_limit is not None:
+        release_expired_holds(session, now, hold_limit)
     candidates = next_candidate(now, session.get_bind().dialect.name)
     for _ in range(TAKE_TRIES):
         candidate = session.execute(candidates).first()
@@ -329,6 +337,26 @@ def touch(request: CallbackRequest, staff: StaffMember, now: datetime) -> None:
     """The holder is active on the request: their hold does not expire yet."""
     if request.held_by_id == staff.id and request.status == states.IN_PROGRESS:
         request.held_at = now
+
+
+def renew_hold(
+    session: Session,
+    request: CallbackRequest,
+    staff: StaffMember,
+    hold_limit: timedelta,
+    now: datetime | None = None,
+) -> timedelta | None:
+    """The holder's request page is still open: renew the hold and commit.
+
+    Returns how long the hold now lasts, or None if `staff` no longer holds it.
+    """
+    now = now or utc_now()
+    if request.held_by_id != staff.id or request.status != states.IN_PROGRESS:
+        session.rollback()
+        return None
+    touch(request, staff, now)
+    session.commit()
+    return hold_limit
 
 
 def release_all_held_by(session: Session, staff_id: int) -> None:

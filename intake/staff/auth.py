@@ -36,7 +36,7 @@ SEEN_KEY = "staff_seen"
 PENDING_LIMIT = timedelta(minutes=5)
 OPEN_ENDPOINTS = frozenset({"staff.sign_in", "staff.sign_in_code", "staff.set_up_code"})
 # Background polling is not activity: it must not keep an idle session alive.
-PASSIVE_ENDPOINTS = frozenset({"staff.queue_data"})
+PASSIVE_ENDPOINTS = frozenset({"staff.queue_data", "staff.renew_hold"})
 SIGN_IN_REFUSED = (
     "The email address or password is not right. "
     "After 5 failed attempts an account is locked for 15 minutes."

@@ -134,7 +134,9 @@ def queue_data():
 def take_next():
     if not ActionForm().validate_on_submit():
         abort(400)
-    reference = queue.take_next(db.session, current_user)
+    reference = queue.take_next(
+        db.session, current_user, hold_limit=current_service().hold_limit
+    )
     if reference is None:
         flash("Nobody is waiting to be called right now.")
         return redirect(url_for("staff.dashboard"), code=303)
@@ -212,6 +214,16 @@ def take(reference: str):
     return _back_to(item)
 
 
+@bp.post("/requests/<reference>/hold")
+def renew_hold(reference: str):
+    """The request page's script keeps its agent's hold while the page is open."""
+    item = load_request(reference)
+    lasts = queue.renew_hold(db.session, item, current_user, current_service().hold_limit)
+    if lasts is None:
+        return jsonify(held=False, status=states.LABELS[item.status])
+    return jsonify(held=True, seconds_left=int(lasts.total_seconds()))
+
+
 @bp.post("/requests/<reference>/release")
 def release(reference: str):
     item = load_request(reference)
@@ -228,7 +240,7 @@ def record_attempt(reference: str):
     form = AttemptForm()
     if not form.validate_on_submit():
         return _refused(item, _first_error(form))
-    calls.record_attempt(
+    attempt = calls.record_attempt(
         db.session,
         service.vault,
         item,
@@ -241,7 +253,16 @@ def record_attempt(reference: str):
         policy=service.calls,
     )
     CALL_OUTCOMES.labels(form.outcome.data).inc()
-    flash(f"Call recorded. The request is now: {states.LABELS[item.status].lower()}.")
+    now_status = states.LABELS[item.status].lower()
+    if attempt.late:
+        holder = holder_name(item)
+        flash(
+            "Your hold had ended, so your call was saved in the history as a late call. "
+            f"The request is now {now_status}{f', held by {holder}' if holder else ''}.",
+            "error",
+        )
+    else:
+        flash(f"Call recorded. The request is now: {now_status}.")
     return _back_to(item)
 
 
