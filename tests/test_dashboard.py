@@ -120,10 +120,8 @@ def test_recording_on_a_request_you_do_not_hold_is_refused_clearly(agent, db_ses
     request = submit_request(db_session, vault)
     path = f"/staff/requests/{request.reference}"
     response = agent.post(f"{path}/attempts", {"outcome": "no_answer"}, form_page=path)
-    assert (
-        "Take this request before you record anything"
-        in page(agent.client.get(response.headers["Location"])).get_text()
-    )
+    assert response.status_code == 400
+    assert "Take this request before you record anything" in page(response).get_text()
 
 
 def test_a_supervisor_adds_and_disables_a_colleague_from_the_dashboard(supervisor, db_session):
@@ -334,3 +332,30 @@ def test_the_request_page_renews_its_holders_hold_without_keeping_the_session_al
         assert db_session.get(type(request), request.id).held_at.minute == 25
         clock.shift(timedelta(minutes=6))
         assert agent.client.get(path).status_code == 302, "31 idle minutes end the session"
+
+
+def test_a_refused_call_keeps_everything_the_agent_typed(agent, db_session, vault):
+    request = submit_request(db_session, vault)
+    path = f"/staff/requests/{request.reference}"
+    agent.post(f"{path}/take", form_page=path)
+    typed = {"outcome": "reached", "note": "Wants a detox; call their sister after 6"}
+    response = agent.post(f"{path}/attempts", typed, form_page=path)
+    assert response.status_code == 400
+    html = page(response)
+    assert html.select_one("textarea[name=note]").get_text() == typed["note"]
+    assert html.select_one("input[name=outcome][value=reached]").has_attr("checked")
+    assert "Choose the result of the call" in html.get_text()
+
+
+def test_a_call_the_rules_refuse_keeps_the_note_and_says_why(agent, db_session, vault):
+    request = submit_request(db_session, vault, voicemail_ok=True)
+    path = f"/staff/requests/{request.reference}"
+    agent.post(f"{path}/take", form_page=path)
+    agent.post(f"{path}/attempts", {"outcome": "no_answer"}, form_page=path)
+    agent.post(f"{path}/take", form_page=path)
+    typed = {"outcome": "no_answer", "note": "Rang again straight away"}
+    response = agent.post(f"{path}/attempts", typed, form_page=path)
+    assert response.status_code == 400
+    html = page(response)
+    assert "may not be called for another 30 min" in html.get_text()
+    assert html.select_one("textarea[name=note]").get_text() == typed["note"]

@@ -23,6 +23,17 @@ from intake.models import CallbackRequest
 REFERENCE_ATTEMPTS = 5
 
 
+# What a visitor may say the call is about, and how staff read it.
+TOPICS = {
+    "alcohol": "Alcohol",
+    "cocaine": "Cocaine",
+    "opioids": "Opioids, such as heroin",
+    "prescription": "Prescription medicines",
+    "other": "Something else",
+    "prefer_not_to_say": "I would rather not say",
+}
+
+
 @dataclass(frozen=True)
 class CallbackAnswers:
     """What the visitor told us, already validated."""

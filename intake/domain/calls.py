@@ -211,6 +211,21 @@ def _record_late(session, vault, request, staff, outcome, result, note, now) -> 
     return attempt
 
 
+def open_for_staff(
+    session: Session, vault: Vault, request: CallbackRequest, staff: StaffMember, now: datetime
+) -> dict | None:
+    """A member of staff opens a request: its answers decrypted (None once purged),
+    the look audited, and the holder's hold renewed; commits."""
+    personal = vault.open(request.personal_data) if request.personal_data else None
+    if personal is not None:
+        audit.record(
+            session, audit.REQUEST_VIEWED, staff_id=staff.id, request_id=request.id, now=now
+        )
+    queue.touch(request, staff, now)
+    session.commit()
+    return personal
+
+
 def add_note(
     session: Session,
     vault: Vault,

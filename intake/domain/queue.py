@@ -16,6 +16,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from intake.domain import audit, states
 from intake.domain.clock import utc_now
+from intake.domain.crypto import Vault
 from intake.domain.status import change_status, hand_over, return_held_to_queue
 from intake.models import CallbackRequest, StaffMember
 
@@ -92,6 +93,19 @@ class QueueCounts:
     urgent: int
     held_by_me: int
     completed_today: int
+
+
+def search_by_phone(
+    session: Session, vault: Vault, staff: StaffMember, e164: str, now: datetime | None = None
+) -> QueueFilter:
+    """The filter for every request from this number, under every key in the ring.
+
+    A search by phone is a look for someone's personal data: it is audited (the
+    number is not written down) and committed.
+    """
+    audit.record(session, audit.SEARCHED_BY_PHONE, staff_id=staff.id, now=now or utc_now())
+    session.commit()
+    return QueueFilter(phone_hashes=tuple(vault.phone_hashes(e164)), include_closed=True)
 
 
 def _filtered(query: Select, filters: QueueFilter, staff_id: int) -> Select:

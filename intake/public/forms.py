@@ -15,7 +15,7 @@ from intake.domain.callback_times import (
     day_label,
     is_bookable,
 )
-from intake.domain.callbacks import CallbackAnswers
+from intake.domain.callbacks import TOPICS, CallbackAnswers
 from intake.domain.phones import InvalidPhone, parse_phone
 from intake.formtools import (
     YES_NO,
@@ -31,14 +31,7 @@ NAME_MAX = 80
 MESSAGE_MAX = 1000
 EMAIL_MAX = 254
 
-TOPICS = options(
-    ("alcohol", "Alcohol"),
-    ("cocaine", "Cocaine"),
-    ("opioids", "Opioids, such as heroin"),
-    ("prescription", "Prescription medicines"),
-    ("other", "Something else"),
-    ("prefer_not_to_say", "I would rather not say"),
-)
+TOPIC_CHOICES = options(*TOPICS.items())
 
 
 def discreet_question(label: str, description: str) -> ChoiceField:
@@ -93,7 +86,7 @@ class CallbackForm(CleanForm):
     topics = CheckboxesField(
         "What would you like to talk about? (optional)",
         description="Select all that apply.",
-        choices=TOPICS,
+        choices=TOPIC_CHOICES,
         validators=[Optional()],
     )
     voicemail_ok = discreet_question(

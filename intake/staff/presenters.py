@@ -5,12 +5,11 @@ from datetime import date, datetime, timedelta
 
 from intake.domain import states
 from intake.domain.callback_times import WINDOWS_BY_CODE
+from intake.domain.callbacks import TOPICS as TOPIC_LABELS
 from intake.domain.crypto import Vault
 from intake.domain.phones import display_phone
 from intake.models import CallbackRequest
-from intake.public.forms import TOPICS
 
-TOPIC_LABELS = {choice.value: choice.label for choice in TOPICS}
 FOR_WHOM = {"me": "Themselves", "someone_else": "Someone else"}
 
 

@@ -8,7 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.datastructures import MultiDict
 
-from intake.domain import audit, calls, queue, states
+from intake.domain import calls, queue, states
 from intake.domain.clock import utc_now
 from intake.domain.phones import InvalidPhone, parse_phone
 from intake.domain.references import normalise_reference
@@ -112,10 +112,7 @@ def _search_filters(form: SearchForm) -> queue.QueueFilter | None:
     except InvalidPhone:
         form.query.errors.append("Enter a reference like K7QM-4Z2P or a full phone number")
         return None
-    audit.record(db.session, audit.SEARCHED_BY_PHONE, staff_id=current_user.id)
-    db.session.commit()
-    hashes = tuple(service.vault.phone_hashes(e164))
-    return queue.QueueFilter(phone_hashes=hashes, include_closed=True)
+    return queue.search_by_phone(db.session, service.vault, current_user, e164)
 
 
 @bp.get("/queue.json")
@@ -151,16 +148,14 @@ def load_request(reference: str) -> CallbackRequest:
 @no_store
 def request_page(reference: str):
     """Everything the visitor gave, decrypted. Every view of it is audited."""
+    return show_request(load_request(reference))
+
+
+def show_request(item: CallbackRequest, forms: dict | None = None, status: int = 200):
+    """The request page; `forms` keeps what the agent typed when something was refused."""
     service, now = current_service(), utc_now()
-    item = load_request(reference)
-    personal = service.vault.open(item.personal_data) if item.personal_data else None
-    if personal is not None:
-        audit.record(
-            db.session, audit.REQUEST_VIEWED, staff_id=current_user.id, request_id=item.id, now=now
-        )
-    queue.touch(item, current_user, now)
-    db.session.commit()
-    return render_template(
+    personal = calls.open_for_staff(db.session, service.vault, item, current_user, now)
+    page = render_template(
         "staff/request.html",
         item=item,
         personal=personal,
@@ -168,14 +163,15 @@ def request_page(reference: str):
         answers=answer_rows(personal, service.country.code) if personal else [],
         history=calls.history(db.session, service.vault, item),
         holder=holder_name(item),
-        forms=_action_forms(personal or {}),
+        forms=_action_forms(personal or {}, **(forms or {})),
         may_call_now=item.callable_from <= now,
         row=queue_row(item, service.vault, now, personal or {}),
     )
+    return page, status
 
 
-def _action_forms(personal: dict) -> dict:
-    attempt = AttemptForm()
+def _action_forms(personal: dict, attempt: AttemptForm | None = None) -> dict:
+    attempt = attempt or AttemptForm()
     attempt.outcome.choices = options(*calls.outcomes_for(personal).items())
     reassign = ReassignForm()
     if current_user.is_supervisor:
@@ -234,24 +230,19 @@ def release(reference: str):
 
 
 @bp.post("/requests/<reference>/attempts")
+@no_store
 def record_attempt(reference: str):
     service = current_service()
     item = load_request(reference)
     form = AttemptForm()
     if not form.validate_on_submit():
-        return _refused(item, _first_error(form))
-    attempt = calls.record_attempt(
-        db.session,
-        service.vault,
-        item,
-        current_user,
-        outcome=form.outcome.data,
-        result=form.result.data or None,
-        call_again_at=form.call_again_utc(service.zone),
-        note=form.note.data or None,
-        override_reason=form.override_reason.data or None,
-        policy=service.calls,
-    )
+        return show_request(item, {"attempt": form}, status=400)
+    try:
+        attempt = _record(service, item, form)
+    except queue.QueueRefused as refused:
+        db.session.rollback()
+        flash(str(refused), "error")
+        return show_request(item, {"attempt": form}, status=400)
     CALL_OUTCOMES.labels(form.outcome.data).inc()
     now_status = states.LABELS[item.status].lower()
     if attempt.late:
@@ -264,6 +255,21 @@ def record_attempt(reference: str):
     else:
         flash(f"Call recorded. The request is now: {now_status}.")
     return _back_to(item)
+
+
+def _record(service, item: CallbackRequest, form: AttemptForm):
+    return calls.record_attempt(
+        db.session,
+        service.vault,
+        item,
+        current_user,
+        outcome=form.outcome.data,
+        result=form.result.data or None,
+        call_again_at=form.call_again_utc(service.zone),
+        note=form.note.data or None,
+        override_reason=form.override_reason.data or None,
+        policy=service.calls,
+    )
 
 
 @bp.post("/requests/<reference>/notes")

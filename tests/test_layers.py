@@ -1,0 +1,38 @@
+"""The layers stay apart: the domain knows nothing of HTTP, and each audience's
+blueprint stands on the domain, not on the other blueprint."""
+
+import ast
+from pathlib import Path
+
+import pytest
+
+PACKAGE = Path(__file__).resolve().parents[1] / "intake"
+
+
+def imported_modules(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text())
+    names = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names |= {alias.name for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            names.add(node.module)
+    return names
+
+
+@pytest.mark.parametrize("path", sorted((PACKAGE / "domain").glob("*.py")), ids=lambda p: p.name)
+def test_the_domain_knows_nothing_of_flask(path):
+    web = {name for name in imported_modules(path) if name.split(".")[0] in {"flask", "werkzeug"}}
+    assert not web
+
+
+@pytest.mark.parametrize("path", sorted((PACKAGE / "staff").glob("*.py")), ids=lambda p: p.name)
+def test_the_staff_side_takes_nothing_from_the_public_blueprint(path):
+    assert not [name for name in imported_modules(path) if name.startswith("intake.public")]
+
+
+@pytest.mark.parametrize("name", ["views.py", "team.py"])
+def test_staff_views_leave_committing_and_auditing_to_the_domain(name):
+    text = (PACKAGE / "staff" / name).read_text()
+    assert "session.commit()" not in text
+    assert "audit.record(" not in text
