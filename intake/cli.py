@@ -61,6 +61,18 @@ def disable_staff(email: str) -> None:
     click.echo(f"Disabled {member.email}.")
 
 
+@staff.command("enable")
+@click.option("--email", required=True)
+def enable_staff(email: str) -> None:
+    """Let a disabled account sign in again (with its password and security code)."""
+    member = _member(email)
+    try:
+        staff_accounts.enable(db.session, member)
+    except staff_accounts.AccountError as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(f"Enabled {member.email}.")
+
+
 @staff.command("reset-2fa")
 @click.option("--email", required=True)
 def reset_second_factor(email: str) -> None:

@@ -109,3 +109,16 @@ def test_content_check_fails_and_names_every_page_past_its_review_date(app):
     guide = app.extensions["intake"].pages.guide
     for page in guide:
         assert f"/guide/{page.slug}: was due for review on" in result.output
+
+
+def test_staff_enable_lets_a_disabled_member_sign_in_again(app, db_session):
+    member = make_staff(db_session, email="kim@intake.example")
+    runner = app.test_cli_runner()
+    assert runner.invoke(args=["staff", "disable", "--email", member.email]).exit_code == 0
+    result = runner.invoke(args=["staff", "enable", "--email", member.email])
+    assert result.exit_code == 0, result.output
+    assert "Enabled kim@intake.example" in result.output
+    db_session.expire_all()
+    assert find_by_email(db_session, member.email).active is True
+    again = runner.invoke(args=["staff", "enable", "--email", member.email])
+    assert again.exit_code == 1 and "already active" in again.output

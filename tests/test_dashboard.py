@@ -359,3 +359,24 @@ def test_a_call_the_rules_refuse_keeps_the_note_and_says_why(agent, db_session, 
     html = page(response)
     assert "may not be called for another 30 min" in html.get_text()
     assert html.select_one("textarea[name=note]").get_text() == typed["note"]
+
+
+def test_the_team_page_shows_locks_holds_and_lets_a_supervisor_unlock_and_enable(
+    supervisor, make_member, db_session, vault
+):
+    locked, alex = make_member(name="Lou")[0], make_member(name="Alex")[1].sign_in()
+    stranger = StaffBrowser(supervisor.client.application.test_client(), locked.email, None)
+    for _ in range(5):
+        stranger.enter_password("wrong password")
+    request = submit_request(db_session, vault)
+    alex.post(f"/staff/requests/{request.reference}/take", form_page="/staff/")
+    team = supervisor.get_page("/staff/team")
+    rows = {row.td.get_text(): row for row in team.select("tbody tr")}
+    assert "locked until" in rows["Lou"].get_text()
+    assert "1 request, held since" in rows["Alex"].get_text()
+    supervisor.post(f"/staff/team/{locked.id}/unlock", form_page="/staff/team")
+    assert "locked until" not in supervisor.get_page("/staff/team").get_text()
+    supervisor.post(f"/staff/team/{locked.id}/disable", form_page="/staff/team")
+    response = supervisor.post(f"/staff/team/{locked.id}/enable", form_page="/staff/team")
+    done = page(supervisor.client.get(response.headers["Location"])).get_text()
+    assert "Lou can sign in again." in done

@@ -130,3 +130,24 @@ def test_resetting_the_second_factor_means_enrolling_again(db_session, vault):
     enrol(db_session, vault, member)
     accounts.reset_second_factor(db_session, member)
     assert member.totp_secret is None and member.totp_enrolled_at is None
+
+
+def test_a_supervisor_unlocks_a_locked_account_before_the_lock_runs_out(db_session):
+    member = make_staff(db_session)
+    for _ in range(accounts.MAX_FAILED_SIGN_INS):
+        accounts.check_password(db_session, member.email, "wrong", now=NOW)
+    boss = make_staff(db_session, role="supervisor", name="Sam")
+    accounts.unlock(db_session, member, by=boss.id, now=NOW + timedelta(minutes=1))
+    later = NOW + timedelta(minutes=2)
+    assert accounts.check_password(db_session, member.email, STAFF_PASSWORD, now=later) == member
+    with pytest.raises(accounts.AccountError, match="not locked"):
+        accounts.unlock(db_session, member, by=boss.id, now=later)
+
+
+def test_a_disabled_member_is_enabled_again_and_can_sign_in(db_session):
+    member = make_staff(db_session)
+    accounts.disable(db_session, member)
+    accounts.enable(db_session, member)
+    assert accounts.check_password(db_session, member.email, STAFF_PASSWORD) == member
+    with pytest.raises(accounts.AccountError, match="already active"):
+        accounts.enable(db_session, member)

@@ -12,6 +12,8 @@ OPEN_TO_ALL = {"staff.sign_in", "staff.sign_in_code", "staff.set_up_code"}
 SUPERVISOR_ONLY = {
     "staff.team",
     "staff.disable_member",
+    "staff.enable_member",
+    "staff.unlock_member",
     "staff.reset_member_second_factor",
     "staff.audit_trail",
     "staff.reassign",

@@ -23,6 +23,8 @@ SECOND_FACTOR_FAILED = "second_factor_failed"
 SECOND_FACTOR_RESET = "second_factor_reset"
 STAFF_CREATED = "staff_created"
 STAFF_DISABLED = "staff_disabled"
+STAFF_ENABLED = "staff_enabled"
+ACCOUNT_UNLOCKED = "account_unlocked"
 REQUEST_VIEWED = "request_viewed"
 REQUEST_TAKEN = "request_taken"
 REQUEST_RELEASED = "request_released"
@@ -47,6 +49,8 @@ DESCRIPTIONS = {
     SECOND_FACTOR_RESET: "Second factor reset",
     STAFF_CREATED: "Staff account created",
     STAFF_DISABLED: "Staff account disabled",
+    STAFF_ENABLED: "Staff account enabled again",
+    ACCOUNT_UNLOCKED: "Account unlocked by a supervisor",
     REQUEST_VIEWED: "Viewed the request's personal details",
     REQUEST_TAKEN: "Took the request",
     REQUEST_RELEASED: "Released the request",

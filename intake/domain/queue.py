@@ -195,6 +195,22 @@ def held_by(session: Session, staff_id: int) -> int:
     return session.scalar(query) or 0
 
 
+@dataclass(frozen=True)
+class Holding:
+    count: int
+    since: datetime
+
+
+def holdings(session: Session) -> dict[int, Holding]:
+    """What each member holds now: how many requests, and since when (the oldest hold)."""
+    query = (
+        select(CallbackRequest.held_by_id, func.count(), func.min(CallbackRequest.held_at))
+        .where(CallbackRequest.status == states.IN_PROGRESS)
+        .group_by(CallbackRequest.held_by_id)
+    )
+    return {member: Holding(count, since) for member, count, since in session.execute(query)}
+
+
 def queue_counts(session: Session, staff_id: int, now: datetime, zone: ZoneInfo) -> QueueCounts:
     """The numbers at the top of the dashboard."""
     waiting, overdue, urgent, completed = team_counts(session, now, zone)

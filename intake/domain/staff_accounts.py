@@ -111,7 +111,7 @@ def check_password(
     """
     now = now or utc_now()
     staff = find_by_email(session, email)
-    if staff is None or not staff.active or _is_locked(staff, now):
+    if staff is None or not staff.active or is_locked(staff, now):
         _verify(_UNUSED_HASH, password)
         reason = "unknown" if staff is None else "locked" if staff.active else "disabled"
         audit.record(
@@ -139,7 +139,7 @@ def _verify(password_hash: str, password: str) -> bool:
         return False
 
 
-def _is_locked(staff: StaffMember, now: datetime) -> bool:
+def is_locked(staff: StaffMember, now: datetime) -> bool:
     return staff.locked_until is not None and staff.locked_until > now
 
 
@@ -179,7 +179,7 @@ def check_code(
     """Accept a TOTP code once: the step it belongs to can never be used again."""
     now = now or utc_now()
     code = "".join(code.split())
-    if staff.totp_secret is None or _is_locked(staff, now):
+    if staff.totp_secret is None or is_locked(staff, now):
         return False
     if len(code) == TOTP_DIGITS and code.isdigit():
         totp = pyotp.TOTP(vault.open(staff.totp_secret)["totp"])
@@ -220,6 +220,32 @@ def disable(session: Session, staff: StaffMember, by: int | None = None) -> None
     staff.session_version += 1
     queue.release_all_held_by(session, staff.id)
     audit.record(session, audit.STAFF_DISABLED, staff_id=by, detail={"member": staff.id})
+    session.commit()
+
+
+def enable(session: Session, staff: StaffMember, by: int | None = None) -> None:
+    """A disabled member may sign in again, with their password and security code."""
+    if staff.active:
+        raise AccountError(f"{staff.name}'s account is already active.")
+    staff.active = True
+    staff.failed_sign_ins = 0
+    staff.locked_until = None
+    audit.record(session, audit.STAFF_ENABLED, staff_id=by, detail={"member": staff.id})
+    session.commit()
+
+
+def unlock(
+    session: Session, staff: StaffMember, by: int | None = None, now: datetime | None = None
+) -> None:
+    """End a lock after too many failed sign-ins, before it runs out."""
+    now = now or utc_now()
+    if not is_locked(staff, now):
+        raise AccountError(f"{staff.name}'s account is not locked.")
+    staff.locked_until = None
+    staff.failed_sign_ins = 0
+    audit.record(
+        session, audit.ACCOUNT_UNLOCKED, staff_id=by, detail={"member": staff.id}, now=now
+    )
     session.commit()
 
 

@@ -3,7 +3,8 @@
 from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from intake.domain import audit, staff_accounts
+from intake.domain import audit, queue, staff_accounts
+from intake.domain.clock import utc_now
 from intake.domain.references import normalise_reference
 from intake.extensions import db
 from intake.models import StaffMember
@@ -38,9 +39,15 @@ def team():
             return redirect(url_for("staff.team"), code=303)
     if form.errors:
         status = 400
+    now = utc_now()
     members = staff_accounts.list_staff(db.session)
     return render_template(
-        "staff/team.html", form=form, members=members, action=ActionForm()
+        "staff/team.html",
+        form=form,
+        members=members,
+        locked={member.id for member in members if staff_accounts.is_locked(member, now)},
+        holdings=queue.holdings(db.session),
+        action=ActionForm(),
     ), status
 
 
@@ -53,6 +60,31 @@ def disable_member(member_id: int):
     elif ActionForm().validate_on_submit():
         staff_accounts.disable(db.session, member, by=current_user.id)
         flash(f"{member.name}'s account is disabled.")
+    return redirect(url_for("staff.team"), code=303)
+
+
+@bp.post("/team/<int:member_id>/enable")
+@supervisor_required
+def enable_member(member_id: int):
+    return _account_action(member_id, staff_accounts.enable, "{name} can sign in again.")
+
+
+@bp.post("/team/<int:member_id>/unlock")
+@supervisor_required
+def unlock_member(member_id: int):
+    return _account_action(member_id, staff_accounts.unlock, "{name}'s account is unlocked.")
+
+
+def _account_action(member_id: int, action, done: str):
+    member = db.get_or_404(StaffMember, member_id)
+    if ActionForm().validate_on_submit():
+        try:
+            action(db.session, member, by=current_user.id)
+        except staff_accounts.AccountError as error:
+            db.session.rollback()
+            flash(str(error), "error")
+        else:
+            flash(done.format(name=member.name))
     return redirect(url_for("staff.team"), code=303)
 
 
