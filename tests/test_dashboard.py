@@ -380,3 +380,30 @@ def test_the_team_page_shows_locks_holds_and_lets_a_supervisor_unlock_and_enable
     response = supervisor.post(f"/staff/team/{locked.id}/enable", form_page="/staff/team")
     done = page(supervisor.client.get(response.headers["Location"])).get_text()
     assert "Lou can sign in again." in done
+
+
+def test_an_agent_gives_a_held_request_to_a_named_colleague_with_a_note(
+    make_member, supervisor, db_session, vault
+):
+    alex = make_member(name="Alex")[1].sign_in()
+    bea = make_member(name="Bea")[0]
+    request = submit_request(db_session, vault)
+    path = f"/staff/requests/{request.reference}"
+    alex.post(f"{path}/take", form_page=path)
+    options = [o.get_text() for o in alex.get_page(path).select("select[name=to] option")]
+    assert "Bea" in options and "Alex" not in options
+    alex.post(f"{path}/reassign", {"to": str(bea.id), "note": "Speaks Polish"}, form_page=path)
+    html = supervisor.get_page(path)
+    assert "held by Bea" in html.select_one(".lead").get_text()
+    assert "For Bea: Speaks Polish" in html.select_one(".history").get_text()
+    supervisor.post(f"{path}/release", form_page=path)
+    db_session.expire_all()
+    assert db_session.get(type(request), request.id).held_by_id is None
+
+
+def test_a_supervisor_is_offered_to_release_a_colleagues_hold(supervisor, agent, db_session, vault):
+    request = submit_request(db_session, vault)
+    path = f"/staff/requests/{request.reference}"
+    agent.post(f"{path}/take", form_page=path)
+    buttons = [b.get_text() for b in supervisor.get_page(path).select("form button")]
+    assert "Release Alex Agent's hold" in buttons

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
-from intake.domain import audit, queue, states
+from intake.domain import audit, calls, queue, states
 from intake.models import AuditEvent, CallbackRequest
 from tests.factories import make_staff, submit_request, utc
 
@@ -121,14 +121,20 @@ def test_only_the_holder_or_a_supervisor_releases(db_session, vault):
     assert (request.status, request.held_by_id) == (states.NEW, None)
 
 
-def test_a_supervisor_reassigns_and_an_agent_cannot(db_session, vault):
-    agent, colleague = make_staff(db_session), make_staff(db_session)
+def test_a_supervisor_or_the_holder_gives_a_request_to_a_colleague(db_session, vault):
+    agent, colleague = make_staff(db_session), make_staff(db_session, name="Bea")
     boss = make_staff(db_session, role="supervisor")
     request = add(db_session, vault, created_minutes_ago=1, due_in=14)
-    with pytest.raises(queue.QueueRefused, match="Only a supervisor"):
-        queue.reassign(db_session, request, colleague, agent, now=NOW)
-    queue.reassign(db_session, request, colleague, boss, now=NOW)
+    with pytest.raises(queue.QueueRefused, match="Take this request"):
+        calls.give_to_colleague(db_session, vault, request, colleague, agent, now=NOW)
+    calls.give_to_colleague(db_session, vault, request, colleague, boss, now=NOW)
     assert (request.status, request.held_by_id) == (states.IN_PROGRESS, colleague.id)
+    calls.give_to_colleague(
+        db_session, vault, request, agent, colleague, note="Rang twice, try after 6", now=NOW
+    )
+    assert request.held_by_id == agent.id
+    notes = [entry.text for entry in calls.history(db_session, vault, request)]
+    assert notes == ["For Alex: Rang twice, try after 6"]
 
 
 def test_an_untouched_hold_returns_to_the_queue_after_twenty_minutes(db_session, vault):

@@ -16,7 +16,6 @@ SUPERVISOR_ONLY = {
     "staff.unlock_member",
     "staff.reset_member_second_factor",
     "staff.audit_trail",
-    "staff.reassign",
     "staff.reopen",
 }
 SAMPLE_VALUES = {"reference": "K7QM-4Z2P", "member_id": 1}

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from intake.domain import audit, queue, states
 from intake.domain.clock import utc_now
 from intake.domain.crypto import Vault
-from intake.domain.status import change_status
+from intake.domain.status import change_status, hand_over
 from intake.models import CallAttempt, CallbackRequest, RequestNote, StaffMember
 
 REACHED = "reached"
@@ -257,6 +257,31 @@ def _add_note(session, vault, request, staff, text, now) -> None:
         )
     )
     audit.record(session, audit.NOTE_ADDED, staff_id=staff.id, request_id=request.id, now=now)
+
+
+def give_to_colleague(
+    session: Session,
+    vault: Vault,
+    request: CallbackRequest,
+    to: StaffMember,
+    by: StaffMember,
+    note: str | None = None,
+    now: datetime | None = None,
+) -> None:
+    """Its holder (or a supervisor) hands a request to a named colleague, with a note."""
+    now = now or utc_now()
+    if not by.is_supervisor:
+        queue.ensure_holder(request, by)
+    if not to.active:
+        raise queue.QueueRefused("That colleague's account is disabled.")
+    if request.status not in states.OPEN_STATUSES:
+        raise queue.QueueRefused(f"This request is {states.LABELS[request.status].lower()}.")
+    if note and len(note) > NOTE_MAX:
+        raise queue.QueueRefused(f"A note must be {NOTE_MAX} characters or fewer.")
+    hand_over(session, request, to, by=by, now=now)
+    if note:
+        _add_note(session, vault, request, by, f"For {to.name}: {note}", now)
+    session.commit()
 
 
 def close_without_call(

@@ -17,7 +17,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from intake.domain import audit, states
 from intake.domain.clock import utc_now
 from intake.domain.crypto import Vault
-from intake.domain.status import change_status, hand_over, return_held_to_queue
+from intake.domain.status import change_status, return_held_to_queue
 from intake.models import CallbackRequest, StaffMember
 
 QUEUE_ORDER = (
@@ -341,25 +341,6 @@ def release(
     if request.status != states.IN_PROGRESS:
         raise QueueRefused("Nobody is holding this request.")
     change_status(session, request, states.NEW, by=staff, now=now, event=audit.REQUEST_RELEASED)
-    session.commit()
-
-
-def reassign(
-    session: Session,
-    request: CallbackRequest,
-    to: StaffMember,
-    by: StaffMember,
-    now: datetime | None = None,
-) -> None:
-    """A supervisor hands a request to a colleague."""
-    now = now or utc_now()
-    if not by.is_supervisor:
-        raise QueueRefused("Only a supervisor can reassign a request.")
-    if not to.active:
-        raise QueueRefused("That colleague's account is disabled.")
-    if request.status not in OPEN:
-        raise QueueRefused(f"This request is {states.LABELS[request.status].lower()}.")
-    hand_over(session, request, to, by=by, now=now)
     session.commit()
 
 

@@ -261,3 +261,9 @@ def reset_second_factor(session: Session, staff: StaffMember, by: int | None = N
 
 def list_staff(session: Session) -> list[StaffMember]:
     return list(session.scalars(select(StaffMember).order_by(StaffMember.name)))
+
+
+def active_colleagues(session: Session, staff_id: int) -> list[StaffMember]:
+    """Every active member but `staff_id`, by name."""
+    query = select(StaffMember).where(StaffMember.active.is_(True), StaffMember.id != staff_id)
+    return list(session.scalars(query.order_by(StaffMember.name)))

@@ -124,6 +124,13 @@ class ReopenForm(CleanForm):
 
 class ReassignForm(CleanForm):
     to = SelectField("Give this request to", validators=[InputRequired("Choose a colleague")])
+    note = TextAreaField(
+        "Note for them (optional)",
+        validators=[
+            Optional(),
+            Length(max=NOTE_MAX, message=f"Keep notes to {NOTE_MAX} characters"),
+        ],
+    )
 
 
 class AddStaffForm(CleanForm):

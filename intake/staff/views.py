@@ -8,7 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.datastructures import MultiDict
 
-from intake.domain import calls, queue, states
+from intake.domain import calls, queue, staff_accounts, states
 from intake.domain.clock import utc_now
 from intake.domain.phones import InvalidPhone, parse_phone
 from intake.domain.references import normalise_reference
@@ -174,11 +174,7 @@ def _action_forms(personal: dict, attempt: AttemptForm | None = None) -> dict:
     attempt = attempt or AttemptForm()
     attempt.outcome.choices = options(*calls.outcomes_for(personal).items())
     reassign = ReassignForm()
-    if current_user.is_supervisor:
-        members = db.session.scalars(
-            db.select(StaffMember).where(StaffMember.active.is_(True)).order_by(StaffMember.name)
-        )
-        reassign.to.choices = options(*((str(member.id), member.name) for member in members))
+    reassign.to.choices = colleague_choices()
     return {
         "action": ActionForm(),
         "attempt": attempt,
@@ -187,6 +183,12 @@ def _action_forms(personal: dict, attempt: AttemptForm | None = None) -> dict:
         "reassign": reassign,
         "reopen": ReopenForm(),
     }
+
+
+def colleague_choices() -> list:
+    """Everyone active but the member asking, to give a request to."""
+    members = staff_accounts.active_colleagues(db.session, current_user.id)
+    return options(*((str(member.id), member.name) for member in members))
 
 
 def _back_to(item: CallbackRequest):
@@ -310,14 +312,17 @@ def reopen(reference: str):
 
 
 @bp.post("/requests/<reference>/reassign")
-@supervisor_required
 def reassign(reference: str):
+    """Its holder, or a supervisor, gives the request to a named colleague with a note."""
     item = load_request(reference)
-    form = _action_forms()["reassign"]
+    form = ReassignForm()
+    form.to.choices = colleague_choices()
     if not form.validate_on_submit():
         return _refused(item, _first_error(form))
-    colleague = db.session.get(StaffMember, int(form.to.data))
-    queue.reassign(db.session, item, colleague, current_user)
+    colleague = db.get_or_404(StaffMember, int(form.to.data))
+    calls.give_to_colleague(
+        db.session, current_service().vault, item, colleague, current_user, form.note.data or None
+    )
     flash(f"Given to {colleague.name}.")
     return _back_to(item)
 
