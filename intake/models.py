@@ -68,6 +68,10 @@ class StaffMember(db.Model):
         return f"<StaffMember {self.id} {self.role}>"
 
 
+def _due_time(context) -> datetime:
+    return context.get_current_parameters()["due_at"]
+
+
 class CallbackRequest(db.Model):
     """A visitor's request to be called back, queued for the admissions team.
 
@@ -86,6 +90,9 @@ class CallbackRequest(db.Model):
     urgent: Mapped[bool]
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     due_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # Overdue only after this: the end of a chosen window; otherwise the due time.
+    # Rows from before the column was added were given their due time.
+    overdue_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=_due_time)
     callable_from: Mapped[datetime] = mapped_column(UTCDateTime)
     source_page: Mapped[str | None] = mapped_column(String(60))
     personal_data: Mapped[bytes | None] = mapped_column(LargeBinary)

@@ -44,7 +44,7 @@
       if (cell && cell.textContent !== value) { cell.textContent = value; }
     });
     rows.innerHTML = data.rows;
-    document.title = "(" + data.counts.waiting + " waiting, " + data.counts.overdue + " overdue) " + baseTitle;
+    document.title = "(" + data.counts.ready + " ready, " + data.counts.overdue + " overdue) " + baseTitle;
     var fresh = data.urgent.filter(function (reference) { return !seenUrgent[reference]; });
     fresh.forEach(function (reference) { seenUrgent[reference] = true; });
     if (fresh.length) {

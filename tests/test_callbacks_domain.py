@@ -44,13 +44,14 @@ def test_someone_in_danger_makes_the_request_urgent(db_session, vault):
 
 
 def test_an_asap_request_may_be_called_at_once_and_is_due_within_the_target():
-    assert call_times(make_answers(), NOW, POLICY) == (NOW, NOW + timedelta(minutes=15))
+    target = NOW + timedelta(minutes=15)
+    assert call_times(make_answers(), NOW, POLICY) == (NOW, target, target)
 
 
-def test_a_chosen_window_is_not_called_before_its_start_in_the_service_time_zone():
+def test_a_chosen_window_is_due_at_its_start_and_overdue_only_after_its_end():
     answers = make_answers(when="later", day=date(2026, 11, 27), window="18-20")
-    start = utc(2026, 11, 27, 18, 0)
-    assert call_times(answers, NOW, POLICY) == (start, start)
+    start, end = utc(2026, 11, 27, 18, 0), utc(2026, 11, 27, 20, 0)
+    assert call_times(answers, NOW, POLICY) == (start, start, end)
     summer = make_answers(when="later", day=date(2026, 7, 1), window="18-20")
     assert call_times(summer, utc(2026, 6, 30, 9, 0), POLICY)[0] == utc(2026, 7, 1, 17, 0)
 
@@ -58,7 +59,7 @@ def test_a_chosen_window_is_not_called_before_its_start_in_the_service_time_zone
 def test_a_window_already_under_way_is_due_now():
     answers = make_answers(when="later", day=date(2026, 11, 25), window="14-16")
     now = utc(2026, 11, 25, 14, 30)
-    assert call_times(answers, now, POLICY) == (now, now)
+    assert call_times(answers, now, POLICY) == (now, now, utc(2026, 11, 25, 16, 0))
 
 
 def test_the_same_submission_token_never_stores_a_second_request(db_session, vault):

@@ -43,14 +43,14 @@ def test_the_counts_sit_at_the_top_of_the_queue(agent, db_session, vault):
     submit_request(db_session, vault, in_danger=True)
     submit_request(db_session, vault)
     counts = agent.get_page("/staff/").select_one(".counts")
-    assert counts.select_one("[data-count=waiting]").get_text() == "2"
+    assert counts.select_one("[data-count=ready]").get_text() == "2"
     assert counts.select_one("[data-count=urgent]").get_text() == "1"
 
 
 def test_the_queue_json_feeds_the_live_page(agent, db_session, vault):
     urgent = submit_request(db_session, vault, in_danger=True)
     data = agent.client.get("/staff/queue.json").get_json()
-    assert data["counts"]["waiting"] == 1
+    assert data["counts"]["ready"] == 1
     assert data["urgent"] == [urgent.reference]
     assert urgent.reference in data["rows"]
 
@@ -151,10 +151,10 @@ def test_the_whole_journey_of_a_request(app, make_member, visitor, db_session):
     _, supervisor = make_member("supervisor", "Sam Supervisor")
     with time_machine.travel("2026-11-25T10:00:00Z", tick=False) as clock:
         supervisor.sign_in()
-        assert supervisor.client.get("/staff/queue.json").get_json()["counts"]["waiting"] == 0
+        assert supervisor.client.get("/staff/queue.json").get_json()["counts"]["ready"] == 0
         visitor.submit(in_danger="yes")
         live = supervisor.client.get("/staff/queue.json").get_json()
-        assert live["counts"] == {**live["counts"], "waiting": 1, "urgent": 1}
+        assert live["counts"] == {**live["counts"], "ready": 1, "urgent": 1}
         reference = live["urgent"][0]
         path = f"/staff/requests/{reference}"
         supervisor.post("/staff/take-next", form_page="/staff/")
@@ -184,9 +184,9 @@ def test_the_whole_journey_of_a_request(app, make_member, visitor, db_session):
     assert trail.count(audit.ATTEMPT_RECORDED) == 2
 
 
-def test_the_tab_title_shows_the_numbers_waiting_and_overdue(agent, db_session, vault):
+def test_the_tab_title_shows_the_numbers_ready_and_overdue(agent, db_session, vault):
     submit_request(db_session, vault)
-    assert agent.get_page("/staff/").title.get_text().startswith("(1 waiting, 0 overdue) Queue")
+    assert agent.get_page("/staff/").title.get_text().startswith("(1 ready, 0 overdue) Queue")
 
 
 @pytest.mark.parametrize("typed", ["07400 123456", "+44 7400 123 456", "(07400) 123-456"])
@@ -225,14 +225,14 @@ def test_team_counts_are_shared_for_a_few_seconds_and_mine_are_always_fresh(
     with time_machine.travel("2027-01-15T10:00:00Z", tick=False) as clock:
         browser.sign_in()
         first = submit_request(db_session, vault)
-        assert counts()["waiting"] == 1
+        assert counts()["ready"] == 1
         submit_request(db_session, vault)
-        assert counts()["waiting"] == 1, "the team's numbers are reused for 3 seconds"
+        assert counts()["ready"] == 1, "the team's numbers are reused for 3 seconds"
         browser.post(f"/staff/requests/{first.reference}/take", form_page="/staff/")
         assert counts()["held_by_me"] == 1, "an agent's own holds are always fresh"
         submit_request(db_session, vault)
         clock.shift(timedelta(seconds=3))
-        assert counts()["waiting"] == 2
+        assert counts()["ready"] == 2
 
 
 def test_an_unknown_request_or_colleague_is_a_404(agent, supervisor):
@@ -407,3 +407,31 @@ def test_a_supervisor_is_offered_to_release_a_colleagues_hold(supervisor, agent,
     agent.post(f"{path}/take", form_page=path)
     buttons = [b.get_text() for b in supervisor.get_page(path).select("form button")]
     assert "Release Alex Agent's hold" in buttons
+
+
+def test_a_booked_window_shows_on_its_row_and_is_not_overdue_until_it_ends(
+    make_member, db_session, vault
+):
+    with time_machine.travel("2027-07-01T17:30:00Z", tick=False) as clock:
+        agent = make_member()[1].sign_in()
+        request = submit_request(
+            db_session, vault, when="later", day=date(2027, 7, 1), window="18-20"
+        )
+        row = agent.get_page("/staff/").select_one(f"tr:has(a[href$='{request.reference}'])")
+        assert "Thursday 1 July, 6pm to 8pm (due now)" in row.get_text(" ", strip=True)
+        assert "overdue" not in row.get_text()
+        clock.shift(timedelta(hours=1, minutes=31))
+        agent = make_member(name="Bea")[1].sign_in()
+        row = agent.get_page("/staff/").select_one(f"tr:has(a[href$='{request.reference}'])")
+        assert "overdue by 1 min" in row.get_text()
+
+
+def test_take_next_says_when_the_next_booked_request_may_be_called(
+    make_member, db_session, vault
+):
+    with time_machine.travel("2027-07-01T08:00:00Z", tick=False):
+        agent = make_member()[1].sign_in()
+        submit_request(db_session, vault, when="later", day=date(2027, 7, 1), window="18-20")
+        response = agent.post("/staff/take-next", form_page="/staff/")
+        text = page(agent.client.get(response.headers["Location"])).get_text(" ", strip=True)
+    assert "The next request may be called today at 6:00pm (UK time)." in text

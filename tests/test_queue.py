@@ -21,7 +21,7 @@ def add(db_session, vault, *, created_minutes_ago: int, due_in: int, urgent=Fals
     request = submit_request(
         db_session, vault, now=NOW - created_minutes_ago * MINUTE, in_danger=urgent
     )
-    request.due_at = NOW + due_in * MINUTE
+    request.due_at = request.overdue_at = NOW + due_in * MINUTE
     for name, value in values.items():
         setattr(request, name, value)
     db_session.commit()
@@ -150,11 +150,14 @@ def test_an_untouched_hold_returns_to_the_queue_after_twenty_minutes(db_session,
     assert expired.request_id == request.id
 
 
-def test_counts_tell_waiting_overdue_urgent_mine_and_completed_today(db_session, vault):
+def test_counts_tell_ready_booked_due_again_in_progress_and_the_rest_apart(db_session, vault):
     member = make_staff(db_session)
     london = ZoneInfo("Europe/London")
     add(db_session, vault, created_minutes_ago=30, due_in=-15)
     add(db_session, vault, created_minutes_ago=2, due_in=13, urgent=True)
+    add(db_session, vault, created_minutes_ago=2, due_in=60, callable_from=NOW + 60 * MINUTE)
+    add(db_session, vault, created_minutes_ago=40, due_in=20, callable_from=NOW + 20 * MINUTE,
+        attempt_count=1)  # fmt: skip
     mine = add(db_session, vault, created_minutes_ago=2, due_in=13)
     queue.take(db_session, mine, member, now=NOW)
     add(db_session, vault, created_minutes_ago=90, due_in=-75, status=states.COMPLETED,
@@ -163,8 +166,29 @@ def test_counts_tell_waiting_overdue_urgent_mine_and_completed_today(db_session,
         closed_at=NOW - 1800 * MINUTE)  # fmt: skip
     counts = queue.queue_counts(db_session, member.id, NOW, london)
     assert counts == queue.QueueCounts(
-        waiting=2, overdue=1, urgent=1, held_by_me=1, completed_today=1
-    )
+        ready=2, booked=1, due_again=1, in_progress=1, overdue=1, urgent=1,
+        completed_today=1, held_by_me=1,
+    )  # fmt: skip
+    assert counts.waiting == 4
+    assert queue.take_next(db_session, member, now=NOW) is not None
+
+
+def test_a_chosen_window_is_overdue_only_after_it_ends(db_session, vault):
+    member = make_staff(db_session)
+    london = ZoneInfo("Europe/London")
+    booked = add(db_session, vault, created_minutes_ago=60, due_in=-30,
+                 overdue_at=NOW + 90 * MINUTE)  # fmt: skip
+    assert queue.queue_counts(db_session, member.id, NOW, london).overdue == 0
+    later = NOW + 91 * MINUTE
+    assert queue.queue_counts(db_session, member.id, later, london).overdue == 1
+    assert booked.status == states.NEW
+
+
+def test_take_next_says_when_the_next_request_may_be_called(db_session, vault):
+    member = make_staff(db_session)
+    add(db_session, vault, created_minutes_ago=2, due_in=60, callable_from=NOW + 60 * MINUTE)
+    assert queue.take_next(db_session, member, now=NOW) is None
+    assert queue.next_callable_at(db_session) == NOW + 60 * MINUTE
 
 
 def test_filters_narrow_the_list(db_session, vault):

@@ -93,14 +93,15 @@ class Confirmation:
 
 def call_times(
     answers: CallbackAnswers, now: datetime, policy: CallbackPolicy
-) -> tuple[datetime, datetime]:
-    """(callable from, due at). ASAP: callable now, due within the callback target.
-    A chosen window: both at its start (or now, if it has begun)."""
+) -> tuple[datetime, datetime, datetime]:
+    """(callable from, due at, overdue after). ASAP: callable now, due and overdue after
+    the callback target. A chosen window: callable and due at its start (or now, if it
+    has begun), overdue only once it has ended."""
     if answers.when == "later" and answers.day and answers.window:
-        start, _ = window_bounds(answers.day, WINDOWS_BY_CODE[answers.window], policy.zone)
+        start, end = window_bounds(answers.day, WINDOWS_BY_CODE[answers.window], policy.zone)
         start = max(start.astimezone(UTC), now)
-        return start, start
-    return now, now + policy.target
+        return start, start, max(end.astimezone(UTC), now)
+    return now, now + policy.target, now + policy.target
 
 
 def submit_callback(
@@ -120,7 +121,7 @@ def submit_callback(
     now = now or utc_now()
     submission = token_digest(submission_token)
     sealed = vault.seal(answers.personal())
-    callable_from, due_at = call_times(answers, now, policy)
+    callable_from, due_at, overdue_at = call_times(answers, now, policy)
     for _ in range(REFERENCE_ATTEMPTS):
         withdraw_secret = secrets.token_urlsafe(32)
         request = CallbackRequest(
@@ -128,6 +129,7 @@ def submit_callback(
             urgent=answers.in_danger,
             created_at=now,
             due_at=due_at,
+            overdue_at=overdue_at,
             callable_from=callable_from,
             source_page=answers.source_page,
             personal_data=sealed,

@@ -162,7 +162,7 @@ def record_attempt(
     )
     change_status(session, request, target, by=staff, now=now)
     if due_again is not None:
-        request.due_at = request.callable_from = due_again
+        request.due_at = request.callable_from = request.overdue_at = due_again
     if note:
         _add_note(session, vault, request, staff, note, now)
     session.commit()
@@ -350,7 +350,7 @@ def reopen(
         event=audit.REQUEST_REOPENED,
         reason=reason,
     )
-    request.due_at = request.callable_from = now
+    request.due_at = request.callable_from = request.overdue_at = now
     session.commit()
 
 

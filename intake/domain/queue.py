@@ -6,7 +6,7 @@ then the oldest, then by id so the order is total and pagination is stable.
 
 import base64
 import json
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -26,6 +26,8 @@ QUEUE_ORDER = (
     CallbackRequest.created_at,
     CallbackRequest.id,
 )
+# Overdue once past this: a chosen window's end (rows older than the column: their due time).
+OVERDUE_AT = func.coalesce(CallbackRequest.overdue_at, CallbackRequest.due_at)
 TAKE_TRIES = 10
 PAGE_SIZE = 50
 OPEN = tuple(states.OPEN_STATUSES)
@@ -87,12 +89,31 @@ class QueuePage:
 
 
 @dataclass(frozen=True)
-class QueueCounts:
-    waiting: int
+class TeamCounts:
+    """The open requests, each in exactly one of the first four, plus two cross-counts.
+
+    ready: may be called now; booked: the visitor chose a time that has not come;
+    due_again: called before, waiting out the retry time or a time asked for on the
+    call; in_progress: held. Overdue and urgent count across all four.
+    """
+
+    ready: int
+    booked: int
+    due_again: int
+    in_progress: int
     overdue: int
     urgent: int
-    held_by_me: int
     completed_today: int
+
+    @property
+    def waiting(self) -> int:
+        """Everything not yet taken, whether or not it may be called now."""
+        return self.ready + self.booked + self.due_again
+
+
+@dataclass(frozen=True)
+class QueueCounts(TeamCounts):
+    held_by_me: int
 
 
 def search_by_phone(
@@ -165,19 +186,23 @@ def queue_page(
     return QueuePage(rows, Cursor.after(rows[-1]) if more else None)
 
 
-def team_counts(session: Session, now: datetime, zone: ZoneInfo) -> tuple[int, int, int, int]:
-    """(waiting, overdue, urgent, completed today) for the whole team.
+def team_counts(session: Session, now: datetime, zone: ZoneInfo) -> TeamCounts:
+    """The team's numbers.
 
     Two queries, each answerable from its own partial or composite index: the open
     requests, and today's completed ones.
     """
-    is_open = CallbackRequest.status.in_(OPEN)
-    waiting, overdue, urgent = session.execute(
+    waiting = CallbackRequest.status == states.NEW
+    later = CallbackRequest.callable_from > now
+    open_counts = session.execute(
         select(
-            func.count().filter(CallbackRequest.status == states.NEW),
-            func.count().filter(CallbackRequest.due_at < now),
+            func.count().filter(waiting, ~later),
+            func.count().filter(waiting, later, CallbackRequest.attempt_count == 0),
+            func.count().filter(waiting, later, CallbackRequest.attempt_count > 0),
+            func.count().filter(CallbackRequest.status == states.IN_PROGRESS),
+            func.count().filter(now > OVERDUE_AT),
             func.count().filter(CallbackRequest.urgent.is_(True)),
-        ).where(is_open)
+        ).where(CallbackRequest.status.in_(OPEN))
     ).one()
     local_midnight = datetime.combine(now.astimezone(zone).date(), time(0), tzinfo=zone)
     completed = session.scalar(
@@ -185,7 +210,15 @@ def team_counts(session: Session, now: datetime, zone: ZoneInfo) -> tuple[int, i
             CallbackRequest.status == states.COMPLETED, CallbackRequest.closed_at >= local_midnight
         )
     )
-    return waiting, overdue, urgent, completed
+    return TeamCounts(*open_counts, completed_today=completed or 0)
+
+
+def next_callable_at(session: Session) -> datetime | None:
+    """When the earliest waiting request that may not be called yet becomes callable."""
+    query = select(func.min(CallbackRequest.callable_from)).where(
+        CallbackRequest.status == states.NEW, CallbackRequest.held_by_id.is_(None)
+    )
+    return session.scalar(query)
 
 
 def held_by(session: Session, staff_id: int) -> int:
@@ -213,8 +246,11 @@ def holdings(session: Session) -> dict[int, Holding]:
 
 def queue_counts(session: Session, staff_id: int, now: datetime, zone: ZoneInfo) -> QueueCounts:
     """The numbers at the top of the dashboard."""
-    waiting, overdue, urgent, completed = team_counts(session, now, zone)
-    return QueueCounts(waiting, overdue, urgent, held_by(session, staff_id), completed)
+    return with_my_holds(team_counts(session, now, zone), held_by(session, staff_id))
+
+
+def with_my_holds(team: TeamCounts, held_by_me: int) -> QueueCounts:
+    return QueueCounts(**asdict(team), held_by_me=held_by_me)
 
 
 def release_expired_holds(session: Session, now: datetime, hold_limit: timedelta) -> int:

@@ -24,10 +24,13 @@ def duration_words(span: timedelta) -> str:
     return f"{hours // 24} days"
 
 
-def due_words(due_at: datetime, now: datetime) -> tuple[str, bool]:
-    """('due in 4 min', False) or ('overdue by 12 min', True)."""
-    if due_at < now:
-        return f"overdue by {duration_words(now - due_at)}", True
+def due_words(due_at: datetime, overdue_at: datetime, now: datetime) -> tuple[str, bool]:
+    """('due in 4 min', False), ('due now', False) inside a chosen window, or
+    ('overdue by 12 min', True) once past `overdue_at`."""
+    if overdue_at < now:
+        return f"overdue by {duration_words(now - overdue_at)}", True
+    if due_at <= now:
+        return "due now", False
     return f"due in {duration_words(due_at - now)}", False
 
 
@@ -52,9 +55,11 @@ def queue_row(
 
     `personal` saves a second decryption when the caller has opened the answers already.
     """
-    due, overdue = due_words(request.due_at, now)
     if personal is None:
         personal = vault.open(request.personal_data) if request.personal_data else {}
+    due, overdue = due_words(request.due_at, request.overdue_at or request.due_at, now)
+    if request.attempt_count == 0 and personal.get("when") == "later":
+        due = f"{when_words(personal)} ({due})"
     topics = [TOPIC_LABELS.get(topic, topic) for topic in personal.get("topics", [])]
     return QueueRow(
         reference=request.reference,

@@ -30,6 +30,7 @@ from intake.staff.forms import (
     SearchForm,
 )
 from intake.staff.presenters import answer_rows, contact_instructions, holder_name, queue_row
+from intake.templating import local_day_and_time
 
 FILTERS = ("state", "urgent", "mine", "unassigned")
 
@@ -69,9 +70,7 @@ def dashboard_counts(now) -> queue.QueueCounts:
     if cached is None or (now - cached[0]).total_seconds() >= ttl:
         cached = (now, queue.team_counts(db.session, now, service.zone))
         cache["team"] = cached
-    waiting, overdue, urgent, completed = cached[1]
-    return queue.QueueCounts(waiting, overdue, urgent, queue.held_by(db.session, current_user.id),
-                             completed)  # fmt: skip
+    return queue.with_my_holds(cached[1], queue.held_by(db.session, current_user.id))
 
 
 @bp.get("/")
@@ -135,9 +134,18 @@ def take_next():
         db.session, current_user, hold_limit=current_service().hold_limit
     )
     if reference is None:
-        flash("Nobody is waiting to be called right now.")
+        flash(nobody_ready_message(queue.next_callable_at(db.session)))
         return redirect(url_for("staff.dashboard"), code=303)
     return redirect(url_for("staff.request_page", reference=reference), code=303)
+
+
+def nobody_ready_message(next_at) -> str:
+    if next_at is None:
+        return "Nobody is waiting to be called right now."
+    return (
+        "Nobody may be called right now. The next request may be called "
+        f"{local_day_and_time(next_at)} ({current_service().zone_label})."
+    )
 
 
 def load_request(reference: str) -> CallbackRequest:

@@ -25,8 +25,8 @@ def test_an_agent_sees_a_request_arrive_without_reloading_and_works_it(server, o
     row = agent.locator(f"tr[data-reference='{reference}']")
     expect(row).to_be_visible(timeout=10_000)
     assert agent.evaluate("window.sameDocument") is True, "the page was not reloaded"
-    expect(agent.locator("[data-count=waiting]")).to_have_text("1")
-    assert agent.title().startswith("(1 waiting, 0 overdue)")
+    expect(agent.locator("[data-count=ready]")).to_have_text("1")
+    assert agent.title().startswith("(1 ready, 0 overdue)")
 
     agent.click("text=Take next request")
     expect(agent.locator("h1")).to_contain_text(reference)
