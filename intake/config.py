@@ -100,6 +100,8 @@ def _from_environment(environ: Mapping[str, str], instance_path: Path, productio
         or "10 per minute;60 per hour",
         "INTAKE_SIGN_IN_RATE_LIMIT": environ.get("INTAKE_SIGN_IN_RATE_LIMIT")
         or "10 per minute;50 per hour",
+        "INTAKE_SIGN_IN_ADDRESS_RATE_LIMIT": environ.get("INTAKE_SIGN_IN_ADDRESS_RATE_LIMIT")
+        or "60 per minute;300 per hour",
         "INTAKE_STAFF_IDLE_MINUTES": _positive_int(environ, "INTAKE_STAFF_IDLE_MINUTES", 30),
         "INTAKE_HOLD_MINUTES": _positive_int(environ, "INTAKE_HOLD_MINUTES", 20),
         "INTAKE_RETRY_MINUTES": _positive_int(environ, "INTAKE_RETRY_MINUTES", 30),

@@ -6,6 +6,7 @@ from typing import Any
 from flask import Flask, current_app, request
 from markupsafe import Markup
 
+from intake.domain import states
 from intake.domain.clock import utc_now
 from intake.pages import SERVICE_PAGES
 from intake.service import current_service
@@ -18,6 +19,7 @@ def register_template_helpers(app: Flask) -> None:
     app.add_template_filter(local_time)
     app.add_template_filter(local_day_and_time)
     app.add_template_filter(long_date)
+    app.add_template_filter(status_label)
 
 
 def template_globals() -> dict[str, Any]:
@@ -53,3 +55,8 @@ def local_day_and_time(moment: datetime) -> str:
 def long_date(day: date) -> Markup:
     """'25 November 2026', marked up as a <time>."""
     return Markup('<time datetime="{}">{} {:%B %Y}</time>').format(day.isoformat(), day.day, day)
+
+
+def status_label(status: str) -> str:
+    """'waiting', 'in progress', 'completed'..., as a request's status reads in a sentence."""
+    return states.LABELS[status].lower()

@@ -435,3 +435,13 @@ def test_take_next_says_when_the_next_booked_request_may_be_called(
         response = agent.post("/staff/take-next", form_page="/staff/")
         text = page(agent.client.get(response.headers["Location"])).get_text(" ", strip=True)
     assert "The next request may be called today at 6:00pm (UK time)." in text
+
+
+def test_the_request_page_lists_other_requests_from_the_same_number(agent, db_session, vault):
+    earlier = submit_request(db_session, vault, phone="+447400123456")
+    submit_request(db_session, vault, phone="+447700900123")
+    latest = submit_request(db_session, vault, phone="+447400123456", in_danger=True)
+    html = agent.get_page(f"/staff/requests/{latest.reference}")
+    listed = [link.get_text() for link in html.select(".same-number a")]
+    assert listed == [earlier.reference]
+    assert "waiting" in html.select_one(".same-number").get_text()

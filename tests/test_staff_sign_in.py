@@ -76,11 +76,31 @@ def test_a_locked_account_is_refused_even_with_the_right_password(make_member, d
     assert member.locked_until is not None
 
 
-def test_sign_in_attempts_are_rate_limited_per_client(app_config):
+def test_sign_in_attempts_are_rate_limited_per_account_at_an_address(app_config):
     app = create_app({**app_config, "INTAKE_SIGN_IN_RATE_LIMIT": "3 per minute"})
     browser = StaffBrowser(app.test_client(), "someone@intake.example", None)
     statuses = [browser.enter_password("guess").status_code for _ in range(4)]
     assert statuses == [200, 200, 200, 429]
+
+
+def test_a_whole_shift_signs_in_behind_one_office_address(app_config):
+    app = create_app({**app_config, "INTAKE_SIGN_IN_RATE_LIMIT": "3 per minute"})
+    client = app.test_client()
+    statuses = [
+        StaffBrowser(client, f"agent{n}@intake.example", None).enter_password("x").status_code
+        for n in range(12)
+    ]
+    assert statuses == [200] * 12, "each account has its own count"
+
+
+def test_one_address_trying_many_accounts_meets_its_own_wider_limit(app_config):
+    app = create_app({**app_config, "INTAKE_SIGN_IN_ADDRESS_RATE_LIMIT": "5 per minute"})
+    client = app.test_client()
+    statuses = [
+        StaffBrowser(client, f"agent{n}@intake.example", None).enter_password("x").status_code
+        for n in range(6)
+    ]
+    assert statuses == [200] * 5 + [429]
 
 
 def test_a_session_ends_after_thirty_idle_minutes(make_member, db_session):

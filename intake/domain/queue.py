@@ -129,6 +129,19 @@ def search_by_phone(
     return QueueFilter(phone_hashes=tuple(vault.phone_hashes(e164)), include_closed=True)
 
 
+def same_number(session: Session, request: CallbackRequest, limit: int = 20) -> list:
+    """Other requests from the same phone number (by its keyed hash), newest first."""
+    if request.phone_hash is None:
+        return []
+    query = (
+        select(CallbackRequest)
+        .where(CallbackRequest.phone_hash == request.phone_hash, CallbackRequest.id != request.id)
+        .order_by(CallbackRequest.created_at.desc())
+        .limit(limit)
+    )
+    return list(session.scalars(query))
+
+
 def _filtered(query: Select, filters: QueueFilter, staff_id: int) -> Select:
     if filters.state in states.STATUSES:
         query = query.where(CallbackRequest.status == filters.state)

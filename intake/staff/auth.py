@@ -4,6 +4,7 @@ The guard runs before every request to the blueprint, so a new route is
 protected by default: only the sign-in steps are open.
 """
 
+import hashlib
 from datetime import timedelta
 from functools import wraps
 
@@ -19,6 +20,7 @@ from flask import (
     session,
     url_for,
 )
+from flask_limiter.util import get_remote_address
 from flask_login import current_user, login_user, logout_user
 from markupsafe import Markup
 
@@ -106,8 +108,29 @@ def sign_in_rate_limit() -> str:
     return current_app.config["INTAKE_SIGN_IN_RATE_LIMIT"]
 
 
+def sign_in_address_rate_limit() -> str:
+    return current_app.config["INTAKE_SIGN_IN_ADDRESS_RATE_LIMIT"]
+
+
+def account_at_address() -> str:
+    """Sign-in steps count per account and address together, so a whole shift signing
+    in behind one office address is not turned away; the address alone has its own,
+    wider limit. The email is hashed: the limiter's store never holds it."""
+    pending = session.get(PENDING_KEY) or {}
+    account = str(pending.get("id") or request.form.get("email", "").strip().lower())
+    digest = hashlib.sha256(account.encode()).hexdigest()[:16]
+    return f"{get_remote_address()}/{digest}"
+
+
+def sign_in_limits(view):
+    """Both sign-in limits on a step's POST."""
+    by_account = limiter.limit(sign_in_rate_limit, key_func=account_at_address, methods=["POST"])
+    by_address = limiter.limit(sign_in_address_rate_limit, methods=["POST"])
+    return by_address(by_account(view))
+
+
 @bp.route("/sign-in", methods=["GET", "POST"])
-@limiter.limit(sign_in_rate_limit, methods=["POST"])
+@sign_in_limits
 @no_store
 def sign_in():
     if current_user.is_authenticated:
@@ -140,7 +163,7 @@ def _pending_staff() -> StaffMember | None:
 
 
 @bp.route("/sign-in/code", methods=["GET", "POST"])
-@limiter.limit(sign_in_rate_limit, methods=["POST"])
+@sign_in_limits
 @no_store
 def sign_in_code():
     staff = _pending_staff()
@@ -152,7 +175,7 @@ def sign_in_code():
 
 
 @bp.route("/sign-in/set-up-code", methods=["GET", "POST"])
-@limiter.limit(sign_in_rate_limit, methods=["POST"])
+@sign_in_limits
 @no_store
 def set_up_code():
     staff = _pending_staff()

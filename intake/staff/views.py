@@ -170,6 +170,7 @@ def show_request(item: CallbackRequest, forms: dict | None = None, status: int =
         instructions=contact_instructions(personal) if personal else [],
         answers=answer_rows(personal, service.country.code) if personal else [],
         history=calls.history(db.session, service.vault, item),
+        same_number=queue.same_number(db.session, item),
         holder=holder_name(item),
         forms=_action_forms(personal or {}, **(forms or {})),
         may_call_now=item.callable_from <= now,
