@@ -172,6 +172,19 @@ class RequestNote(db.Model):
     staff: Mapped[StaffMember] = relationship(lazy="joined")
 
 
+class HandoverNote(db.Model):
+    """A note one shift leaves the next on the dashboard, encrypted like request notes."""
+
+    __tablename__ = "handover_notes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    staff_id: Mapped[int] = mapped_column(ForeignKey("staff_members.id"))
+    written_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    body: Mapped[bytes] = mapped_column(LargeBinary)
+
+    staff: Mapped[StaffMember] = relationship(lazy="joined")
+
+
 class AuditEvent(db.Model):
     """One line of the append-only audit trail. The database refuses updates and deletes."""
 

@@ -29,7 +29,9 @@ from tests.factories import STAFF_PASSWORD, enrol, make_staff, valid_form
 POSTGRES_URL = os.environ.get("INTAKE_TEST_DATABASE_URL", "")
 BACKENDS = ["sqlite"] + (["postgresql"] if POSTGRES_URL else [])
 DATA_KEY = new_key()
-TABLES = "audit_events, call_attempts, request_notes, callback_requests, staff_members"
+TABLES = (
+    "audit_events, call_attempts, request_notes, handover_notes, callback_requests, staff_members"
+)
 
 
 def base_config(database_url: str, engine_options: dict | None = None) -> dict:

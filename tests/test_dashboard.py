@@ -5,6 +5,7 @@ from datetime import date, timedelta
 
 import pytest
 import time_machine
+from sqlalchemy import text
 
 from intake import create_app
 from intake.domain import audit, states
@@ -445,3 +446,24 @@ def test_the_request_page_lists_other_requests_from_the_same_number(agent, db_se
     listed = [link.get_text() for link in html.select(".same-number a")]
     assert listed == [earlier.reference]
     assert "waiting" in html.select_one(".same-number").get_text()
+
+
+def test_a_shift_handover_note_sits_on_the_dashboard_with_its_author_and_time(
+    make_member, db_session
+):
+    with time_machine.travel("2026-11-25T21:55:00Z", tick=False):
+        night, morning = make_member(name="Nia")[1].sign_in(), make_member(name="Mo")[1].sign_in()
+        assert "No handover note yet." in morning.get_page("/staff/").get_text()
+        note = "Two booked for 8am. KX sister may ring back."
+        night.post("/staff/handover", {"text": note}, form_page="/staff/")
+        box = morning.get_page("/staff/").select_one(".handover")
+    assert box.select_one(".handover__note").get_text() == note
+    assert "Nia, today at 9:55pm (UK time)" in box.get_text(" ", strip=True)
+    stored = db_session.execute(text("SELECT body FROM handover_notes")).scalar_one()
+    assert b"booked" not in stored, "kept encrypted"
+
+
+def test_an_empty_handover_note_is_refused_and_says_why(agent):
+    response = agent.post("/staff/handover", {"text": "  "}, form_page="/staff/")
+    after = page(agent.client.get(response.headers["Location"])).get_text()
+    assert "Write the handover note" in after

@@ -5,8 +5,8 @@ from datetime import timedelta
 import pytest
 import time_machine
 
-from intake.domain import calls, queue, retention, states
-from intake.models import CallbackRequest, RequestNote
+from intake.domain import calls, handover, queue, retention, states
+from intake.models import CallbackRequest, HandoverNote, RequestNote
 from tests.conftest import StoredRequests
 from tests.factories import make_staff, submit_request, utc
 
@@ -82,3 +82,14 @@ def test_the_purge_command_shows_progress_and_a_summary(app, db_session, vault):
     rows = StoredRequests(app).all()
     assert sum(1 for row in rows if row.personal_data is None) == 2
     assert isinstance(rows[0], CallbackRequest)
+
+
+def test_handover_notes_are_forgotten_after_the_retention_period(db_session, vault):
+    member = make_staff(db_session)
+    handover.leave_note(db_session, vault, member, "Old news", now=NOW - timedelta(days=91))
+    handover.leave_note(db_session, vault, member, "This week", now=NOW - timedelta(days=2))
+    list(retention.purge(db_session, NOW, timedelta(days=90)))
+    assert [note.written_at for note in db_session.query(HandoverNote)] == [
+        NOW - timedelta(days=2)
+    ]
+    assert handover.latest(db_session, vault).text == "This week"

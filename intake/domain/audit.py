@@ -37,6 +37,7 @@ REQUEST_WITHDRAWN = "request_withdrawn"
 REQUEST_REOPENED = "request_reopened"
 PERSONAL_DATA_PURGED = "personal_data_purged"
 SEARCHED_BY_PHONE = "searched_by_phone"
+HANDOVER_WRITTEN = "handover_written"
 
 DESCRIPTIONS = {
     SIGN_IN: "Signed in",
@@ -63,6 +64,7 @@ DESCRIPTIONS = {
     REQUEST_REOPENED: "Reopened the request",
     PERSONAL_DATA_PURGED: "Personal data removed (retention)",
     SEARCHED_BY_PHONE: "Searched requests by phone number",
+    HANDOVER_WRITTEN: "Left a shift handover note",
 }
 
 

@@ -7,11 +7,11 @@ service can still be counted and timed.
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from intake.domain import audit, states
-from intake.models import CallbackRequest, RequestNote
+from intake.models import CallbackRequest, HandoverNote, RequestNote
 
 CLOSED = tuple(status for status in states.STATUSES if status not in states.OPEN_STATUSES)
 BATCH_SIZE = 500
@@ -48,6 +48,7 @@ def purge(
             )
         )
         if not ids:
+            _forget_old_handover_notes(session, cutoff)
             return
         session.execute(
             update(CallbackRequest)
@@ -67,3 +68,9 @@ def purge(
         audit.record(session, audit.PERSONAL_DATA_PURGED, detail={"requests": len(ids)}, now=now)
         session.commit()
         yield len(ids)
+
+
+def _forget_old_handover_notes(session: Session, cutoff: datetime) -> None:
+    """Handover notes are for the next shifts, not for keeping: gone after retention."""
+    session.execute(delete(HandoverNote).where(HandoverNote.written_at < cutoff))
+    session.commit()

@@ -6,12 +6,13 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from intake.domain.crypto import Vault
-from intake.models import CallbackRequest, RequestNote, StaffMember
+from intake.models import CallbackRequest, HandoverNote, RequestNote, StaffMember
 
 # Every column that holds a sealed (encrypted) value.
 SEALED_COLUMNS = (
     (CallbackRequest, "personal_data"),
     (RequestNote, "body"),
+    (HandoverNote, "body"),
     (StaffMember, "totp_secret"),
 )
 BATCH_SIZE = 500

@@ -112,6 +112,17 @@ class CloseForm(CleanForm):
     )
 
 
+class HandoverForm(CleanForm):
+    text = TextAreaField(
+        "Leave a note for the next shift",
+        description="Say what is going on. Callers' names and numbers belong in a request's notes.",
+        validators=[
+            DataRequired("Write the handover note before you save it"),
+            Length(max=NOTE_MAX, message=f"Keep the note to {NOTE_MAX} characters"),
+        ],
+    )
+
+
 class ReopenForm(CleanForm):
     reason = StringField(
         "Why reopen it?",

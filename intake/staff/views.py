@@ -8,7 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.datastructures import MultiDict
 
-from intake.domain import calls, queue, staff_accounts, states
+from intake.domain import calls, handover, queue, staff_accounts, states
 from intake.domain.clock import utc_now
 from intake.domain.phones import InvalidPhone, parse_phone
 from intake.domain.references import normalise_reference
@@ -24,6 +24,7 @@ from intake.staff.forms import (
     ActionForm,
     AttemptForm,
     CloseForm,
+    HandoverForm,
     NoteForm,
     ReassignForm,
     ReopenForm,
@@ -43,6 +44,16 @@ def filters_from(args: MultiDict) -> queue.QueueFilter:
         unassigned=args.get("unassigned") == "1",
         reference=normalise_reference(args.get("reference", "")),
     )
+
+
+def queue_page_context(filters: queue.QueueFilter) -> dict:
+    """The queue page: the live part, and what only the full page shows."""
+    return {
+        **queue_context(filters),
+        "handover": handover.latest(db.session, current_service().vault),
+        "handover_form": HandoverForm(formdata=None),
+        "take_form": ActionForm(),
+    }
 
 
 def queue_context(filters: queue.QueueFilter) -> dict:
@@ -76,10 +87,19 @@ def dashboard_counts(now) -> queue.QueueCounts:
 @bp.get("/")
 @no_store
 def dashboard():
-    context = queue_context(filters_from(request.args))
-    return render_template(
-        "staff/queue.html", search_form=SearchForm(), take_form=ActionForm(), **context
-    )
+    context = queue_page_context(filters_from(request.args))
+    return render_template("staff/queue.html", search_form=SearchForm(), **context)
+
+
+@bp.post("/handover")
+def leave_handover():
+    form = HandoverForm()
+    if not form.validate_on_submit():
+        flash(_first_error(form), "error")
+    else:
+        handover.leave_note(db.session, current_service().vault, current_user, form.text.data)
+        flash("Handover note saved.")
+    return redirect(url_for("staff.dashboard"), code=303)
 
 
 @bp.post("/search")
@@ -91,14 +111,10 @@ def search():
     if form.validate_on_submit():
         filters = _search_filters(form)
     if filters is None:
-        context = queue_context(filters_from(MultiDict()))
-        return render_template(
-            "staff/queue.html", search_form=form, take_form=ActionForm(), **context
-        ), 400
-    context = queue_context(filters)
-    return render_template(
-        "staff/queue.html", search_form=form, take_form=ActionForm(), searched=True, **context
-    )
+        context = queue_page_context(filters_from(MultiDict()))
+        return render_template("staff/queue.html", search_form=form, **context), 400
+    context = queue_page_context(filters)
+    return render_template("staff/queue.html", search_form=form, searched=True, **context)
 
 
 def _search_filters(form: SearchForm) -> queue.QueueFilter | None:
