@@ -1,11 +1,14 @@
 """The audit trail: every audited action leaves a line, and no line can be changed."""
 
+import csv
+import io
+
 import pytest
-from sqlalchemy import delete, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.exc import DatabaseError
 
 from intake.domain import audit
-from intake.models import AuditEvent
+from intake.models import AuditEvent, StaffMember
 from tests.conftest import page
 from tests.factories import submit_request
 
@@ -71,3 +74,73 @@ def test_supervisors_read_the_trail_per_request_and_per_member(make_member, db_s
     texts = [row.get_text(" ", strip=True) for row in by_member.select("tbody tr")]
     assert any("Signed in" in text for text in texts)
     assert all("Ada Agent" in text for text in texts)
+
+
+def trail_rows(html) -> list[str]:
+    return [row.get_text(" ", strip=True) for row in html.select("tbody tr")]
+
+
+@pytest.mark.parametrize(
+    ("query", "message"),
+    [
+        ("reference=not-a-ref!", "is not a reference like K7QM-4Z2P"),
+        ("reference=K7QM-4Z2P", "No request has the reference K7QM-4Z2P"),
+        ("member=9999", "No member of staff has that number"),
+    ],
+)
+def test_a_bad_filter_says_so_and_never_shows_everyones_trail(supervisor, query, message):
+    response = supervisor.client.get(f"/staff/audit?{query}")
+    assert response.status_code == 404
+    html = page(response)
+    assert message in html.get_text()
+    assert not html.select("tbody tr")
+
+
+def test_the_trail_reads_in_words_and_filters_by_kind(make_member, supervisor, db_session, vault):
+    _, agent = make_member("agent", "Ada Agent")
+    agent.sign_in()
+    request = submit_request(db_session, vault)
+    path = f"/staff/requests/{request.reference}"
+    agent.post(f"{path}/take", form_page=path)
+    agent.post(f"{path}/attempts", {"outcome": "reached", "result": "assessment_booked"},
+               form_page=path)  # fmt: skip
+    html = supervisor.get_page("/staff/audit?action=attempt_recorded")
+    assert trail_rows(html) == [
+        f"{trail_rows(html)[0].split(' Ada Agent')[0]} Ada Agent Recorded a call attempt "
+        f"{request.reference} Reached: Assessment booked"
+    ]
+    changes = " ".join(trail_rows(supervisor.get_page("/staff/audit?action=status_changed")))
+    assert "from in progress to completed" in changes
+    assert "to: " not in changes and "None" not in changes
+
+
+def test_the_trail_pages_back_through_older_entries(supervisor, db_session):
+    for _ in range(120):
+        audit.record(db_session, audit.SEARCHED_BY_PHONE, staff_id=supervisor_id(db_session))
+    db_session.commit()
+    first = supervisor.get_page("/staff/audit?action=searched_by_phone")
+    assert len(trail_rows(first)) == 100
+    older = first.select_one("a[href*='older=']")["href"]
+    assert len(trail_rows(supervisor.get_page(older))) == 20
+
+
+def supervisor_id(db_session) -> int:
+    return db_session.scalar(select(StaffMember.id).where(StaffMember.role == "supervisor"))
+
+
+def test_supervisors_download_the_trail_as_csv_and_the_download_is_recorded(
+    supervisor, db_session, vault
+):
+    request = submit_request(db_session, vault)
+    supervisor.get_page(f"/staff/requests/{request.reference}")
+    response = supervisor.post(
+        f"/staff/audit.csv?reference={request.reference}", form_page="/staff/audit"
+    )
+    assert response.mimetype == "text/csv"
+    rows = list(csv.reader(io.StringIO(response.get_data(as_text=True))))
+    assert rows[0] == ["when", "who", "what", "request", "detail"]
+    assert rows[1][2:4] == ["Viewed the request's personal details", request.reference]
+    exported = db_session.scalars(
+        select(AuditEvent).where(AuditEvent.action == audit.TRAIL_EXPORTED)
+    ).one()
+    assert exported.detail == {"entries": 1}

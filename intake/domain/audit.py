@@ -4,6 +4,7 @@ Entries join the caller's unit of work, so an action and its audit line are
 committed together or not at all. Details never hold personal data.
 """
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -38,6 +39,9 @@ REQUEST_REOPENED = "request_reopened"
 PERSONAL_DATA_PURGED = "personal_data_purged"
 SEARCHED_BY_PHONE = "searched_by_phone"
 HANDOVER_WRITTEN = "handover_written"
+TRAIL_EXPORTED = "trail_exported"
+
+EXPORT_LIMIT = 50_000
 
 DESCRIPTIONS = {
     SIGN_IN: "Signed in",
@@ -65,6 +69,7 @@ DESCRIPTIONS = {
     PERSONAL_DATA_PURGED: "Personal data removed (retention)",
     SEARCHED_BY_PHONE: "Searched requests by phone number",
     HANDOVER_WRITTEN: "Left a shift handover note",
+    TRAIL_EXPORTED: "Downloaded the audit trail",
 }
 
 
@@ -91,20 +96,61 @@ def record(
     return event
 
 
+@dataclass(frozen=True)
+class TrailFilter:
+    """Which entries to read: one request, one member, one kind, between two times."""
+
+    request_id: int | None = None
+    staff_id: int | None = None
+    action: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+
+
+@dataclass(frozen=True)
+class TrailPage:
+    events: list[AuditEvent]
+    older_than: int | None
+
+
 def trail(
     session: Session,
+    filters: TrailFilter = TrailFilter(),
     *,
-    request_id: int | None = None,
-    staff_id: int | None = None,
-    limit: int = 200,
+    older_than: int | None = None,
+    limit: int = 100,
+) -> TrailPage:
+    """The newest entries first, a page at a time (`older_than` is the last id shown)."""
+    query = select(AuditEvent).order_by(AuditEvent.id.desc())
+    conditions = {
+        AuditEvent.request_id: filters.request_id,
+        AuditEvent.staff_id: filters.staff_id,
+        AuditEvent.action: filters.action,
+    }
+    for column, value in conditions.items():
+        if value is not None:
+            query = query.where(column == value)
+    if filters.since is not None:
+        query = query.where(AuditEvent.occurred_at >= filters.since)
+    if filters.until is not None:
+        query = query.where(AuditEvent.occurred_at < filters.until)
+    if older_than is not None:
+        query = query.where(AuditEvent.id < older_than)
+    events = list(session.scalars(query.limit(limit + 1)))
+    more = len(events) > limit
+    events = events[:limit]
+    return TrailPage(events, events[-1].id if more else None)
+
+
+def export(
+    session: Session, filters: TrailFilter, by: int, now: datetime | None = None
 ) -> list[AuditEvent]:
-    """The newest entries first, for one request, one staff member, or everyone."""
-    query = select(AuditEvent).order_by(AuditEvent.occurred_at.desc(), AuditEvent.id.desc())
-    if request_id is not None:
-        query = query.where(AuditEvent.request_id == request_id)
-    if staff_id is not None:
-        query = query.where(AuditEvent.staff_id == staff_id)
-    return list(session.scalars(query.limit(limit)))
+    """The entries the filters match (the newest EXPORT_LIMIT), for a supervisor's
+    download; the export itself is audited."""
+    events = trail(session, filters, limit=EXPORT_LIMIT).events
+    record(session, TRAIL_EXPORTED, staff_id=by, detail={"entries": len(events)}, now=now)
+    session.commit()
+    return events
 
 
 def has_held(session: Session, request_id: int, staff_id: int) -> bool:

@@ -129,6 +129,10 @@ def search_by_phone(
     return QueueFilter(phone_hashes=tuple(vault.phone_hashes(e164)), include_closed=True)
 
 
+def find_by_reference(session: Session, reference: str) -> CallbackRequest | None:
+    return session.scalar(select(CallbackRequest).where(CallbackRequest.reference == reference))
+
+
 def same_number(session: Session, request: CallbackRequest, limit: int = 20) -> list:
     """Other requests from the same phone number (by its keyed hash), newest first."""
     if request.phone_hash is None:

@@ -1,11 +1,13 @@
 """Staff forms: signing in, searching, and working a request."""
 
-from datetime import datetime
+from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from wtforms import (
+    DateField,
     DateTimeLocalField,
     EmailField,
+    IntegerField,
     PasswordField,
     SelectField,
     StringField,
@@ -13,6 +15,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 
+from intake.domain.audit import DESCRIPTIONS
 from intake.domain.calls import MANUAL_CLOSES, NOTE_MAX, OUTCOMES, REACHED, RESULTS
 from intake.domain.staff_accounts import ROLES
 from intake.formtools import ChoiceField, CleanForm, options
@@ -157,3 +160,25 @@ class AddStaffForm(CleanForm):
         description="At least 12 characters. They set up their security code at first sign-in.",
         validators=[DataRequired("Enter a first password")],
     )
+
+
+class AuditFilterForm(CleanForm):
+    """Filters for the audit trail, read from the address (nothing personal in them)."""
+
+    member = IntegerField("Staff member", validators=[Optional()])
+    reference = StringField("Request reference", validators=[Optional(), Length(max=20)])
+    action = SelectField(
+        "Kind of entry",
+        choices=options(("", "Every kind"), *sorted(DESCRIPTIONS.items(), key=lambda kv: kv[1])),
+        validators=[Optional()],
+    )
+    since = DateField("From (date)", validators=[Optional()])
+    until = DateField("To (date, inclusive)", validators=[Optional()])
+
+    @staticmethod
+    def start_of(day: date | None, zone: ZoneInfo, next_day: bool = False) -> datetime | None:
+        """Midnight at the start of `day` (or of the day after) in the service's zone."""
+        if day is None:
+            return None
+        day = day + timedelta(days=1) if next_day else day
+        return datetime.combine(day, time(0), tzinfo=zone)

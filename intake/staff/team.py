@@ -1,18 +1,23 @@
 """Supervisors' pages: the team's accounts and the audit trail."""
 
-from flask import flash, redirect, render_template, request, url_for
+import csv
+import io
+
+from flask import Response, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from intake.domain import audit, queue, staff_accounts
 from intake.domain.clock import utc_now
+from intake.domain.queue import find_by_reference
 from intake.domain.references import normalise_reference
 from intake.extensions import db
 from intake.models import StaffMember
 from intake.security import no_store
+from intake.service import current_service
 from intake.staff import bp
+from intake.staff.audit_words import detail_words
 from intake.staff.auth import supervisor_required
-from intake.staff.forms import ActionForm, AddStaffForm
-from intake.staff.views import load_request
+from intake.staff.forms import ActionForm, AddStaffForm, AuditFilterForm
 
 
 @bp.route("/team", methods=["GET", "POST"])
@@ -102,21 +107,81 @@ def reset_member_second_factor(member_id: int):
 @supervisor_required
 @no_store
 def audit_trail():
-    """The trail for one request (?reference=) or one member (?member=), or everyone's."""
-    reference = normalise_reference(request.args.get("reference", ""))
-    member_id = request.args.get("member", type=int)
-    item = load_request(reference) if reference else None
-    member = db.get_or_404(StaffMember, member_id) if member_id else None
-    events = audit.trail(
-        db.session,
-        request_id=item.id if item else None,
-        staff_id=member.id if member else None,
-    )
+    """The trail, filtered by request, member, kind and dates, a page at a time."""
+    form = AuditFilterForm(request.args, meta={"csrf": False})
+    filters, problem = _trail_filters(form)
+    page = None
+    if problem is None:
+        page = audit.trail(db.session, filters, older_than=request.args.get("older", type=int))
+    members = staff_accounts.list_staff(db.session)
     return render_template(
         "staff/audit.html",
-        events=events,
-        item=item,
-        member=member,
+        form=form,
+        problem=problem,
+        page=page,
+        names={member.id: member.name for member in members},
         descriptions=audit.DESCRIPTIONS,
-        members=staff_accounts.list_staff(db.session),
+        detail_words=detail_words,
+        export_form=ActionForm(),
+        query=request.args.to_dict(),
+    ), (200 if problem is None else 404)
+
+
+@bp.post("/audit.csv")
+@supervisor_required
+@no_store
+def audit_csv():
+    """The filtered trail as a CSV file (no personal data is in the trail); audited."""
+    form = AuditFilterForm(request.args, meta={"csrf": False})
+    filters, problem = _trail_filters(form)
+    if problem is not None or not ActionForm().validate_on_submit():
+        abort(400)
+    events = audit.export(db.session, filters, by=current_user.id)
+    names = {member.id: member.name for member in staff_accounts.list_staff(db.session)}
+    return Response(
+        trail_csv(events, names),
+        mimetype="text/csv",
+        headers={"Content-Disposition": "attachment; filename=audit-trail.csv"},
     )
+
+
+def _trail_filters(form: AuditFilterForm) -> tuple[audit.TrailFilter, str | None]:
+    """The form's filters, or the reason they cannot be used (never 'show everything')."""
+    if not form.validate():
+        return audit.TrailFilter(), next(iter(form.errors.values()))[0]
+    typed = (form.reference.data or "").strip()
+    request_id = None
+    if typed:
+        reference = normalise_reference(typed)
+        if reference is None:
+            return audit.TrailFilter(), f"“{typed}” is not a reference like K7QM-4Z2P."
+        found = find_by_reference(db.session, reference)
+        if found is None:
+            return audit.TrailFilter(), f"No request has the reference {reference}."
+        request_id = found.id
+    if form.member.data and db.session.get(StaffMember, form.member.data) is None:
+        return audit.TrailFilter(), "No member of staff has that number."
+    zone = current_service().zone
+    return audit.TrailFilter(
+        request_id=request_id,
+        staff_id=form.member.data or None,
+        action=form.action.data or None,
+        since=form.start_of(form.since.data, zone),
+        until=form.start_of(form.until.data, zone, next_day=True),
+    ), None
+
+
+def trail_csv(events, names: dict[int, str]) -> str:
+    zone = current_service().zone
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["when", "who", "what", "request", "detail"])
+    for event in events:
+        writer.writerow([
+            event.occurred_at.astimezone(zone).isoformat(timespec="seconds"),
+            names.get(event.staff_id, ""),
+            audit.DESCRIPTIONS[event.action],
+            event.request.reference if event.request else "",
+            detail_words(event, names),
+        ])  # fmt: skip
+    return out.getvalue()

@@ -1,0 +1,37 @@
+"""Audit entries in words a supervisor can read: "Changed the status from waiting to
+completed", never "to: completed"."""
+
+from intake.domain import audit, calls, states
+
+
+def _status(value: str) -> str:
+    return states.LABELS.get(value, value).lower()
+
+
+def detail_words(event, names: dict[int, str]) -> str:
+    """What an entry's detail says, in a sentence (empty when it says nothing more)."""
+    detail = event.detail or {}
+    parts = []
+    if "from" in detail and "to" in detail:
+        parts.append(f"from {_status(detail['from'])} to {_status(detail['to'])}")
+    if "outcome" in detail:
+        outcome = calls.OUTCOMES.get(detail["outcome"], detail["outcome"])
+        result = calls.RESULTS.get(detail.get("result") or "")
+        parts.append(outcome + (f": {result}" if result else ""))
+    if detail.get("late"):
+        parts.append("saved late, after the hold had moved on")
+    if "given_to" in detail:
+        parts.append(f"given to {names.get(detail['given_to'], 'a former colleague')}")
+    if "member" in detail:
+        parts.append(f"for {names.get(detail['member'], 'a former colleague')}")
+    if "override" in detail:
+        parts.append(f"called before the retry time because: {detail['override']}")
+    if "reason" in detail and event.action != audit.SIGN_IN_FAILED:
+        parts.append(f"reason: {detail['reason']}")
+    if event.action == audit.SIGN_IN_FAILED and "reason" in detail:
+        parts.append(detail["reason"])
+    if "requests" in detail:
+        parts.append(f"{detail['requests']} requests")
+    if "entries" in detail:
+        parts.append(f"{detail['entries']} entries")
+    return "; ".join(parts)
