@@ -103,6 +103,7 @@ def _from_environment(environ: Mapping[str, str], instance_path: Path, productio
         "INTAKE_SIGN_IN_ADDRESS_RATE_LIMIT": environ.get("INTAKE_SIGN_IN_ADDRESS_RATE_LIMIT")
         or "60 per minute;300 per hour",
         "INTAKE_STAFF_IDLE_MINUTES": _positive_int(environ, "INTAKE_STAFF_IDLE_MINUTES", 30),
+        "INTAKE_STAFF_SESSION_HOURS": _positive_int(environ, "INTAKE_STAFF_SESSION_HOURS", 12),
         "INTAKE_HOLD_MINUTES": _positive_int(environ, "INTAKE_HOLD_MINUTES", 20),
         "INTAKE_RETRY_MINUTES": _positive_int(environ, "INTAKE_RETRY_MINUTES", 30),
         "INTAKE_MAX_UNANSWERED_CALLS": _positive_int(environ, "INTAKE_MAX_UNANSWERED_CALLS", 3),

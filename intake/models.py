@@ -172,6 +172,23 @@ class RequestNote(db.Model):
     staff: Mapped[StaffMember] = relationship(lazy="joined")
 
 
+class StaffSession(db.Model):
+    """One sign-in of one member, kept on the server: it can end alone (idle, or too
+    long) while the member's other sessions go on. Only a digest of its token is kept."""
+
+    __tablename__ = "staff_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_digest: Mapped[str] = mapped_column(String(64), unique=True)
+    staff_id: Mapped[int] = mapped_column(ForeignKey("staff_members.id"), index=True)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # What the member was typing when the session ended under them, sealed, so they
+    # find it again after signing in.
+    draft: Mapped[bytes | None] = mapped_column(LargeBinary)
+
+
 class HandoverNote(db.Model):
     """A note one shift leaves the next on the dashboard, encrypted like request notes."""
 

@@ -12,6 +12,7 @@ from intake.domain.calls import CallPolicy
 from intake.domain.country import CountryProfile, PhoneLine, profile_for
 from intake.domain.crypto import Vault
 from intake.domain.phones import display_phone, parse_phone
+from intake.domain.staff_sessions import SessionLimits
 from intake.pages import Library, load_library
 
 
@@ -75,8 +76,12 @@ class Service:
     leave_url: str
     calls: CallPolicy
     hold_limit: timedelta
-    idle_limit: timedelta
+    session_limits: SessionLimits
     poll_seconds: int
+
+    @property
+    def idle_limit(self) -> timedelta:
+        return self.session_limits.idle
 
     @property
     def zone(self) -> ZoneInfo:
@@ -126,7 +131,10 @@ def build_service(config: dict[str, Any]) -> Service:
         leave_url=config["INTAKE_LEAVE_URL"],
         calls=calls,
         hold_limit=timedelta(minutes=config["INTAKE_HOLD_MINUTES"]),
-        idle_limit=timedelta(minutes=config["INTAKE_STAFF_IDLE_MINUTES"]),
+        session_limits=SessionLimits(
+            idle=timedelta(minutes=config["INTAKE_STAFF_IDLE_MINUTES"]),
+            lifetime=timedelta(hours=config["INTAKE_STAFF_SESSION_HOURS"]),
+        ),
         poll_seconds=config["INTAKE_QUEUE_POLL_SECONDS"],
     )
 

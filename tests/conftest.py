@@ -30,7 +30,8 @@ POSTGRES_URL = os.environ.get("INTAKE_TEST_DATABASE_URL", "")
 BACKENDS = ["sqlite"] + (["postgresql"] if POSTGRES_URL else [])
 DATA_KEY = new_key()
 TABLES = (
-    "audit_events, call_attempts, request_notes, handover_notes, callback_requests, staff_members"
+    "audit_events, call_attempts, request_notes, handover_notes, staff_sessions, "
+    "callback_requests, staff_members"
 )
 
 

@@ -5,7 +5,7 @@ from datetime import timedelta
 import pytest
 import time_machine
 
-from intake.domain import calls, handover, queue, retention, states
+from intake.domain import calls, handover, queue, retention, staff_sessions, states
 from intake.models import CallbackRequest, HandoverNote, RequestNote
 from tests.conftest import StoredRequests
 from tests.factories import make_staff, submit_request, utc
@@ -93,3 +93,16 @@ def test_handover_notes_are_forgotten_after_the_retention_period(db_session, vau
         NOW - timedelta(days=2)
     ]
     assert handover.latest(db_session, vault).text == "This week"
+
+
+def test_a_typed_call_nobody_came_back_for_is_dropped(db_session, vault):
+    member = make_staff(db_session)
+    token = staff_sessions.start(db_session, member, NOW - timedelta(hours=3))
+    row = staff_sessions.find(db_session, token, member.id)
+    draft = {"reference": "K7QM-4Z2P", "endpoint": "staff.add_note", "fields": {"text": "x"}}
+    staff_sessions.end(db_session, row, "idle", NOW - timedelta(hours=3), vault, draft)
+    list(retention.purge(db_session, NOW, timedelta(days=90)))
+    db_session.refresh(row)
+    assert row.draft is None
+    list(retention.purge(db_session, NOW + timedelta(days=91), timedelta(days=90)))
+    assert db_session.get(type(row), row.id) is None

@@ -8,7 +8,7 @@ from intake import create_app
 from intake.domain import audit
 from intake.models import AuditEvent
 from tests.conftest import StaffBrowser, page
-from tests.factories import make_staff
+from tests.factories import make_staff, submit_request
 
 
 def test_a_first_sign_in_sets_up_the_second_factor_with_a_qr_code(app, db_session):
@@ -160,3 +160,72 @@ def test_sign_in_and_failures_are_audited(make_member, db_session):
     actions = [event.action for event in db_session.query(AuditEvent).filter_by(staff_id=member.id)]
     assert audit.SIGN_IN_FAILED in actions
     assert audit.SIGN_IN in actions
+
+
+def second_browser(app, browser: StaffBrowser) -> StaffBrowser:
+    """The same member signing in again from another device (its own cookie jar)."""
+    other = StaffBrowser(app.test_client(), browser.email, browser.secret)
+    other.last_step = browser.last_step
+    return other
+
+
+def test_an_idle_session_ends_alone_while_the_members_other_session_goes_on(
+    app, make_member
+):
+    _, desk = make_member()
+    with time_machine.travel("2026-11-25T10:00:00Z", tick=False) as clock:
+        desk.sign_in()
+        phone = second_browser(app, desk).sign_in()
+        for _ in range(4):
+            clock.shift(timedelta(minutes=10))
+            assert desk.client.get("/staff/").status_code == 200
+        assert phone.client.get("/staff/").status_code == 302, "idle 40 minutes"
+        assert desk.client.get("/staff/").status_code == 200, "the busy one goes on"
+
+
+def test_signing_out_still_ends_every_session_of_the_member(app, make_member):
+    _, desk = make_member()
+    desk.sign_in()
+    phone = second_browser(app, desk).sign_in()
+    phone.post("/staff/sign-out", form_page="/staff/")
+    assert desk.client.get("/staff/").status_code == 302
+
+
+def test_a_session_ends_after_twelve_hours_however_busy(make_member):
+    _, browser = make_member()
+    with time_machine.travel("2026-11-25T08:00:00Z", tick=False) as clock:
+        browser.sign_in()
+        for _ in range(35):
+            clock.shift(timedelta(minutes=20))
+            assert browser.client.get("/staff/").status_code == 200
+        clock.shift(timedelta(minutes=21))
+        response = browser.client.get("/staff/")
+    assert response.status_code == 302
+    assert "signed in for a long time" in page(browser.client.get("/staff/sign-in")).get_text()
+
+
+def test_signed_out_mid_call_the_agent_returns_to_what_they_typed(make_member, db_session, vault):
+    _, agent = make_member()
+    request = submit_request(db_session, vault)
+    path = f"/staff/requests/{request.reference}"
+    note = "Booked for Monday; she asked us to use her middle name"
+    with time_machine.travel("2026-11-25T10:00:00Z", tick=False) as clock:
+        agent.sign_in()
+        token = agent.csrf(path)
+        agent.post(f"{path}/take", form_page=path)
+        clock.shift(timedelta(minutes=31))
+        response = agent.client.post(
+            f"{path}/attempts",
+            data={"csrf_token": token, "outcome": "reached", "result": "assessment_booked",
+                  "note": note},
+        )  # fmt: skip
+        assert response.headers["Location"].endswith("/staff/sign-in")
+        told = page(agent.client.get("/staff/sign-in")).get_text()
+        assert "What you were saving is kept" in told
+        assert agent.enter_password().status_code == 303
+        back = agent.enter_code()
+        assert back.headers["Location"] == path
+        html = page(agent.client.get(path))
+    assert html.select_one("textarea[name=note]").get_text() == note
+    assert html.select_one("input[name=outcome][value=reached]").has_attr("checked")
+    assert "What you typed before you were signed out is back" in html.get_text()

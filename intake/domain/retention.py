@@ -11,7 +11,8 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from intake.domain import audit, states
-from intake.models import CallbackRequest, HandoverNote, RequestNote
+from intake.domain.staff_sessions import DRAFT_KEPT_FOR
+from intake.models import CallbackRequest, HandoverNote, RequestNote, StaffSession
 
 CLOSED = tuple(status for status in states.STATUSES if status not in states.OPEN_STATUSES)
 BATCH_SIZE = 500
@@ -48,7 +49,7 @@ def purge(
             )
         )
         if not ids:
-            _forget_old_handover_notes(session, cutoff)
+            _forget_shift_leftovers(session, cutoff, now)
             return
         session.execute(
             update(CallbackRequest)
@@ -70,7 +71,14 @@ def purge(
         yield len(ids)
 
 
-def _forget_old_handover_notes(session: Session, cutoff: datetime) -> None:
-    """Handover notes are for the next shifts, not for keeping: gone after retention."""
+def _forget_shift_leftovers(session: Session, cutoff: datetime, now: datetime) -> None:
+    """Handover notes and ended staff sessions are gone after retention, and a typed
+    call kept for the next sign-in is dropped once nobody came back for it."""
     session.execute(delete(HandoverNote).where(HandoverNote.written_at < cutoff))
+    session.execute(delete(StaffSession).where(StaffSession.ended_at < cutoff))
+    session.execute(
+        update(StaffSession)
+        .where(StaffSession.ended_at < now - DRAFT_KEPT_FOR, StaffSession.draft.is_not(None))
+        .values(draft=None)
+    )
     session.commit()

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from zxcvbn import zxcvbn
 from zxcvbn.frequency_lists import FREQUENCY_LISTS
 
-from intake.domain import audit, queue
+from intake.domain import audit, queue, staff_sessions
 from intake.domain.clock import utc_now
 from intake.domain.crypto import Vault
 from intake.models import StaffMember
@@ -209,15 +209,20 @@ def complete_sign_in(session: Session, staff: StaffMember, now: datetime | None 
 
 def sign_out(session: Session, staff: StaffMember, action: str = audit.SIGN_OUT) -> None:
     """End every session of this member (the session id carries the version)."""
-    staff.session_version += 1
+    _end_every_session(session, staff)
     audit.record(session, action, staff_id=staff.id)
     session.commit()
+
+
+def _end_every_session(session: Session, staff: StaffMember) -> None:
+    staff.session_version += 1
+    staff_sessions.end_all(session, staff.id, utc_now())
 
 
 def disable(session: Session, staff: StaffMember, by: int | None = None) -> None:
     """No more sign-ins; current sessions end; what they held goes back to the queue."""
     staff.active = False
-    staff.session_version += 1
+    _end_every_session(session, staff)
     queue.release_all_held_by(session, staff.id)
     audit.record(session, audit.STAFF_DISABLED, staff_id=by, detail={"member": staff.id})
     session.commit()
@@ -254,7 +259,7 @@ def reset_second_factor(session: Session, staff: StaffMember, by: int | None = N
     staff.totp_secret = None
     staff.totp_enrolled_at = None
     staff.totp_last_step = None
-    staff.session_version += 1
+    _end_every_session(session, staff)
     audit.record(session, audit.SECOND_FACTOR_RESET, staff_id=by, detail={"member": staff.id})
     session.commit()
 

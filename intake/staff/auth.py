@@ -13,6 +13,7 @@ from flask import (
     abort,
     current_app,
     flash,
+    g,
     jsonify,
     redirect,
     render_template,
@@ -24,7 +25,7 @@ from flask_limiter.util import get_remote_address
 from flask_login import current_user, login_user, logout_user
 from markupsafe import Markup
 
-from intake.domain import audit, staff_accounts
+from intake.domain import staff_accounts, staff_sessions
 from intake.domain.clock import utc_now
 from intake.extensions import csrf, db, limiter, login_manager
 from intake.models import StaffMember
@@ -34,7 +35,7 @@ from intake.staff import bp
 from intake.staff.forms import ActionForm, CodeForm, SignInForm
 
 PENDING_KEY = "staff_pending"
-SEEN_KEY = "staff_seen"
+SESSION_KEY = "staff_session"
 PENDING_LIMIT = timedelta(minutes=5)
 OPEN_ENDPOINTS = frozenset({"staff.sign_in", "staff.sign_in_code", "staff.set_up_code"})
 # Background polling is not activity: it must not keep an idle session alive.
@@ -43,6 +44,14 @@ SIGN_IN_REFUSED = (
     "The email address or password is not right. "
     "After 5 failed attempts an account is locked for 15 minutes."
 )
+SESSION_ENDED = {
+    "idle": "You were signed out because you had not used the dashboard for a while.",
+    "lifetime": "You were signed out because you had been signed in for a long time.",
+}
+DRAFT_KEPT = " What you were saving is kept: sign in again to find it on the request."
+# A call or a note being saved when the session ends is kept for the next sign-in.
+DRAFT_ENDPOINTS = frozenset({"staff.record_attempt", "staff.add_note"})
+DRAFT_FIELDS = ("outcome", "result", "note", "override_reason", "text")
 CODE_REFUSED = "That code is not right, or it has been used already. Wait for a new code."
 ISSUER = "Intake admissions"
 
@@ -75,16 +84,33 @@ def require_signed_in_staff():
     if not current_user.is_authenticated:
         return not_signed_in()
     csrf.protect()
-    now = utc_now().timestamp()
-    last_seen = session.get(SEEN_KEY, 0)
-    if now - last_seen > current_service().idle_limit.total_seconds():
-        staff_accounts.sign_out(db.session, current_user, audit.SESSION_EXPIRED)
+    service, now = current_service(), utc_now()
+    row = staff_sessions.find(db.session, session.get(SESSION_KEY), current_user.id)
+    if row is None:
         _forget_session()
-        flash("You were signed out because you had not used the dashboard for a while.")
+        return not_signed_in()
+    reason = staff_sessions.why_ended(row, now, service.session_limits)
+    if reason:
+        draft = _typed_draft()
+        staff_sessions.end(db.session, row, reason, now, service.vault, draft)
+        _forget_session()
+        flash(SESSION_ENDED[reason] + (DRAFT_KEPT if draft else ""))
         return not_signed_in()
     if request.endpoint not in PASSIVE_ENDPOINTS:
-        session[SEEN_KEY] = now
+        staff_sessions.seen(db.session, row, now)
+    g.staff_session = row
     return None
+
+
+def _typed_draft() -> dict | None:
+    """What the member was sending when their session ended: a call or a note."""
+    if request.method != "POST" or request.endpoint not in DRAFT_ENDPOINTS:
+        return None
+    fields = {name: request.form[name] for name in DRAFT_FIELDS if request.form.get(name)}
+    if not fields:
+        return None
+    reference = (request.view_args or {}).get("reference")
+    return {"reference": reference, "endpoint": request.endpoint, "fields": fields}
 
 
 def supervisor_required(view):
@@ -192,16 +218,26 @@ def _second_factor(staff: StaffMember, enrolment: staff_accounts.Enrolment | Non
     if form.validate_on_submit():
         if staff_accounts.check_code(db.session, current_service().vault, staff, form.code.data):
             staff_accounts.complete_sign_in(db.session, staff)
+            token = staff_sessions.start(db.session, staff, utc_now())
             session.clear()
             login_user(staff)
-            session[SEEN_KEY] = utc_now().timestamp()
-            return redirect(url_for("staff.dashboard"), code=303)
+            session[SESSION_KEY] = token
+            return redirect(_after_sign_in(staff, token), code=303)
         form.code.errors.append(CODE_REFUSED)
     qr_code = None
     if enrolment:
         svg = segno.make(enrolment.uri, error="m").svg_inline(scale=5, title="QR code")
         qr_code = Markup(svg)  # noqa: S704  (drawn by segno from our own URI)
     return render_template("staff/code.html", form=form, enrolment=enrolment, qr_code=qr_code)
+
+
+def _after_sign_in(staff: StaffMember, token: str) -> str:
+    """Back to the request whose typed call was kept, or to the queue."""
+    row = staff_sessions.find(db.session, token, staff.id)
+    reference = staff_sessions.pending_draft_reference(db.session, current_service().vault, row)
+    if reference:
+        return url_for("staff.request_page", reference=reference)
+    return url_for("staff.dashboard")
 
 
 @bp.post("/sign-out")

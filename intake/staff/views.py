@@ -2,13 +2,23 @@
 
 from datetime import timedelta
 
-from flask import abort, current_app, flash, jsonify, redirect, render_template, request, url_for
+from flask import (
+    abort,
+    current_app,
+    flash,
+    g,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.datastructures import MultiDict
 
-from intake.domain import calls, handover, queue, staff_accounts, states
+from intake.domain import calls, handover, queue, staff_accounts, staff_sessions, states
 from intake.domain.clock import utc_now
 from intake.domain.phones import InvalidPhone, parse_phone
 from intake.domain.references import normalise_reference
@@ -179,6 +189,8 @@ def show_request(item: CallbackRequest, forms: dict | None = None, status: int =
     """The request page; `forms` keeps what the agent typed when something was refused."""
     service, now = current_service(), utc_now()
     personal = calls.open_for_staff(db.session, service.vault, item, current_user, now)
+    if forms is None:
+        forms = _forms_from_draft(service, item)
     page = render_template(
         "staff/request.html",
         item=item,
@@ -195,7 +207,19 @@ def show_request(item: CallbackRequest, forms: dict | None = None, status: int =
     return page, status
 
 
-def _action_forms(personal: dict, attempt: AttemptForm | None = None) -> dict:
+def _forms_from_draft(service, item: CallbackRequest) -> dict | None:
+    """What the member typed before their session ended under them, back in its form."""
+    draft = staff_sessions.take_draft(db.session, service.vault, g.staff_session, item.reference)
+    if draft is None:
+        return None
+    flash("What you typed before you were signed out is back below: check it, then save it.")
+    fields = draft["fields"]
+    if draft["endpoint"] == "staff.add_note":
+        return {"note": NoteForm(formdata=None, data={"text": fields.get("text")})}
+    return {"attempt": AttemptForm(formdata=None, data=fields)}
+
+
+def _action_forms(personal: dict, attempt: AttemptForm | None = None, **others) -> dict:
     attempt = attempt or AttemptForm()
     attempt.outcome.choices = options(*calls.outcomes_for(personal).items())
     reassign = ReassignForm()
@@ -203,7 +227,7 @@ def _action_forms(personal: dict, attempt: AttemptForm | None = None) -> dict:
     return {
         "action": ActionForm(),
         "attempt": attempt,
-        "note": NoteForm(),
+        "note": others.get("note") or NoteForm(),
         "close": CloseForm(),
         "reassign": reassign,
         "reopen": ReopenForm(),

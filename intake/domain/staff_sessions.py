@@ -1,0 +1,131 @@
+"""Staff sessions kept on the server, one per sign-in.
+
+An idle session, or one older than its absolute lifetime, ends alone: the member's
+other sessions go on. Signing out, being disabled and a second-factor reset still
+end every session (staff_accounts bumps the member's session version). When a
+session ends under a member who was typing a call or a note, what they typed is
+kept, sealed, and handed to their next session.
+"""
+
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from intake.domain import audit
+from intake.domain.crypto import Vault, token_digest
+from intake.models import StaffMember, StaffSession
+
+# A draft left by a session that ended is offered to the next sign-in for this long.
+DRAFT_KEPT_FOR = timedelta(hours=2)
+
+
+@dataclass(frozen=True)
+class SessionLimits:
+    idle: timedelta
+    lifetime: timedelta
+
+
+def start(session: Session, staff: StaffMember, now: datetime) -> str:
+    """A new session for this sign-in; returns its token (only its digest is kept)."""
+    token = secrets.token_urlsafe(32)
+    session.add(
+        StaffSession(
+            token_digest=token_digest(token), staff_id=staff.id, started_at=now, last_seen_at=now
+        )
+    )
+    _hand_over_draft(session, staff, token_digest(token), now)
+    session.commit()
+    return token
+
+
+def find(session: Session, token: str | None, staff_id: int) -> StaffSession | None:
+    """The open session this token belongs to, for this member."""
+    if not token:
+        return None
+    row = session.scalar(
+        select(StaffSession).where(StaffSession.token_digest == token_digest(token))
+    )
+    if row is None or row.staff_id != staff_id or row.ended_at is not None:
+        return None
+    return row
+
+
+def why_ended(row: StaffSession, now: datetime, limits: SessionLimits) -> str | None:
+    """'idle' or 'lifetime' if this session must end now, else None."""
+    if now - row.last_seen_at > limits.idle:
+        return "idle"
+    if now - row.started_at > limits.lifetime:
+        return "lifetime"
+    return None
+
+
+def seen(session: Session, row: StaffSession, now: datetime) -> None:
+    """The member did something: the idle clock starts again."""
+    row.last_seen_at = now
+    session.commit()
+
+
+def end(
+    session: Session,
+    row: StaffSession,
+    reason: str,
+    now: datetime,
+    vault: Vault | None = None,
+    draft: dict | None = None,
+) -> None:
+    """End this one session (audited), keeping what was being typed, if anything."""
+    row.ended_at = now
+    if draft and vault is not None:
+        row.draft = vault.seal(draft)
+    audit.record(
+        session, audit.SESSION_EXPIRED, staff_id=row.staff_id, detail={"reason": reason}, now=now
+    )
+    session.commit()
+
+
+def end_all(session: Session, staff_id: int, now: datetime) -> None:
+    """Every open session of a member ends (sign-out, disabling, a second-factor reset)."""
+    session.execute(
+        update(StaffSession)
+        .where(StaffSession.staff_id == staff_id, StaffSession.ended_at.is_(None))
+        .values(ended_at=now)
+    )
+
+
+def take_draft(session: Session, vault: Vault, row: StaffSession, reference: str) -> dict | None:
+    """The draft this session holds for one request, given once; commits."""
+    if row.draft is None:
+        return None
+    draft = vault.open(row.draft)
+    if draft.get("reference") != reference:
+        return None
+    row.draft = None
+    session.commit()
+    return draft
+
+
+def pending_draft_reference(session: Session, vault: Vault, row: StaffSession) -> str | None:
+    """The request a draft waits on, to return the member to it after signing in."""
+    return vault.open(row.draft).get("reference") if row.draft else None
+
+
+def _hand_over_draft(session: Session, staff: StaffMember, digest: str, now: datetime) -> None:
+    """Move the newest draft left by an ended session of this member to the new one."""
+    ended = session.scalar(
+        select(StaffSession)
+        .where(
+            StaffSession.staff_id == staff.id,
+            StaffSession.draft.is_not(None),
+            StaffSession.ended_at >= now - DRAFT_KEPT_FOR,
+        )
+        .order_by(StaffSession.ended_at.desc())
+        .limit(1)
+    )
+    if ended is None:
+        return
+    session.flush()
+    new = session.scalar(select(StaffSession).where(StaffSession.token_digest == digest))
+    new.draft, ended.draft = ended.draft, None
