@@ -17,7 +17,7 @@ from intake.domain.clock import utc_now
 from intake.domain.crypto import Vault, token_digest
 from intake.domain.phones import phone_ending
 from intake.domain.references import new_reference
-from intake.domain.status import change_status
+from intake.domain.status import change_status, commit_unless_changed_meanwhile
 from intake.models import CallbackRequest
 
 REFERENCE_ATTEMPTS = 5
@@ -214,9 +214,4 @@ def withdraw_callback(session: Session, secret: str, now: datetime | None = None
     change_status(
         session, request, states.WITHDRAWN, by=None, now=now, event=audit.REQUEST_WITHDRAWN
     )
-    try:
-        session.commit()
-    except StaleDataError:
-        session.rollback()
-        return None
-    return request.reference
+    return request.reference if commit_unless_changed_meanwhile(session) else None

@@ -140,18 +140,54 @@ def record_attempt(
     if outcome == CALL_LATER and (call_again_at is None or call_again_at <= now):
         raise queue.QueueRefused("Choose a time in the future to call again.")
     target, due_again = _where_next(session, request, outcome, call_again_at, policy, now)
-    states.check_transition(request.status, target)
+    change_status(session, request, target, by=staff, now=now)
+    if due_again is not None:
+        request.due_at = request.callable_from = request.overdue_at = due_again
+    request.attempt_count += 1
+    attempt = _keep_attempt(
+        session,
+        vault,
+        request,
+        staff,
+        outcome,
+        result,
+        note,
+        now,
+        next_due_at=due_again,
+        audit_detail=override,
+    )
+    session.commit()
+    return attempt
+
+
+def _keep_attempt(
+    session: Session,
+    vault: Vault,
+    request: CallbackRequest,
+    staff: StaffMember,
+    outcome: str,
+    result: str | None,
+    note: str | None,
+    now: datetime,
+    *,
+    late: bool = False,
+    next_due_at: datetime | None = None,
+    audit_detail: dict | None = None,
+) -> CallAttempt:
+    """The call in the history and the audit trail, with its note if one was written."""
     attempt = CallAttempt(
         request_id=request.id,
         staff_id=staff.id,
         made_at=now,
         outcome=outcome,
         result=result if outcome == REACHED else None,
-        next_due_at=due_again,
+        next_due_at=next_due_at,
+        late=late,
     )
     session.add(attempt)
-    request.attempt_count += 1
-    detail = {"outcome": outcome, "result": attempt.result, **override}
+    detail = {"outcome": outcome, "result": attempt.result, **(audit_detail or {})}
+    if late:
+        detail["late"] = True
     audit.record(
         session,
         audit.ATTEMPT_RECORDED,
@@ -160,12 +196,8 @@ def record_attempt(
         detail=detail,
         now=now,
     )
-    change_status(session, request, target, by=staff, now=now)
-    if due_again is not None:
-        request.due_at = request.callable_from = request.overdue_at = due_again
     if note:
         _add_note(session, vault, request, staff, note, now)
-    session.commit()
     return attempt
 
 
@@ -188,25 +220,7 @@ def _saved_late(
 
 
 def _record_late(session, vault, request, staff, outcome, result, note, now) -> CallAttempt:
-    attempt = CallAttempt(
-        request_id=request.id,
-        staff_id=staff.id,
-        made_at=now,
-        outcome=outcome,
-        result=result if outcome == REACHED else None,
-        late=True,
-    )
-    session.add(attempt)
-    audit.record(
-        session,
-        audit.ATTEMPT_RECORDED,
-        staff_id=staff.id,
-        request_id=request.id,
-        detail={"outcome": outcome, "result": attempt.result, "late": True},
-        now=now,
-    )
-    if note:
-        _add_note(session, vault, request, staff, note, now)
+    attempt = _keep_attempt(session, vault, request, staff, outcome, result, note, now, late=True)
     session.commit()
     return attempt
 

@@ -12,12 +12,15 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import Select, and_, func, or_, select
 from sqlalchemy.orm import Session
-from sqlalchemy.orm.exc import StaleDataError
 
 from intake.domain import audit, states
 from intake.domain.clock import utc_now
 from intake.domain.crypto import Vault
-from intake.domain.status import change_status, return_held_to_queue
+from intake.domain.status import (
+    change_status,
+    commit_unless_changed_meanwhile,
+    return_held_to_queue,
+)
 from intake.models import CallbackRequest, StaffMember
 
 QUEUE_ORDER = (
@@ -302,12 +305,7 @@ def _claim(session: Session, request_id: int, staff: StaffMember, now: datetime)
     change_status(
         session, request, states.IN_PROGRESS, by=staff, now=now, event=audit.REQUEST_TAKEN
     )
-    try:
-        session.commit()
-    except StaleDataError:
-        session.rollback()
-        return False
-    return True
+    return commit_unless_changed_meanwhile(session)
 
 
 def take_next(

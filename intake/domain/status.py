@@ -12,6 +12,7 @@ from datetime import datetime
 
 from sqlalchemy import update
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
 
 from intake.domain import audit, states
 from intake.models import CallbackRequest, StaffMember
@@ -53,6 +54,16 @@ def change_status(
         request.closed_at = now
         request.withdraw_digest = None
     audit.record(session, event, staff_id=staff_id, request_id=request_id, detail=detail, now=now)
+
+
+def commit_unless_changed_meanwhile(session: Session) -> bool:
+    """Commit a change; False (and nothing written) if someone changed the request first."""
+    try:
+        session.commit()
+    except StaleDataError:
+        session.rollback()
+        return False
+    return True
 
 
 def hand_over(
