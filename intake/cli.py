@@ -8,7 +8,7 @@ from flask import Flask
 from flask.cli import AppGroup, with_appcontext
 
 from intake.content_review import review_library
-from intake.domain import retention, rotation, staff_accounts
+from intake.domain import queue, retention, rotation, staff_accounts
 from intake.domain.clock import utc_now
 from intake.extensions import db
 from intake.models import StaffMember
@@ -23,6 +23,7 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(purge)
     app.cli.add_command(rotate_keys)
     app.cli.add_command(content)
+    app.cli.add_command(release_holds)
 
 
 def _member(email: str) -> StaffMember:
@@ -135,3 +136,12 @@ def check_content() -> None:
     if problems:
         raise click.exceptions.Exit(1)
     click.echo(f"All {len(reports)} pages are reviewed, sourced and easy to read.")
+
+
+@click.command("release-holds")
+@with_appcontext
+def release_holds() -> None:
+    """From cron, every minute: holds left untouched too long go back to the queue."""
+    service = current_service()
+    released = queue.release_expired_holds(db.session, utc_now(), service.hold_limit)
+    click.echo(f"Released {released} expired hold{'s' if released != 1 else ''}.")

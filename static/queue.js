@@ -8,6 +8,9 @@
   var status = document.querySelector("[data-live-status]");
   var seconds = parseInt(config.getAttribute("data-poll-seconds"), 10) || 10;
   var url = config.getAttribute("data-poll-url");
+  /* Search results came from a POST (a phone number never goes in a URL): refresh the
+     counts only, and leave the results the agent is reading where they are. */
+  var refreshRows = config.getAttribute("data-refresh-rows") !== "no";
   var baseTitle = document.title.replace(/^\([^)]*\) /, "");
   var seenUrgent = {};
 
@@ -43,7 +46,7 @@
       var value = String(data.counts[name]);
       if (cell && cell.textContent !== value) { cell.textContent = value; }
     });
-    rows.innerHTML = data.rows;
+    if (refreshRows) { rows.innerHTML = data.rows; }
     document.title = "(" + data.counts.ready + " ready, " + data.counts.overdue + " overdue) " + baseTitle;
     var fresh = data.urgent.filter(function (reference) { return !seenUrgent[reference]; });
     fresh.forEach(function (reference) { seenUrgent[reference] = true; });

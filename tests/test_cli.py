@@ -1,12 +1,14 @@
 """Operator commands."""
 
+from datetime import timedelta
+
 import time_machine
 
 from intake import create_app
 from intake.domain.crypto import Vault, new_key
 from intake.domain.staff_accounts import find_by_email
 from tests.conftest import DATA_KEY, StoredRequests
-from tests.factories import enrol, make_staff
+from tests.factories import enrol, make_staff, submit_request
 
 
 def test_rotate_keys_re_encrypts_everything_with_the_newest_key(app_config, visitor, stored):
@@ -122,3 +124,22 @@ def test_staff_enable_lets_a_disabled_member_sign_in_again(app, db_session):
     assert find_by_email(db_session, member.email).active is True
     again = runner.invoke(args=["staff", "enable", "--email", member.email])
     assert again.exit_code == 1 and "already active" in again.output
+
+
+def test_looking_at_the_queue_never_writes_and_release_holds_returns_expired_ones(
+    app, make_member, db_session, vault
+):
+    with time_machine.travel("2026-11-25T12:00:00Z", tick=False) as clock:
+        agent = make_member()[1].sign_in()
+        request = submit_request(db_session, vault)
+        agent.post(f"/staff/requests/{request.reference}/take", form_page="/staff/")
+        clock.shift(timedelta(minutes=21))
+        agent.get_page("/staff/")
+        agent.client.get("/staff/queue.json")
+        db_session.expire_all()
+        assert db_session.get(type(request), request.id).status == "in_progress"
+        result = app.test_cli_runner().invoke(args=["release-holds"])
+    assert result.exit_code == 0, result.output
+    assert "Released 1 expired hold." in result.output
+    db_session.expire_all()
+    assert db_session.get(type(request), request.id).held_by_id is None

@@ -467,3 +467,20 @@ def test_an_empty_handover_note_is_refused_and_says_why(agent):
     response = agent.post("/staff/handover", {"text": "  "}, form_page="/staff/")
     after = page(agent.client.get(response.headers["Location"])).get_text()
     assert "Write the handover note" in after
+
+
+def test_the_live_refresh_asks_for_the_page_and_filters_being_read(agent, db_session, vault):
+    for _ in range(3):
+        submit_request(db_session, vault)
+    cursor = "eyJhIjoxfQ"
+    html = agent.get_page(f"/staff/?urgent=1&after={cursor}")
+    config = html.select_one("[data-queue-config]")
+    assert config["data-poll-url"] == f"/staff/queue.json?urgent=1&after={cursor}"
+    assert config["data-refresh-rows"] == "yes"
+    assert html.select_one("[data-refresh-link]")["href"] == f"/staff/?urgent=1&after={cursor}"
+
+
+def test_search_results_are_never_replaced_by_the_live_refresh(agent, db_session, vault):
+    request = submit_request(db_session, vault)
+    response = agent.post("/staff/search", {"query": request.reference}, form_page="/staff/")
+    assert page(response).select_one("[data-queue-config]")["data-refresh-rows"] == "no"

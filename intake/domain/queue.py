@@ -276,8 +276,8 @@ def with_my_holds(team: TeamCounts, held_by_me: int) -> QueueCounts:
 def release_expired_holds(session: Session, now: datetime, hold_limit: timedelta) -> int:
     """Put requests held but untouched for too long back in the queue, and commit.
 
-    Called on every look at the queue, so it reads first and writes only when a
-    hold has really expired.
+    Called by take-next and every minute by `flask --app intake release-holds`, so
+    it reads first and writes only when a hold has really expired.
     """
     stale = CallbackRequest.held_at < now - hold_limit
     any_stale = select(CallbackRequest.id).where(

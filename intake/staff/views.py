@@ -69,14 +69,17 @@ def queue_page_context(filters: queue.QueueFilter) -> dict:
 def queue_context(filters: queue.QueueFilter) -> dict:
     """Everything the queue page and its live updates show."""
     service, now = current_service(), utc_now()
-    queue.release_expired_holds(db.session, now, service.hold_limit)
-    after = queue.Cursor.decode(request.args.get("after", ""))
+    filter_args = {name: request.args[name] for name in FILTERS if request.args.get(name)}
+    after_text = request.args.get("after", "")
+    after = queue.Cursor.decode(after_text)
     page = queue.queue_page(db.session, filters, current_user.id, after=after)
     return {
         "rows": [queue_row(item, service.vault, now) for item in page.requests],
         "next_cursor": page.next_cursor.encode() if page.next_cursor else None,
         "counts": dashboard_counts(now),
-        "filter_args": {name: request.args[name] for name in FILTERS if request.args.get(name)},
+        "filter_args": filter_args,
+        # What the live refresh asks for: this very view, the page being read included.
+        "view_args": {**filter_args, **({"after": after_text} if after_text else {})},
     }
 
 
