@@ -19,6 +19,7 @@ from bench.seed import seed
 from bench.setup import intake_env, migrate, postgres_schema, sqlalchemy_url
 from intake import create_app
 from intake.domain import queue
+from intake.domain.clock import utc_now
 from intake.domain.staff_accounts import complete_sign_in, create_staff, start_enrolment
 from intake.extensions import db
 from intake.models import CallbackRequest
@@ -42,7 +43,7 @@ def explain(session: Session, statement) -> str:
 
 
 def plans(session: Session, staff_id: int) -> dict[str, str]:
-    page = queue._filtered(select(CallbackRequest), queue.QueueFilter(), staff_id)
+    page = queue._filtered(select(CallbackRequest), queue.QueueFilter(), staff_id, utc_now())
     page = page.order_by(*queue.QUEUE_ORDER).limit(queue.PAGE_SIZE + 1)
     take = queue.next_candidate(datetime.now(UTC), "postgresql")
     return {"Queue page (first 50 in order)": explain(session, page),

@@ -484,3 +484,15 @@ def test_search_results_are_never_replaced_by_the_live_refresh(agent, db_session
     request = submit_request(db_session, vault)
     response = agent.post("/staff/search", {"query": request.reference}, form_page="/staff/")
     assert page(response).select_one("[data-queue-config]")["data-refresh-rows"] == "no"
+
+
+def test_the_queue_filters_to_booked_requests_from_the_page(make_member, db_session, vault):
+    with time_machine.travel("2027-07-01T08:00:00Z", tick=False):
+        agent = make_member()[1].sign_in()
+        booked = submit_request(db_session, vault, when="later", day=date(2027, 7, 1),
+                                window="18-20")  # fmt: skip
+        ready = submit_request(db_session, vault)
+        html = agent.get_page("/staff/?show=booked")
+    listed = {link.get_text() for link in html.select("tbody a")}
+    assert booked.reference in listed and ready.reference not in listed
+    assert html.select_one("#show option[selected]")["value"] == "booked"

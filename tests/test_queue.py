@@ -14,6 +14,7 @@ from tests.factories import make_staff, submit_request, utc
 
 NOW = utc(2026, 11, 25, 12, 0)
 MINUTE = timedelta(minutes=1)
+HOUR = timedelta(hours=1)
 
 
 def add(db_session, vault, *, created_minutes_ago: int, due_in: int, urgent=False, **values):
@@ -246,3 +247,39 @@ def test_take_next_first_returns_expired_holds_to_the_queue(db_session, vault):
     )
     db_session.refresh(request)
     assert (request.held_by_id, request.held_at) == (bea.id, later)
+
+
+def test_each_part_of_the_queue_can_be_listed_alone_as_the_counts_split_it(db_session, vault):
+    member = make_staff(db_session)
+    ready = add(db_session, vault, created_minutes_ago=2, due_in=13)
+    booked = add(db_session, vault, created_minutes_ago=2, due_in=60, callable_from=NOW + HOUR)
+    again = add(db_session, vault, created_minutes_ago=40, due_in=20,
+                callable_from=NOW + 20 * MINUTE, attempt_count=1)  # fmt: skip
+    late = add(db_session, vault, created_minutes_ago=30, due_in=-15)
+    held = add(db_session, vault, created_minutes_ago=2, due_in=13)
+    queue.take(db_session, held, member, now=NOW)
+
+    def shown(show):
+        page = queue.queue_page(db_session, queue.QueueFilter(show=show), member.id, now=NOW)
+        return {request.reference for request in page.requests}
+
+    assert shown("ready") == {ready.reference, late.reference}
+    assert shown("booked") == {booked.reference}
+    assert shown("due_again") == {again.reference}
+    assert shown("in_progress") == {held.reference}
+    assert shown("overdue") == {late.reference}
+
+
+def test_closed_requests_are_listed_by_outcome_and_closing_date(db_session, vault):
+    member = make_staff(db_session)
+    done = add(db_session, vault, created_minutes_ago=90, due_in=-75, status=states.COMPLETED,
+               closed_at=NOW - 60 * MINUTE)  # fmt: skip
+    add(db_session, vault, created_minutes_ago=90, due_in=-75, status=states.SPAM,
+        closed_at=NOW - 60 * MINUTE)  # fmt: skip
+    add(db_session, vault, created_minutes_ago=9000, due_in=-8000, status=states.COMPLETED,
+        closed_at=NOW - 7000 * MINUTE)  # fmt: skip
+    filters = queue.QueueFilter(
+        show="closed", closed_as=states.COMPLETED, closed_since=NOW - 2 * HOUR
+    )
+    listed = queue.queue_page(db_session, filters, member.id, now=NOW).requests
+    assert [r.reference for r in listed] == [done.reference]

@@ -8,6 +8,7 @@ import base64
 import json
 from dataclasses import asdict, dataclass
 from datetime import datetime, time, timedelta
+from typing import ClassVar
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Select, and_, func, or_, select
@@ -51,6 +52,21 @@ class QueueFilter:
     reference: str | None = None
     phone_hashes: tuple[str, ...] = ()
     include_closed: bool = False
+    # One of SHOWS: a part of the open queue, as the counts split it, or the closed ones.
+    show: str | None = None
+    closed_as: str | None = None
+    closed_since: datetime | None = None
+    closed_until: datetime | None = None
+
+
+SHOWS = {
+    "ready": "Ready to call now",
+    "booked": "Booked for later",
+    "due_again": "Due again later",
+    "in_progress": "In progress",
+    "overdue": "Overdue",
+    "closed": "Closed",
+}
 
 
 @dataclass(frozen=True)
@@ -99,6 +115,8 @@ class TeamCounts:
     due_again: called before, waiting out the retry time or a time asked for on the
     call; in_progress: held. Overdue and urgent count across all four.
     """
+
+    OPEN_PARTS: ClassVar = ("ready", "booked", "due_again", "in_progress", "overdue")
 
     ready: int
     booked: int
@@ -149,8 +167,32 @@ def same_number(session: Session, request: CallbackRequest, limit: int = 20) -> 
     return list(session.scalars(query))
 
 
-def _filtered(query: Select, filters: QueueFilter, staff_id: int) -> Select:
-    if filters.state in states.STATUSES:
+def open_parts(now: datetime) -> dict[str, tuple]:
+    """The conditions for each part of the open queue, written once for the counts and
+    the list: ready, booked and due again split the waiting requests between them."""
+    waiting = CallbackRequest.status == states.NEW
+    later = CallbackRequest.callable_from > now
+    return {
+        "ready": (waiting, ~later),
+        "booked": (waiting, later, CallbackRequest.attempt_count == 0),
+        "due_again": (waiting, later, CallbackRequest.attempt_count > 0),
+        "in_progress": (CallbackRequest.status == states.IN_PROGRESS,),
+        "overdue": (CallbackRequest.status.in_(OPEN), now > OVERDUE_AT),
+    }
+
+
+def _filtered(query: Select, filters: QueueFilter, staff_id: int, now: datetime) -> Select:
+    if filters.show == "closed":
+        query = query.where(CallbackRequest.status.not_in(OPEN))
+        if filters.closed_as:
+            query = query.where(CallbackRequest.status == filters.closed_as)
+        if filters.closed_since:
+            query = query.where(CallbackRequest.closed_at >= filters.closed_since)
+        if filters.closed_until:
+            query = query.where(CallbackRequest.closed_at < filters.closed_until)
+    elif filters.show in SHOWS:
+        query = query.where(*open_parts(now)[filters.show])
+    elif filters.state in states.STATUSES:
         query = query.where(CallbackRequest.status == filters.state)
     elif not filters.include_closed:
         query = query.where(CallbackRequest.status.in_(OPEN))
@@ -196,8 +238,9 @@ def queue_page(
     staff_id: int,
     after: Cursor | None = None,
     limit: int = PAGE_SIZE,
+    now: datetime | None = None,
 ) -> QueuePage:
-    query = _filtered(select(CallbackRequest), filters, staff_id)
+    query = _filtered(select(CallbackRequest), filters, staff_id, now or utc_now())
     if after is not None:
         query = query.where(_after(after))
     rows = list(session.scalars(query.order_by(*QUEUE_ORDER).limit(limit + 1)))
@@ -212,15 +255,10 @@ def team_counts(session: Session, now: datetime, zone: ZoneInfo) -> TeamCounts:
     Two queries, each answerable from its own partial or composite index: the open
     requests, and today's completed ones.
     """
-    waiting = CallbackRequest.status == states.NEW
-    later = CallbackRequest.callable_from > now
+    parts = open_parts(now)
     open_counts = session.execute(
         select(
-            func.count().filter(waiting, ~later),
-            func.count().filter(waiting, later, CallbackRequest.attempt_count == 0),
-            func.count().filter(waiting, later, CallbackRequest.attempt_count > 0),
-            func.count().filter(CallbackRequest.status == states.IN_PROGRESS),
-            func.count().filter(now > OVERDUE_AT),
+            *(func.count().filter(*parts[name]) for name in TeamCounts.OPEN_PARTS),
             func.count().filter(CallbackRequest.urgent.is_(True)),
         ).where(CallbackRequest.status.in_(OPEN))
     ).one()

@@ -1,6 +1,6 @@
 """The queue and the request page: thin views over intake.domain.queue and calls."""
 
-from datetime import timedelta
+from datetime import date, datetime, time, timedelta
 
 from flask import (
     abort,
@@ -43,17 +43,45 @@ from intake.staff.forms import (
 from intake.staff.presenters import answer_rows, contact_instructions, holder_name, queue_row
 from intake.templating import local_day_and_time
 
-FILTERS = ("state", "urgent", "mine", "unassigned")
+FILTERS = (
+    "state",
+    "show",
+    "urgent",
+    "mine",
+    "unassigned",
+    "closed_as",
+    "closed_since",
+    "closed_until",
+)
+CLOSED_AS = {
+    status: label
+    for status, label in states.LABELS.items()
+    if status not in states.OPEN_STATUSES
+}
 
 
 def filters_from(args: MultiDict) -> queue.QueueFilter:
+    """The list's filters from the address; dates are whole days in the service's zone."""
+    zone = current_service().zone
     return queue.QueueFilter(
         state=args.get("state") or None,
+        show=args.get("show") if args.get("show") in queue.SHOWS else None,
         urgent_only=args.get("urgent") == "1",
         mine=args.get("mine") == "1",
         unassigned=args.get("unassigned") == "1",
         reference=normalise_reference(args.get("reference", "")),
+        closed_as=args.get("closed_as") if args.get("closed_as") in CLOSED_AS else None,
+        closed_since=_day_start(args.get("closed_since"), zone),
+        closed_until=_day_start(args.get("closed_until"), zone, days_later=1),
     )
+
+
+def _day_start(text: str | None, zone, days_later: int = 0) -> datetime | None:
+    try:
+        day = date.fromisoformat(text or "")
+    except ValueError:
+        return None
+    return datetime.combine(day + timedelta(days=days_later), time(0), tzinfo=zone)
 
 
 def queue_page_context(filters: queue.QueueFilter) -> dict:
@@ -78,6 +106,8 @@ def queue_context(filters: queue.QueueFilter) -> dict:
         "next_cursor": page.next_cursor.encode() if page.next_cursor else None,
         "counts": dashboard_counts(now),
         "filter_args": filter_args,
+        "shows": queue.SHOWS,
+        "closed_as": CLOSED_AS,
         # What the live refresh asks for: this very view, the page being read included.
         "view_args": {**filter_args, **({"after": after_text} if after_text else {})},
     }
