@@ -62,7 +62,8 @@ def run() -> dict:
         with app.app_context():
             boss = create_staff(db.session, email=BOSS, name="Boss",
                                 role="supervisor", password=PASSWORD)  # fmt: skip
-            secret = start_enrolment(db.session, app.extensions["intake"].vault, boss, "b").secret
+            vault = app.extensions["intake"].service.vault
+            secret = start_enrolment(db.session, vault, boss, "b").secret
             complete_sign_in(db.session, boss)
             query_plans = plans(db.session, boss.id)
             takes = []

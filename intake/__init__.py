@@ -14,6 +14,7 @@ from intake.config import load_config
 from intake.extensions import csrf, db, limiter, login_manager, migrate, tune_sqlite
 from intake.observability import register_observability
 from intake.service import build_service
+from intake.state import AppState, app_state
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -50,7 +51,7 @@ def register_extensions(app: Flask) -> None:
     limiter.init_app(app)
     login_manager.init_app(app)
     close_sessions_even_without_a_database(app)
-    app.extensions["intake"] = build_service(app.config)
+    app.extensions["intake"] = AppState(build_service(app.config))
 
 
 def close_sessions_even_without_a_database(app: Flask) -> None:
@@ -82,7 +83,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(staff.bp)
     app.register_blueprint(ops.bp)
     with app.app_context():
-        app.extensions["intake_schema_head"] = ops.latest_migration()
+        app_state(app).schema_head = ops.latest_migration()
 
 
 def _ensure_sqlite_folder(url: str) -> None:

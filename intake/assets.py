@@ -14,6 +14,8 @@ from pathlib import Path
 import brotli
 from flask import Flask, Response, abort, request, url_for
 
+from intake.state import app_state
+
 ONE_YEAR = 365 * 24 * 3600
 DIGEST_LENGTH = 10
 
@@ -62,6 +64,6 @@ class Assets:
 
 def register_assets(app: Flask, folder: Path) -> None:
     assets = Assets(folder)
-    app.extensions["intake_assets"] = assets
+    app_state(app).assets = assets
     app.add_url_rule("/assets/<fingerprinted>", endpoint="asset", view_func=assets.serve)
     app.add_template_global(assets.url, name="asset_url")

@@ -140,4 +140,4 @@ def build_service(config: dict[str, Any]) -> Service:
 
 
 def current_service() -> Service:
-    return current_app.extensions["intake"]
+    return current_app.extensions["intake"].service

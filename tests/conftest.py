@@ -127,7 +127,7 @@ def db_session(app) -> Iterator[Session]:
 
 @pytest.fixture
 def vault(app):
-    return app.extensions["intake"].vault
+    return app.extensions["intake"].service.vault
 
 
 def page(response) -> BeautifulSoup:
@@ -136,7 +136,7 @@ def page(response) -> BeautifulSoup:
 
 def asset(client: FlaskClient, name: str) -> str:
     """The fingerprinted URL a page uses for one of our static files."""
-    assets = client.application.extensions["intake_assets"]
+    assets = client.application.extensions["intake"].assets
     return f"/assets/{assets.fingerprinted[name]}"
 
 
@@ -195,7 +195,7 @@ class StoredRequests:
         return rows[0]
 
     def answers(self) -> dict:
-        return self.app.extensions["intake"].vault.open(self.only().personal_data)
+        return self.app.extensions["intake"].service.vault.open(self.only().personal_data)
 
 
 @pytest.fixture

@@ -39,7 +39,7 @@ def test_a_backup_restores_everything_after_the_data_is_lost(tmp_path):
             upgrade()
             with Session(db.engine) as session:
                 reference = submit_request(
-                    session, app.extensions["intake"].vault, name="Kept safe"
+                    session, app.extensions["intake"].service.vault, name="Kept safe"
                 ).reference
             db.engine.dispose()
         dump = tmp_path / "intake.dump"
@@ -56,7 +56,8 @@ def test_a_backup_restores_everything_after_the_data_is_lost(tmp_path):
             restored = session.scalars(select(CallbackRequest)).one()
         engine.dispose()
         assert restored.reference == reference
-        assert app.extensions["intake"].vault.open(restored.personal_data)["name"] == "Kept safe"
+        vault = app.extensions["intake"].service.vault
+        assert vault.open(restored.personal_data)["name"] == "Kept safe"
     finally:
         with admin.begin() as connection:
             connection.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))

@@ -83,7 +83,7 @@ def test_simultaneous_resubmissions_store_one_request(app):
 
     def send(_):
         with app.app_context():
-            vault = app.extensions["intake"].vault
+            vault = app.extensions["intake"].service.vault
             return submit_callback(db.session, vault, make_answers(), "racing", POLICY).request_id
 
     with ThreadPoolExecutor(max_workers=8) as pool:

@@ -108,7 +108,7 @@ def test_content_check_passes_and_prints_each_pages_figures(app):
 def test_content_check_fails_and_names_every_page_past_its_review_date(app):
     result = app.test_cli_runner().invoke(args=["content", "check"])
     assert result.exit_code == 1
-    guide = app.extensions["intake"].pages.guide
+    guide = app.extensions["intake"].service.pages.guide
     for page in guide:
         assert f"/guide/{page.slug}: was due for review on" in result.output
 

@@ -24,7 +24,7 @@ GUIDE_ORDER = list(GUIDE)
 
 
 def test_the_guide_follows_the_order_of_the_nhs_medicines_pages(app):
-    guide = app.extensions["intake"].pages.guide
+    guide = app.extensions["intake"].service.pages.guide
     assert {p.slug: p.title for p in guide} == GUIDE
     assert [p.slug for p in guide] == GUIDE_ORDER
 
@@ -36,7 +36,7 @@ def test_the_contents_page_links_every_guide_page_in_order(client):
 
 @pytest.mark.parametrize("slug", GUIDE_ORDER)
 def test_each_guide_page_stands_on_its_own(app, client, slug):
-    guide = app.extensions["intake"].pages.guide_page(slug)
+    guide = app.extensions["intake"].service.pages.guide_page(slug)
     response = client.get(f"/guide/{slug}")
     assert response.status_code == 200
     html = page(response)
@@ -148,7 +148,7 @@ def test_the_library_substitutes_settings_into_page_text():
 
 
 def test_no_page_is_left_with_a_placeholder_unfilled(app):
-    library = app.extensions["intake"].pages
+    library = app.extensions["intake"].service.pages
     for item in (library.home, *library.guide, *library.service.values()):
         assert not re.findall(r"\$[A-Za-z_]+", item.body + item.title + item.summary), item.slug
 

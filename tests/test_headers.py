@@ -20,7 +20,7 @@ def routes(app):
         if rule.endpoint == "public.service_page":
             values = {"slug": "privacy"}
         if rule.endpoint == "asset":
-            values = {"fingerprinted": app.extensions["intake_assets"].fingerprinted["intake.css"]}
+            values = {"fingerprinted": app.extensions["intake"].assets.fingerprinted["intake.css"]}
         yield rule.endpoint, values
 
 

@@ -6,6 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from intake.state import AppState
+
 PACKAGE = Path(__file__).resolve().parents[1] / "intake"
 
 
@@ -36,3 +38,11 @@ def test_staff_views_leave_committing_and_auditing_to_the_domain(name):
     text = (PACKAGE / "staff" / name).read_text()
     assert "session.commit()" not in text
     assert "audit.record(" not in text
+
+
+def test_the_apps_shared_state_is_one_typed_object(app):
+    ours = [name for name in app.extensions if name.startswith("intake")]
+    assert ours == ["intake"]
+    state = app.extensions["intake"]
+    assert isinstance(state, AppState)
+    assert state.assets is not None and state.schema_head is not None

@@ -20,7 +20,7 @@ def test_healthz_says_the_process_is_up(client):
 def test_readyz_checks_the_database_and_the_schema(app, client):
     answer = client.get("/readyz")
     assert answer.status_code == 200
-    assert answer.get_json()["schema"] == app.extensions["intake_schema_head"]
+    assert answer.get_json()["schema"] == app.extensions["intake"].schema_head
 
 
 def test_readyz_is_not_ready_on_a_database_without_the_schema(tmp_path, app_config):

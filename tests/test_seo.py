@@ -32,7 +32,7 @@ def test_public_pages_carry_a_canonical_link_and_open_graph_tags(app, client):
     og = {tag["property"]: tag["content"] for tag in html.select("meta[property^='og:']")}
     assert og["og:type"] == "article"
     assert og["og:url"] == "http://localhost/guide/pregnancy"
-    assert og["og:title"] == app.extensions["intake"].pages.guide_page("pregnancy").title
+    assert og["og:title"] == app.extensions["intake"].service.pages.guide_page("pregnancy").title
     assert og["og:locale"] == "en_GB"
 
 
@@ -51,7 +51,7 @@ def test_pages_not_for_search_engines_say_noindex(client):
 
 
 def test_guide_pages_describe_themselves_as_medical_web_pages(app, client):
-    guide = app.extensions["intake"].pages.guide_page("side-effects")
+    guide = app.extensions["intake"].service.pages.guide_page("side-effects")
     html = page(client.get("/guide/side-effects"))
     data = json.loads(html.select_one("script[type='application/ld+json']").string)
     assert data["@type"] == "MedicalWebPage"

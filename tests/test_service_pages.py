@@ -39,7 +39,7 @@ def test_each_service_page_stands_on_its_own(app, client, slug):
     assert response.status_code == 200
     html = page(response)
     assert len(html.select("h1")) == 1
-    assert html.h1.get_text() == app.extensions["intake"].pages.service[slug].title
+    assert html.h1.get_text() == app.extensions["intake"].service.pages.service[slug].title
     text = html.select_one("main").get_text(" ", strip=True)
     missing = [words for words in MUST_SAY[slug] if words not in text]
     assert not missing, f"/{slug} does not say {missing}"

@@ -15,6 +15,7 @@ from intake.domain.clock import utc_now
 from intake.domain.queue import queue_counts
 from intake.extensions import db, limiter
 from intake.service import current_service
+from intake.state import app_state
 
 bp = Blueprint("ops", __name__)
 LOCAL_ADDRESSES = frozenset({"127.0.0.1", "::1"})
@@ -41,7 +42,7 @@ def readyz():
             current = MigrationContext.configure(connection).get_current_revision()
     except SQLAlchemyError:
         return jsonify(status="database unavailable"), 503
-    expected = current_app.extensions["intake_schema_head"]
+    expected = app_state().schema_head
     if current != expected:
         return jsonify(status="schema is not at the latest migration", schema=current), 503
     return jsonify(status="ready", schema=current)

@@ -24,6 +24,7 @@ from intake.public import bp
 from intake.public.forms import CallbackForm, WithdrawForm
 from intake.security import no_store
 from intake.service import current_service
+from intake.state import app_state
 from intake.templating import public_url
 
 RECEIPT_KEY = "receipt"
@@ -39,7 +40,7 @@ def render_same_for_everyone(template: str, **context) -> str:
     The guide, home and privacy pages carry no form, session or visitor data, so
     every visitor gets the same bytes; the cache is bounded against odd Host headers.
     """
-    cache = current_app.extensions.setdefault("intake_page_cache", {})
+    cache = app_state().page_cache
     key = (request.scheme, request.host, request.path)
     html = cache.get(key)
     if html is None:

@@ -41,6 +41,7 @@ from intake.staff.forms import (
     SearchForm,
 )
 from intake.staff.presenters import answer_rows, contact_instructions, holder_name, queue_row
+from intake.state import app_state
 from intake.templating import local_day_and_time
 
 FILTERS = (
@@ -119,11 +120,10 @@ def dashboard_counts(now) -> queue.QueueCounts:
     agent's own holds are always counted afresh."""
     service = current_service()
     ttl = current_app.config["INTAKE_TEAM_COUNTS_CACHE_SECONDS"]
-    cache = current_app.extensions.setdefault("intake_team_counts", {})
-    cached = cache.get("team")
+    state = app_state()
+    cached = state.team_counts
     if cached is None or (now - cached[0]).total_seconds() >= ttl:
-        cached = (now, queue.team_counts(db.session, now, service.zone))
-        cache["team"] = cached
+        cached = state.team_counts = (now, queue.team_counts(db.session, now, service.zone))
     return queue.with_my_holds(cached[1], queue.held_by(db.session, current_user.id))
 
 

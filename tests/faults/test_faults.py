@@ -92,7 +92,7 @@ def prepare_agents_and_requests(server, agents: int, requests: int) -> dict[str,
         "INTAKE_DATA_KEYS": [server.env["INTAKE_DATA_KEYS"]],
         "SECRET_KEY": server.env["SECRET_KEY"],
     })  # fmt: skip
-    vault = app.extensions["intake"].vault
+    vault = app.extensions["intake"].service.vault
     with app.app_context():
         session = db.session
         secrets = {}

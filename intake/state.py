@@ -1,0 +1,29 @@
+"""What the app builds once and shares between requests, in one typed object.
+
+It lives at `app.extensions["intake"]`; nothing else of ours is kept there.
+"""
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from flask import Flask, current_app
+
+from intake.service import Service
+
+
+@dataclass
+class AppState:
+    service: Service
+    # The newest migration: /readyz compares the database's schema with it.
+    schema_head: str | None = None
+    # Our static files under fingerprinted names (intake.assets.Assets).
+    assets: Any = None
+    # Public pages that are the same for everyone, rendered once per address.
+    page_cache: dict[tuple[str, str, str], str] = field(default_factory=dict)
+    # The team's dashboard counts, reused for a few seconds: (when, counts).
+    team_counts: tuple[datetime, Any] | None = None
+
+
+def app_state(app: Flask | None = None) -> AppState:
+    return (app or current_app).extensions["intake"]
