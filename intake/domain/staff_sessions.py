@@ -20,6 +20,7 @@ from intake.models import StaffMember, StaffSession
 
 # A draft left by a session that ended is offered to the next sign-in for this long.
 DRAFT_KEPT_FOR = timedelta(hours=2)
+SEEN_WRITTEN_EVERY = timedelta(minutes=1)
 
 
 @dataclass(frozen=True)
@@ -63,9 +64,11 @@ def why_ended(row: StaffSession, now: datetime, limits: SessionLimits) -> str | 
 
 
 def seen(session: Session, row: StaffSession, now: datetime) -> None:
-    """The member did something: the idle clock starts again."""
-    row.last_seen_at = now
-    session.commit()
+    """The member did something: the idle clock starts again. Written at most once a
+    minute, so reading pages does not cost a write each."""
+    if now - row.last_seen_at >= SEEN_WRITTEN_EVERY:
+        row.last_seen_at = now
+        session.commit()
 
 
 def end(
