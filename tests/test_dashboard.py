@@ -496,3 +496,17 @@ def test_the_queue_filters_to_booked_requests_from_the_page(make_member, db_sess
     listed = {link.get_text() for link in html.select("tbody a")}
     assert booked.reference in listed and ready.reference not in listed
     assert html.select_one("#show option[selected]")["value"] == "booked"
+
+
+def test_paging_through_search_results_stays_within_the_search(agent, db_session, vault):
+    ours = {submit_request(db_session, vault, phone="+447400123456").reference for _ in range(55)}
+    submit_request(db_session, vault, phone="+447700900123")
+    first = page(agent.post("/staff/search", {"query": "07400 123456"}, form_page="/staff/"))
+    shown = {link.get_text() for link in first.select("tbody a")}
+    more = first.select_one("form:has(input[name=after])")
+    data = {field["name"]: field["value"] for field in more.select("input")}
+    second = page(agent.client.post(more["action"], data=data))
+    shown |= {link.get_text() for link in second.select("tbody a")}
+    assert len(first.select("tbody a")) == 50
+    assert shown == ours, "both pages hold only this number's requests, all of them"
+    assert "Search results" in second.get_text()

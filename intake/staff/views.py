@@ -99,7 +99,7 @@ def queue_context(filters: queue.QueueFilter) -> dict:
     """Everything the queue page and its live updates show."""
     service, now = current_service(), utc_now()
     filter_args = {name: request.args[name] for name in FILTERS if request.args.get(name)}
-    after_text = request.args.get("after", "")
+    after_text = request.values.get("after", "")
     after = queue.Cursor.decode(after_text)
     page = queue.queue_page(db.session, filters, current_user.id, after=after)
     return {
