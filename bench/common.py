@@ -5,12 +5,16 @@ import re
 import shutil
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from contextlib import contextmanager
 from pathlib import Path
 
+import pyotp
+
 from tests.browser.live_server import ROOT, free_port
+from tests.faults.http_visitor import HttpVisitor
 
 WORKERS = int(os.environ.get("BENCH_WORKERS", (os.cpu_count() or 1) * 2 + 1))
 
@@ -83,3 +87,22 @@ def rss_mb(pid: int) -> float:
 
 def worker_pids(master: int) -> list[int]:
     return [int(pid) for pid in Path(f"/proc/{master}/task/{master}/children").read_text().split()]
+
+
+def staff_cookie_header(url: str, email: str, password: str, totp_secret: str) -> dict:
+    """Sign a member in through the real pages; the Cookie header wrk should send."""
+    browser = HttpVisitor(url)
+    browser.post_form("/staff/sign-in", {"email": email, "password": password})
+    browser.post_form("/staff/sign-in/code", {"code": pyotp.TOTP(totp_secret).now()})
+    return {"Cookie": "; ".join(f"{c.name}={c.value}" for c in browser.cookies)}
+
+
+def bare_fixed_page(seconds: int = 10, connections: int = 8) -> dict:
+    """The baseline: the bare Flask app's fixed 20 KB page, served and measured the same way."""
+    with tempfile.TemporaryDirectory() as folder:
+        fixed = Path(folder) / "page.html"
+        fixed.write_bytes(b"x" * 20_000)
+        with gunicorn(
+            "bench.bare_app:create_app()", {"BENCH_PAGE": str(fixed)}, ready_path="/page"
+        ) as (url, _):
+            return wrk(url + "/page", seconds=seconds, connections=connections)

@@ -5,16 +5,13 @@ take-next under 20 ms, thanks to the right indexes; the query plans are printed.
 Baseline: the bare Flask app's fixed page, served and measured the same way.
 """
 
-import tempfile
 import time
 from datetime import UTC, datetime
-from pathlib import Path
 
-import pyotp
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bench.common import gunicorn, percentile, wrk
+from bench.common import bare_fixed_page, gunicorn, percentile, staff_cookie_header, wrk
 from bench.seed import seed
 from bench.setup import intake_env, migrate, postgres_schema, sqlalchemy_url
 from intake import create_app
@@ -23,7 +20,6 @@ from intake.domain.clock import utc_now
 from intake.domain.staff_accounts import complete_sign_in, create_staff, start_enrolment
 from intake.extensions import db
 from intake.models import CallbackRequest
-from tests.faults.http_visitor import HttpVisitor
 
 PASSWORD = "correct horse battery staple"
 BOSS = "boss@intake.example"
@@ -73,20 +69,10 @@ def run() -> dict:
                 takes.append((time.perf_counter() - started) * 1000)
             db.engine.dispose()
         with gunicorn("intake:create_app()", env) as (url, _):
-            browser = HttpVisitor(url)
-            browser.post_form("/staff/sign-in", {"email": BOSS, "password": PASSWORD})
-            browser.post_form("/staff/sign-in/code", {"code": pyotp.TOTP(secret).now()})
-            cookie = "; ".join(f"{c.name}={c.value}" for c in browser.cookies)
-            headers = {"Cookie": cookie}
+            headers = staff_cookie_header(url, BOSS, PASSWORD, secret)
             wrk(url + "/staff/", seconds=3, connections=8, headers=headers)
             page = wrk(url + "/staff/", seconds=10, connections=8, headers=headers)
-    with tempfile.TemporaryDirectory() as folder:
-        fixed = Path(folder) / "page.html"
-        fixed.write_bytes(b"x" * 20_000)
-        with gunicorn(
-            "bench.bare_app:create_app()", {"BENCH_PAGE": str(fixed)}, ready_path="/page"
-        ) as (url, _):
-            bare = wrk(url + "/page", seconds=10, connections=8)
+    bare = bare_fixed_page()
     return {
         "page": page, "bare": bare, "plans": query_plans,
         "take_p50": percentile(takes, 0.5), "take_p99": percentile(takes, 0.99),
