@@ -1,7 +1,7 @@
 """The dashboard as the admissions team uses it, through the web pages."""
 
 import re
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 import time_machine
@@ -510,3 +510,14 @@ def test_paging_through_search_results_stays_within_the_search(agent, db_session
     assert len(first.select("tbody a")) == 50
     assert shown == ours, "both pages hold only this number's requests, all of them"
     assert "Search results" in second.get_text()
+
+
+def test_closed_requests_never_say_overdue_in_search_results(agent, db_session, vault):
+    long_ago = datetime.now(UTC) - timedelta(hours=3)
+    request = submit_request(db_session, vault, now=long_ago)
+    path = f"/staff/requests/{request.reference}"
+    agent.post(f"{path}/take", form_page=path)
+    agent.post(f"{path}/attempts", {"outcome": "wrong_number"}, form_page=path)
+    response = agent.post("/staff/search", {"query": request.reference}, form_page="/staff/")
+    row = page(response).select_one("tbody tr").get_text(" ", strip=True)
+    assert "overdue" not in row and "closed" in row

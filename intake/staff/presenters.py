@@ -58,7 +58,10 @@ def queue_row(
     if personal is None:
         personal = vault.open(request.personal_data) if request.personal_data else {}
     due, overdue = due_words(request.due_at, request.overdue_at or request.due_at, now)
-    if request.attempt_count == 0 and personal.get("when") == "later":
+    if request.status not in states.OPEN_STATUSES:
+        closed = request.closed_at or now
+        due, overdue = f"closed {duration_words(now - closed)} ago", False
+    elif request.attempt_count == 0 and personal.get("when") == "later":
         due = f"{when_words(personal)} ({due})"
     topics = [TOPIC_LABELS.get(topic, topic) for topic in personal.get("topics", [])]
     return QueueRow(
@@ -66,7 +69,7 @@ def queue_row(
         urgent=request.urgent,
         age=duration_words(now - request.created_at),
         due=due,
-        overdue=overdue and request.status in states.OPEN_STATUSES,
+        overdue=overdue,
         for_whom=FOR_WHOM.get(personal.get("for_whom"), "Not given"),
         topics=", ".join(topics) or "Not given",
         attempts=request.attempt_count,
