@@ -113,13 +113,12 @@ def audit_trail():
     page = None
     if problem is None:
         page = audit.trail(db.session, filters, older_than=request.args.get("older", type=int))
-    members = staff_accounts.list_staff(db.session)
     return render_template(
         "staff/audit.html",
         form=form,
         problem=problem,
         page=page,
-        names={member.id: member.name for member in members},
+        names=_member_names(),
         descriptions=audit.DESCRIPTIONS,
         detail_words=detail_words,
         export_form=ActionForm(),
@@ -137,12 +136,16 @@ def audit_csv():
     if problem is not None or not ActionForm().validate_on_submit():
         abort(400)
     events = audit.export(db.session, filters, by=current_user.id)
-    names = {member.id: member.name for member in staff_accounts.list_staff(db.session)}
+    names = _member_names()
     return Response(
         trail_csv(events, names),
         mimetype="text/csv",
         headers={"Content-Disposition": "attachment; filename=audit-trail.csv"},
     )
+
+
+def _member_names() -> dict[int, str]:
+    return {member.id: member.name for member in staff_accounts.list_staff(db.session)}
 
 
 def _trail_filters(form: AuditFilterForm) -> tuple[audit.TrailFilter, str | None]:
