@@ -4,6 +4,7 @@ Metrics work in one process and under gunicorn's workers (prometheus_client's
 multiprocess mode, when PROMETHEUS_MULTIPROC_DIR is set: see gunicorn.conf.py).
 """
 
+import ipaddress
 import logging
 import re
 import time
@@ -36,6 +37,37 @@ class RequestIdFilter(logging.Filter):
         return True
 
 
+class ClientAddressFilter(logging.Filter):
+    """No log line carries a client's address, whichever library wrote it (Flask-Limiter
+    names the limit's key, which is the address, when a limit is hit)."""
+
+    CANDIDATE = re.compile(r"(?<![\w:.])[0-9A-Fa-f:.]*[:.][0-9A-Fa-f:.]*(?![\w:.])")
+
+    @staticmethod
+    def _redact(match: re.Match) -> str:
+        text = match.group(0)
+        try:
+            ipaddress.ip_address(text)
+        except ValueError:
+            return text
+        return "[address]"
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        cleaned = self.CANDIDATE.sub(self._redact, message)
+        if cleaned != message:
+            record.msg, record.args = cleaned, ()
+        return True
+
+
+def keep_client_addresses_out_of_logs() -> None:
+    """On the loggers of libraries that see addresses, whatever handler is in use."""
+    for name in ("flask-limiter", "werkzeug", "gunicorn.error"):
+        logger = logging.getLogger(name)
+        if not any(isinstance(f, ClientAddressFilter) for f in logger.filters):
+            logger.addFilter(ClientAddressFilter())
+
+
 def configure_json_logging(level: int = logging.INFO) -> None:
     """One JSON object a line on stderr: time, level, logger, message, request id."""
     handler = logging.StreamHandler()
@@ -46,12 +78,14 @@ def configure_json_logging(level: int = logging.INFO) -> None:
         )
     )
     handler.addFilter(RequestIdFilter())
+    handler.addFilter(ClientAddressFilter())
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
 
 
 def register_observability(app: Flask) -> None:
+    keep_client_addresses_out_of_logs()
     @app.before_request
     def start_timer_and_name_request() -> None:
         given = request.headers.get(REQUEST_ID_HEADER, "")

@@ -7,8 +7,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
+from intake import create_app
 from intake.extensions import db
-from tests.conftest import asset, page
+from tests.conftest import CallbackVisitor, asset, page
 
 SECRETS = {
     "name": "Marguerite Oyelaran-Quist",
@@ -57,6 +58,23 @@ def test_no_personal_data_reaches_the_logs(app, visitor, caplog):
     logged += "\n".join(str(record.args) for record in caplog.records)
     for plaintext in PLAINTEXTS:
         assert plaintext not in logged
+
+
+def test_a_rate_limit_being_hit_logs_no_client_address(app_config, caplog):
+    caplog.set_level(logging.DEBUG)
+    app = create_app({**app_config, "INTAKE_CALLBACK_RATE_LIMIT": "1 per minute"})
+    visitor = CallbackVisitor(app.test_client())
+    address = {"REMOTE_ADDR": "203.0.113.77"}
+    statuses = [
+        visitor.client.post("/callback", data=visitor.filled_form(), environ_base=address)
+        .status_code
+        for _ in "ab"
+    ]
+    assert statuses[-1] == 429
+    lines = [record.getMessage() for record in caplog.records]
+    assert any("exceeded" in line for line in lines), "the limit was logged"
+    logged = "\n".join(lines) + "".join(str(record.args) for record in caplog.records)
+    assert "203.0.113.77" not in logged
 
 
 def test_no_personal_data_reaches_a_url(visitor):
