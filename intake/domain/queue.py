@@ -440,23 +440,19 @@ def touch(request: CallbackRequest, staff: StaffMember, now: datetime) -> None:
 
 
 def renew_hold(
-    session: Session,
-    request: CallbackRequest,
-    staff: StaffMember,
-    hold_limit: timedelta,
-    now: datetime | None = None,
-) -> timedelta | None:
+    session: Session, request: CallbackRequest, staff: StaffMember, now: datetime | None = None
+) -> bool:
     """The holder's request page is still open: renew the hold and commit.
 
-    Returns how long the hold now lasts, or None if `staff` no longer holds it.
+    False if `staff` no longer holds it.
     """
     now = now or utc_now()
     if request.held_by_id != staff.id or request.status != states.IN_PROGRESS:
         session.rollback()
-        return None
+        return False
     touch(request, staff, now)
     session.commit()
-    return hold_limit
+    return True
 
 
 def release_all_held_by(session: Session, staff_id: int) -> None:

@@ -110,7 +110,7 @@ def take_draft(session: Session, vault: Vault, row: StaffSession, reference: str
     return draft
 
 
-def pending_draft_reference(session: Session, vault: Vault, row: StaffSession) -> str | None:
+def pending_draft_reference(vault: Vault, row: StaffSession) -> str | None:
     """The request a draft waits on, to return the member to it after signing in."""
     return vault.open(row.draft).get("reference") if row.draft else None
 

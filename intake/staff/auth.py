@@ -234,7 +234,7 @@ def _second_factor(staff: StaffMember, enrolment: staff_accounts.Enrolment | Non
 def _after_sign_in(staff: StaffMember, token: str) -> str:
     """Back to the request whose typed call was kept, or to the queue."""
     row = staff_sessions.find(db.session, token, staff.id)
-    reference = staff_sessions.pending_draft_reference(db.session, current_service().vault, row)
+    reference = staff_sessions.pending_draft_reference(current_service().vault, row)
     if reference:
         return url_for("staff.request_page", reference=reference)
     return url_for("staff.dashboard")

@@ -298,10 +298,9 @@ def take(reference: str):
 def renew_hold(reference: str):
     """The request page's script keeps its agent's hold while the page is open."""
     item = load_request(reference)
-    lasts = queue.renew_hold(db.session, item, current_user, current_service().hold_limit)
-    if lasts is None:
+    if not queue.renew_hold(db.session, item, current_user):
         return jsonify(held=False, status=states.LABELS[item.status])
-    return jsonify(held=True, seconds_left=int(lasts.total_seconds()))
+    return jsonify(held=True, seconds_left=int(current_service().hold_limit.total_seconds()))
 
 
 @bp.post("/requests/<reference>/release")
