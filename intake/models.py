@@ -46,6 +46,8 @@ class StaffMember(db.Model):
     locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     session_version: Mapped[int] = mapped_column(default=1)
     active: Mapped[bool] = mapped_column(default=True)
+    # Set by a supervisor's reset: a new password, then a new authenticator, at next sign-in.
+    password_change_required: Mapped[bool] = mapped_column(default=False, server_default=false())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
     # Flask-Login's interface, written out so the session id carries the version:
@@ -99,6 +101,9 @@ class CallbackRequest(db.Model):
     phone_hash: Mapped[str | None] = mapped_column(String(64), index=True)
     submission_digest: Mapped[str] = mapped_column(String(64), unique=True)
     withdraw_digest: Mapped[str | None] = mapped_column(String(64), unique=True)
+    # The confirmation page's one showing: a digest of the token in the visitor's
+    # session, cleared when the page is first shown.
+    receipt_digest: Mapped[str | None] = mapped_column(String(64), unique=True)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     held_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff_members.id"), index=True)
     held_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
