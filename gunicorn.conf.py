@@ -12,6 +12,8 @@ import tempfile
 wsgi_app = "intake:create_app()"
 bind = os.environ.get("INTAKE_BIND", "127.0.0.1:8000")
 workers = int(os.environ.get("WEB_CONCURRENCY", multiprocessing.cpu_count() * 2 + 1))
+# The app refuses to run several production workers without Redis for its rate limits.
+os.environ["INTAKE_WORKERS"] = str(workers)
 timeout = 30
 graceful_timeout = 20
 keepalive = 5
@@ -33,6 +35,7 @@ os.environ.setdefault(
 
 
 def on_starting(server) -> None:
+    os.environ["INTAKE_WORKERS"] = str(server.cfg.workers)  # -w on the command line wins
     folder = os.environ["PROMETHEUS_MULTIPROC_DIR"]
     shutil.rmtree(folder, ignore_errors=True)
     os.makedirs(folder, exist_ok=True)

@@ -16,7 +16,16 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from intake.domain import crypto
 from intake.domain.phones import InvalidPhone, parse_phone
 
-REQUIRED_IN_PRODUCTION = ("SECRET_KEY", "INTAKE_DATA_KEYS", "INTAKE_HELPLINE_PHONE", "DATABASE_URL")
+REQUIRED_IN_PRODUCTION = (
+    "SECRET_KEY",
+    "INTAKE_DATA_KEYS",
+    "INTAKE_HELPLINE_PHONE",
+    "DATABASE_URL",
+    # How many proxies stand in front: 0 is a valid answer, but it must be given, or
+    # behind nginx every visitor would share nginx's address (and its rate limits).
+    "INTAKE_TRUSTED_PROXIES",
+)
+ENVIRONMENTS = ("development", "production")
 MIN_SECRET_KEY_LENGTH = 32
 # An Ofcom number reserved for drama: it rings nobody. Production must set its own.
 DEVELOPMENT_HELPLINE = "0808 157 0192"
@@ -47,15 +56,40 @@ def load_config(
 ) -> dict[str, Any]:
     """Build the Flask config: environment, then `overrides`, then checks."""
     environ = os.environ if environ is None else environ
-    production = environ.get("INTAKE_ENV", "development") == "production"
+    production = _environment(environ) == "production"
     if production:
         _require_production_secrets(environ)
+        _require_shared_rate_limits(environ)
     config = _from_environment(environ, instance_path, production)
     config.update(overrides or {})
     if not production:
         _fill_development_secrets(config, instance_path)
     _check(config)
     return config
+
+
+def _environment(environ: Mapping[str, str]) -> str:
+    """The documented INTAKE_ENV values only: a misspelt "prodcution" must not quietly
+    run as development, with generated secrets and insecure cookies."""
+    name = environ.get("INTAKE_ENV", "development").strip()
+    if name not in ENVIRONMENTS:
+        raise ConfigError(
+            f"INTAKE_ENV must be {' or '.join(ENVIRONMENTS)}, not {name!r}: "
+            "the app will not guess which was meant."
+        )
+    return name
+
+
+def _require_shared_rate_limits(environ: Mapping[str, str]) -> None:
+    """Several workers each counting in their own memory would multiply every limit."""
+    workers = _whole_number(environ, "INTAKE_WORKERS", 0) or _whole_number(
+        environ, "WEB_CONCURRENCY", 1
+    )
+    if workers > 1 and not environ.get("REDIS_URL", "").strip():
+        raise ConfigError(
+            f"INTAKE_ENV=production with {workers} workers needs REDIS_URL: "
+            "without it each worker keeps its own rate limit counts."
+        )
 
 
 def _require_production_secrets(environ: Mapping[str, str]) -> None:

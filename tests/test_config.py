@@ -2,35 +2,79 @@
 
 import os
 import stat
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
-from intake.config import ORGANISATION_PLACEHOLDERS, ConfigError, load_config
+from intake.config import (
+    ORGANISATION_PLACEHOLDERS,
+    REQUIRED_IN_PRODUCTION,
+    ConfigError,
+    load_config,
+)
 from intake.domain.crypto import new_key
 
+ROOT = Path(__file__).resolve().parents[1]
 PRODUCTION = {
     "INTAKE_ENV": "production",
     "SECRET_KEY": "s" * 48,
     "INTAKE_DATA_KEYS": new_key(),
     "INTAKE_HELPLINE_PHONE": "0808 157 0192",
     "DATABASE_URL": "postgresql://intake@db/intake",
+    "INTAKE_TRUSTED_PROXIES": "1",
     **{name: f"Real value of {name}" for name in ORGANISATION_PLACEHOLDERS},
 }
 
 
-@pytest.mark.parametrize(
-    "missing", ["SECRET_KEY", "INTAKE_DATA_KEYS", "INTAKE_HELPLINE_PHONE", "DATABASE_URL"]
-)
-def test_production_refuses_to_start_without_a_secret_and_names_it(tmp_path, missing):
-    environ = {**PRODUCTION, missing: ""}
-    with pytest.raises(ConfigError, match=missing):
-        load_config(tmp_path, environ)
+@pytest.mark.parametrize("missing", REQUIRED_IN_PRODUCTION)
+def test_production_refuses_to_start_without_a_required_setting_and_names_it(tmp_path, missing):
+    for environ in [{**PRODUCTION, missing: ""}, _without(PRODUCTION, missing)]:
+        with pytest.raises(ConfigError, match=missing):
+            load_config(tmp_path, environ)
+
+
+def _without(environ: dict, name: str) -> dict:
+    return {key: value for key, value in environ.items() if key != name}
+
+
+def test_production_accepts_no_trusted_proxies_when_it_is_said_explicitly(tmp_path):
+    config = load_config(tmp_path, {**PRODUCTION, "INTAKE_TRUSTED_PROXIES": "0"})
+    assert config["INTAKE_TRUSTED_PROXIES"] == 0
+
+
+@pytest.mark.parametrize("variable", ["INTAKE_WORKERS", "WEB_CONCURRENCY"])
+def test_production_with_several_workers_refuses_to_start_without_redis(tmp_path, variable):
+    with pytest.raises(ConfigError, match="4 workers needs REDIS_URL"):
+        load_config(tmp_path, {**PRODUCTION, variable: "4"})
+    shared = load_config(tmp_path, {**PRODUCTION, variable: "4", "REDIS_URL": "redis://r:6379/0"})
+    assert shared["RATELIMIT_STORAGE_URI"] == "redis://r:6379/0"
+
+
+def test_production_with_one_worker_may_count_rate_limits_in_memory(tmp_path):
+    config = load_config(tmp_path, {**PRODUCTION, "INTAKE_WORKERS": "1"})
+    assert config["RATELIMIT_STORAGE_URI"] == "memory://"
+
+
+@pytest.mark.parametrize("value", ["prod", "Production", "producton", "staging", ""])
+def test_an_unknown_environment_name_stops_the_app_instead_of_meaning_development(tmp_path, value):
+    with pytest.raises(
+        ConfigError, match=f"INTAKE_ENV must be development or production, not {value!r}"
+    ):
+        load_config(tmp_path, {**PRODUCTION, "INTAKE_ENV": value})
+
+
+def test_the_documented_environment_names_are_accepted(tmp_path):
+    assert load_config(tmp_path, {"INTAKE_ENV": "development"})["INTAKE_ENV"] == "development"
+    assert (
+        load_config(tmp_path, {**PRODUCTION, "INTAKE_ENV": " production\n"})["INTAKE_ENV"]
+        == "production"
+    )
 
 
 @pytest.mark.parametrize("name", ORGANISATION_PLACEHOLDERS)
-def test_production_refuses_to_start_while_an_organisation_detail_is_a_placeholder(
-    tmp_path, name
-):
+def test_production_refuses_to_start_while_an_organisation_detail_is_a_placeholder(tmp_path, name):
     for value in ["", ORGANISATION_PLACEHOLDERS[name]]:
         with pytest.raises(ConfigError, match=name):
             load_config(tmp_path, {**PRODUCTION, name: value})
@@ -103,3 +147,24 @@ def test_unusable_settings_are_refused_by_name(tmp_path, environ, named):
 def test_overrides_win_over_the_environment(tmp_path):
     config = load_config(tmp_path, {"INTAKE_RETENTION_DAYS": "30"}, {"INTAKE_RETENTION_DAYS": 7})
     assert config["INTAKE_RETENTION_DAYS"] == 7
+
+
+def test_gunicorn_with_several_production_workers_and_no_redis_does_not_start(tmp_path):
+    """The real server and its settings file: the workers refuse, so gunicorn stops."""
+    environ = {
+        **_without(dict(os.environ), "REDIS_URL"),
+        **PRODUCTION,
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'intake.db'}",
+        "PROMETHEUS_MULTIPROC_DIR": str(tmp_path / "prometheus"),
+    }
+    command = [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "--workers", "2"]
+    command += ["--bind", "127.0.0.1:0"]
+    server = subprocess.Popen(command, env=environ, cwd=ROOT, stderr=subprocess.PIPE, text=True)
+    try:
+        _, log = server.communicate(timeout=300)
+    finally:
+        server.kill()
+    # Exit status 3, or 1 when the second worker fails while gunicorn is halting.
+    assert server.returncode != 0
+    assert "Worker failed to boot" in log
+    assert "with 2 workers needs REDIS_URL" in log

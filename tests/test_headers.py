@@ -56,6 +56,8 @@ def test_hsts_only_in_production(app, app_config, monkeypatch):
     monkeypatch.setenv("INTAKE_DATA_KEYS", app_config["INTAKE_DATA_KEYS"][0])
     monkeypatch.setenv("INTAKE_HELPLINE_PHONE", "0808 157 0192")
     monkeypatch.setenv("DATABASE_URL", app_config["SQLALCHEMY_DATABASE_URI"])
+    monkeypatch.setenv("INTAKE_TRUSTED_PROXIES", "0")
+    monkeypatch.setenv("INTAKE_WORKERS", "1")
     for name in ORGANISATION_PLACEHOLDERS:
         monkeypatch.setenv(name, f"Real {name}")
     production = create_app({"SQLALCHEMY_ENGINE_OPTIONS": app_config["SQLALCHEMY_ENGINE_OPTIONS"]})
