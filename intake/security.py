@@ -1,4 +1,10 @@
-"""Security headers on every response, and no-store for pages with personal data."""
+"""Security headers on every response, and no caching unless a response opts in.
+
+`Cache-Control: no-store` is the default, so a page that echoes personal data (a
+form sent back after an error, a staff page, the queue's JSON) can never be kept
+by a browser or a proxy, whichever code path made it. Only fingerprinted assets and
+the public pages that are the same for everyone say otherwise.
+"""
 
 from collections.abc import Callable
 from functools import wraps
@@ -30,6 +36,9 @@ HEADERS = {
     "Permissions-Policy": "camera=(), microphone=(), geolocation=(), interest-cohort=()",
 }
 HSTS = "max-age=63072000; includeSubDomains"
+NO_STORE = "no-store"
+# Public pages hold nothing personal: browsers and proxies may keep them a few minutes.
+SAME_FOR_EVERYONE = "public, max-age=300"
 
 
 def register_security_headers(app: Flask) -> None:
@@ -40,16 +49,22 @@ def register_security_headers(app: Flask) -> None:
     @app.after_request
     def add_headers(response: Response) -> Response:
         response.headers.update(headers)
+        response.headers.setdefault("Cache-Control", NO_STORE)
         return response
 
 
-def no_store(view: Callable) -> Callable:
-    """Keep the page out of every cache, the browser's history cache included."""
+def same_for_everyone(view: Callable) -> Callable:
+    """Let caches keep this page: it must carry no form, session or visitor data."""
 
     @wraps(view)
     def wrapper(*args, **kwargs):
         response = make_response(view(*args, **kwargs))
-        response.headers["Cache-Control"] = "no-store"
+        response.headers["Cache-Control"] = SAME_FOR_EVERYONE
         return response
 
     return wrapper
+
+
+def no_store(view: Callable) -> Callable:
+    """Kept for views written before no-store became the default; it changes nothing."""
+    return view

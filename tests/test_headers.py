@@ -24,6 +24,18 @@ def routes(app):
         yield rule.endpoint, values
 
 
+# The only responses a browser or proxy may keep: nothing personal is ever in them.
+CACHEABLE = {
+    "asset": "max-age=31536000, public, immutable",
+    **{
+        f"public.{page}": "public, max-age=300"
+        for page in ("home", "guide_contents", "guide_page", "service_page")
+    },
+    "public.robots_txt": "public, max-age=300",
+    "public.sitemap_xml": "public, max-age=300",
+}
+
+
 def test_every_get_route_sends_the_security_headers(app):
     client = app.test_client()
     with app.test_request_context():
@@ -79,3 +91,21 @@ def test_forms_work_over_https_although_no_referrer_is_sent(visitor, stored):
     response = visitor.client.post("/callback", data=data, base_url="https://localhost")
     assert response.status_code == 303
     assert stored.count() == 1
+
+
+def test_only_assets_and_pages_the_same_for_everyone_may_be_cached(app, supervisor):
+    """Signed-in staff pages, the form, the queue's JSON, metrics and 404s: all no-store."""
+    with app.test_request_context():
+        from flask import url_for
+
+        urls = [(endpoint, url_for(endpoint, **values)) for endpoint, values in routes(app)]
+    visitors = {"staff.": supervisor.client, "": app.test_client()}
+    checked = set()
+    for endpoint, url in urls:
+        client = next(c for prefix, c in visitors.items() if endpoint.startswith(prefix))
+        response = client.get(url)
+        expected = CACHEABLE.get(endpoint, "no-store")
+        assert response.headers["Cache-Control"] == expected, (url, response.status_code)
+        checked.add(endpoint)
+    assert {"staff.queue_data", "public.callback", "staff.dashboard"} <= checked
+    assert set(CACHEABLE) <= checked

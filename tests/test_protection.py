@@ -23,6 +23,7 @@ def test_a_post_without_a_csrf_token_keeps_every_answer_and_stores_nothing(visit
     assert html.select_one("#name")["value"] == "Zoë"
     assert html.select_one("#message").get_text().removeprefix("\r\n") == "Please call after six"
     assert html.select_one("a[href='tel:+448081570192']")
+    assert response.headers["Cache-Control"] == "no-store"
     assert stored.count() == 0
 
 
@@ -64,6 +65,7 @@ def test_too_many_submissions_get_a_friendly_page_that_keeps_the_answers(app_con
     assert html.select_one("#name")["value"] == "Third try"
     assert html.select_one("a[href='tel:+448081570192']")
     assert response.headers["Retry-After"]
+    assert response.headers["Cache-Control"] == "no-store"
 
 
 def test_reading_the_form_is_never_rate_limited(app_config):
@@ -111,6 +113,7 @@ def test_a_locked_database_gives_a_friendly_503_and_writes_nothing(app_config):
     assert "We could not save your request just now" in html.get_text()
     assert html.select_one("#name")["value"] == "Locked out"
     assert html.select_one("a[href='tel:+448081570192']")
+    assert response.headers["Cache-Control"] == "no-store"
     assert stored.count() == 0
     assert visitor.resend(data).status_code == 303
     assert stored.count() == 1

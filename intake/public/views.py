@@ -22,7 +22,7 @@ from intake.observability import SUBMISSIONS
 from intake.pages import MOVED_GUIDE_PAGES, SERVICE_PAGES
 from intake.public import bp
 from intake.public.forms import CallbackForm, WithdrawForm
-from intake.security import no_store
+from intake.security import same_for_everyone
 from intake.service import current_service
 from intake.state import app_state
 from intake.templating import public_url
@@ -51,17 +51,20 @@ def render_same_for_everyone(template: str, **context) -> str:
 
 
 @bp.get("/")
+@same_for_everyone
 def home():
     return render_same_for_everyone("public/home.html", page=current_service().pages.home)
 
 
 @bp.get("/guide/")
+@same_for_everyone
 def guide_contents():
     pages = current_service().pages.guide
     return render_same_for_everyone("public/guide_contents.html", pages=pages)
 
 
 @bp.get("/guide/<slug>")
+@same_for_everyone
 def guide_page(slug: str):
     pages = current_service().pages
     page = pages.guide_page(slug)
@@ -81,6 +84,7 @@ def moved_guide_page(slug: str):
 
 
 @bp.get(f"/<any({', '.join(map(repr, SERVICE_PAGES))}):slug>")
+@same_for_everyone
 def service_page(slug: str):
     """About this service, accessibility, cookies, complaints, privacy, leaving quickly."""
     page = current_service().pages.service[slug]
@@ -88,6 +92,7 @@ def service_page(slug: str):
 
 
 @bp.get("/robots.txt")
+@same_for_everyone
 def robots_txt():
     """Crawlers may read the guide; staff pages and confirmations are not for them."""
     lines = ["User-agent: *", "Disallow: /staff/", "Disallow: /callback/"]
@@ -96,6 +101,7 @@ def robots_txt():
 
 
 @bp.get("/sitemap.xml")
+@same_for_everyone
 def sitemap_xml():
     pages = current_service().pages
     page = render_template("public/sitemap.xml", guide=pages.guide, service=pages.service)
@@ -124,7 +130,6 @@ def callback_rate_limit() -> str:
 
 @bp.route("/callback", methods=["GET", "POST"])
 @limiter.limit(callback_rate_limit, methods=["POST"])
-@no_store
 def callback():
     form = callback_form()
     if not form.validate_on_submit():
@@ -143,7 +148,6 @@ def callback():
 
 
 @bp.get("/callback/received")
-@no_store
 def callback_received():
     """Shows the request's details once; from history on a shared device, nothing personal."""
     receipt = session.pop(RECEIPT_KEY, None)
@@ -159,7 +163,6 @@ def callback_received():
 
 
 @bp.post("/callback/withdraw")
-@no_store
 def callback_withdraw():
     form = WithdrawForm()
     reference = withdraw_callback(db.session, form.secret.data) if form.validate() else None
@@ -170,7 +173,6 @@ def callback_withdraw():
 
 
 @bp.get("/callback/withdrawn")
-@no_store
 def callback_withdrawn():
     return render_template("public/withdrawn.html", reference=session.pop(WITHDRAWN_KEY, None))
 
