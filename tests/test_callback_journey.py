@@ -66,6 +66,18 @@ def test_the_confirmation_shows_its_details_only_once(visitor):
     assert "does not show any details again" in text
 
 
+def test_a_copied_receipt_cookie_shows_nothing_once_the_visitor_has_seen_it(app, visitor):
+    response = visitor.submit()
+    copied = visitor.client.get_cookie("intake_session").value
+    assert visitor.client.get(response.headers["Location"]).status_code == 200
+    other = app.test_client()
+    other.set_cookie("intake_session", copied)
+    text = page(other.get("/callback/received")).get_text(" ", strip=True)
+    assert "ending 3456" not in text
+    assert "does not show any details again" in text
+    assert not page(other.get("/callback/received")).select("form[action='/callback/withdraw']")
+
+
 def test_form_and_confirmation_pages_are_never_cached(visitor):
     assert visitor.client.get("/callback").headers["Cache-Control"] == "no-store"
     response = visitor.submit()

@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from intake.domain import states
 from intake.domain.callbacks import (
     call_times,
-    confirmation,
+    show_confirmation,
     submit_callback,
     withdraw_callback,
 )
@@ -22,6 +22,11 @@ NOW = utc(2026, 11, 25, 14, 0)
 
 def count_requests(session) -> int:
     return session.scalar(select(func.count()).select_from(CallbackRequest))
+
+
+def withdraw_secret(session, vault, receipt) -> str:
+    """The secret behind the withdraw button, as the confirmation page shows it."""
+    return show_confirmation(session, vault, receipt.token).withdraw_secret
 
 
 def test_a_request_is_stored_new_with_its_due_time_and_sealed_answers(db_session, vault):
@@ -70,12 +75,42 @@ def test_the_same_submission_token_never_stores_a_second_request(db_session, vau
     assert count_requests(db_session) == 1
 
 
-def test_a_repeat_hands_out_a_new_withdrawal_secret_and_spends_the_old(db_session, vault):
+def test_a_repeat_hands_out_a_new_receipt_and_spends_the_old(db_session, vault):
     first = submit_callback(db_session, vault, make_answers(), "same", POLICY, now=NOW)
     again = submit_callback(db_session, vault, make_answers(), "same", POLICY, now=NOW)
-    assert again.withdraw_secret != first.withdraw_secret
-    assert withdraw_callback(db_session, first.withdraw_secret) is None
-    assert withdraw_callback(db_session, again.withdraw_secret) == first.reference
+    assert again.token != first.token
+    assert show_confirmation(db_session, vault, first.token) is None
+    secret = withdraw_secret(db_session, vault, again)
+    assert withdraw_callback(db_session, secret) == first.reference
+
+
+def test_the_confirmation_is_shown_once_per_receipt(db_session, vault):
+    receipt = submit_callback(db_session, vault, make_answers(), "token", POLICY, now=NOW)
+    assert show_confirmation(db_session, vault, receipt.token).reference == receipt.reference
+    assert show_confirmation(db_session, vault, receipt.token) is None
+    assert db_session.get(CallbackRequest, receipt.request_id).receipt_digest is None
+
+
+def test_only_a_digest_of_the_receipt_is_stored(db_session, vault):
+    receipt = submit_callback(db_session, vault, make_answers(), "token", POLICY, now=NOW)
+    stored = db_session.get(CallbackRequest, receipt.request_id)
+    assert stored.receipt_digest and receipt.token not in stored.receipt_digest
+    assert stored.withdraw_digest is None, "no withdrawal secret exists until it is shown"
+
+
+def test_two_looks_at_one_receipt_at_once_show_it_once(app):
+    """A copied session cookie replayed at the same moment as the visitor's own look."""
+    with app.app_context():
+        vault = app.extensions["intake"].service.vault
+        receipt = submit_callback(db.session, vault, make_answers(), "racing", POLICY)
+
+    def look(_):
+        with app.app_context():
+            return show_confirmation(db.session, vault, receipt.token)
+
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        shown = [details for details in pool.map(look, range(6)) if details is not None]
+    assert len(shown) == 1
 
 
 def test_simultaneous_resubmissions_store_one_request(app):
@@ -104,7 +139,7 @@ def test_a_taken_reference_is_replaced_by_a_fresh_one(db_session, vault, monkeyp
 
 def test_the_confirmation_masks_the_phone(db_session, vault):
     receipt = submit_callback(db_session, vault, make_answers(), "token", POLICY, now=NOW)
-    details = confirmation(db_session, vault, receipt.request_id)
+    details = show_confirmation(db_session, vault, receipt.token)
     assert details.phone_ending == "3456"
     assert details.reference == receipt.reference
     assert details.due_at == NOW + timedelta(minutes=15)
@@ -112,8 +147,9 @@ def test_the_confirmation_masks_the_phone(db_session, vault):
 
 def test_withdrawal_works_once(db_session, vault):
     receipt = submit_callback(db_session, vault, make_answers(), "token", POLICY, now=NOW)
-    assert withdraw_callback(db_session, receipt.withdraw_secret, now=NOW) == receipt.reference
-    assert withdraw_callback(db_session, receipt.withdraw_secret, now=NOW) is None
+    secret = withdraw_secret(db_session, vault, receipt)
+    assert withdraw_callback(db_session, secret, now=NOW) == receipt.reference
+    assert withdraw_callback(db_session, secret, now=NOW) is None
     stored = db_session.get(CallbackRequest, receipt.request_id)
     assert stored.status == states.WITHDRAWN
     assert stored.closed_at == NOW
@@ -123,9 +159,10 @@ def test_withdrawal_works_once(db_session, vault):
 @pytest.mark.parametrize("closed", [states.COMPLETED, states.SPAM, states.UNREACHABLE])
 def test_a_closed_request_cannot_be_withdrawn(db_session, vault, closed):
     receipt = submit_callback(db_session, vault, make_answers(), "token", POLICY, now=NOW)
+    secret = withdraw_secret(db_session, vault, receipt)
     db_session.get(CallbackRequest, receipt.request_id).status = closed
     db_session.commit()
-    assert withdraw_callback(db_session, receipt.withdraw_secret) is None
+    assert withdraw_callback(db_session, secret) is None
     assert db_session.get(CallbackRequest, receipt.request_id).status == closed
 
 

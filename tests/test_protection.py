@@ -123,7 +123,7 @@ def test_a_database_that_fails_on_a_page_gives_a_503_with_the_help_line(app, mon
     def down(*args, **kwargs):
         raise OperationalError("SELECT 1", {}, Exception("connection refused"))
 
-    monkeypatch.setattr("intake.public.views.confirmation", down)
+    monkeypatch.setattr("intake.public.views.show_confirmation", down)
     client = app.test_client()
     visitor = CallbackVisitor(client)
     response = client.get(visitor.submit().headers["Location"])

@@ -6,10 +6,9 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
-from sqlalchemy.orm.exc import StaleDataError
 
 from intake.domain import audit, states
 from intake.domain.callback_times import WINDOWS_BY_CODE, window_bounds
@@ -72,11 +71,12 @@ class CallbackPolicy:
 
 @dataclass(frozen=True)
 class Receipt:
-    """What the visitor gets back once a request is stored."""
+    """What the visitor gets back once a request is stored: a token for one look at
+    the confirmation (the server keeps only its digest, and spends it on that look)."""
 
     request_id: int
     reference: str
-    withdraw_secret: str | None
+    token: str
     repeated: bool
 
 
@@ -89,6 +89,8 @@ class Confirmation:
     when: str
     voicemail_ok: bool = False
     say_who_we_are: bool = False
+    # A new single-use secret for the withdraw button, while it can still be withdrawn.
+    withdraw_secret: str | None = None
 
 
 def call_times(
@@ -123,7 +125,7 @@ def submit_callback(
     sealed = vault.seal(answers.personal())
     callable_from, due_at, overdue_at = call_times(answers, now, policy)
     for _ in range(REFERENCE_ATTEMPTS):
-        withdraw_secret = secrets.token_urlsafe(32)
+        receipt_token = secrets.token_urlsafe(32)
         request = CallbackRequest(
             reference=new_reference(),
             urgent=answers.in_danger,
@@ -135,12 +137,12 @@ def submit_callback(
             personal_data=sealed,
             phone_hash=vault.phone_hash(answers.phone),
             submission_digest=submission,
-            withdraw_digest=token_digest(withdraw_secret),
+            receipt_digest=token_digest(receipt_token),
         )
         session.add(request)
         try:
             session.flush()
-            receipt = Receipt(request.id, request.reference, withdraw_secret, repeated=False)
+            receipt = Receipt(request.id, request.reference, receipt_token, repeated=False)
             session.commit()
         except IntegrityError:
             session.rollback()
@@ -158,30 +160,51 @@ def _find_by_submission(session: Session, submission: str) -> CallbackRequest | 
 
 
 def _repeat(session: Session, request: CallbackRequest) -> Receipt:
-    """A resent form: hand out a fresh withdrawal secret if it can still be withdrawn.
+    """A resent form: a fresh look at the confirmation, for whoever holds the form.
 
-    Racing resends each try to replace the secret; the version check lets one win
-    at a time, and the others try again with what it wrote.
+    Racing resends each write their own receipt; the last one written is the one
+    that works, as the browser shows the last answer it got.
     """
-    for _ in range(REFERENCE_ATTEMPTS):
-        if request.withdraw_digest is None:
-            break
-        withdraw_secret = secrets.token_urlsafe(32)
-        request.withdraw_digest = token_digest(withdraw_secret)
-        try:
-            session.commit()
-        except StaleDataError:
-            session.rollback()
-            session.refresh(request)
-            continue
-        return Receipt(request.id, request.reference, withdraw_secret, repeated=True)
-    return Receipt(request.id, request.reference, None, repeated=True)
+    receipt_token = secrets.token_urlsafe(32)
+    renew = update(CallbackRequest).where(CallbackRequest.id == request.id)
+    session.execute(renew.values(receipt_digest=token_digest(receipt_token)))
+    session.commit()
+    return Receipt(request.id, request.reference, receipt_token, repeated=True)
 
 
-def confirmation(session: Session, vault: Vault, request_id: int) -> Confirmation | None:
-    request = session.get(CallbackRequest, request_id)
+def show_confirmation(session: Session, vault: Vault, receipt_token: str) -> Confirmation | None:
+    """The confirmation, once per receipt: the receipt is spent as it is read, in one
+    conditional UPDATE, so the same token replayed later or at the same moment, from
+    this browser or any other, shows nothing.
+
+    While the request can still be withdrawn, a new withdrawal secret is issued with
+    it (a secret shown earlier stops working).
+    """
+    digest = token_digest(receipt_token)
+    request = session.scalar(
+        select(CallbackRequest).where(CallbackRequest.receipt_digest == digest)
+    )
     if request is None or request.personal_data is None:
+        session.rollback()
         return None
+    withdraw_secret = None
+    spend: dict[str, str | None] = {"receipt_digest": None}
+    if request.status in states.statuses_that_may_become(states.WITHDRAWN):
+        withdraw_secret = secrets.token_urlsafe(32)
+        spend["withdraw_digest"] = token_digest(withdraw_secret)
+    details = _confirmation(vault, request, withdraw_secret)
+    spent = session.execute(
+        update(CallbackRequest)
+        .where(CallbackRequest.id == request.id, CallbackRequest.receipt_digest == digest)
+        .values(**spend)
+    )
+    session.commit()
+    return details if spent.rowcount == 1 else None
+
+
+def _confirmation(
+    vault: Vault, request: CallbackRequest, withdraw_secret: str | None
+) -> Confirmation:
     personal = vault.open(request.personal_data)
     return Confirmation(
         reference=request.reference,
@@ -191,6 +214,7 @@ def confirmation(session: Session, vault: Vault, request_id: int) -> Confirmatio
         when=personal["when"],
         voicemail_ok=personal.get("voicemail_ok") is True,
         say_who_we_are=personal.get("say_who_we_are") is True,
+        withdraw_secret=withdraw_secret,
     )
 
 

@@ -15,7 +15,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.exceptions import TooManyRequests
 
 from intake import errors
-from intake.domain.callbacks import confirmation, submit_callback, withdraw_callback
+from intake.domain.callbacks import show_confirmation, submit_callback, withdraw_callback
 from intake.domain.clock import utc_now
 from intake.extensions import db, limiter
 from intake.observability import SUBMISSIONS
@@ -143,20 +143,21 @@ def callback():
         service.policy,
     )
     SUBMISSIONS.labels("repeat" if receipt.repeated else "stored").inc()
-    session[RECEIPT_KEY] = {"id": receipt.request_id, "withdraw": receipt.withdraw_secret}
+    session[RECEIPT_KEY] = receipt.token
     return redirect(url_for(".callback_received"), code=303)
 
 
 @bp.get("/callback/received")
 def callback_received():
-    """Shows the request's details once; from history on a shared device, nothing personal."""
-    receipt = session.pop(RECEIPT_KEY, None)
+    """Shows the request's details once, to one browser; later, from history on a shared
+    device or with a copied cookie, the page says nothing personal."""
+    token = session.pop(RECEIPT_KEY, None)
     details = None
-    if receipt:
-        details = confirmation(db.session, current_service().vault, receipt["id"])
+    if isinstance(token, str):
+        details = show_confirmation(db.session, current_service().vault, token)
     withdraw_form = None
-    if details and receipt.get("withdraw"):
-        withdraw_form = WithdrawForm(secret=receipt["withdraw"])
+    if details and details.withdraw_secret:
+        withdraw_form = WithdrawForm(secret=details.withdraw_secret)
     return render_template(
         "public/callback_received.html", details=details, withdraw_form=withdraw_form
     )
