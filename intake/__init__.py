@@ -12,6 +12,7 @@ from intake.assets import register_assets
 from intake.compression import register_compression
 from intake.config import load_config
 from intake.extensions import csrf, db, limiter, login_manager, migrate, tune_sqlite
+from intake.formtools import DatabaseId
 from intake.observability import register_observability
 from intake.service import build_service
 from intake.state import AppState, app_state
@@ -79,6 +80,7 @@ def trust_proxies(app: Flask) -> None:
 def register_blueprints(app: Flask) -> None:
     from intake import ops, public, staff
 
+    app.url_map.converters["int"] = DatabaseId  # before any route is added
     app.register_blueprint(public.bp)
     app.register_blueprint(staff.bp)
     app.register_blueprint(ops.bp)

@@ -1,10 +1,14 @@
-"""Form pieces shared by every audience: text hygiene and the field types we use."""
+"""Input pieces shared by every audience: text hygiene, the field types we use, and ids."""
 
 import unicodedata
 
+from flask import request
 from flask_wtf import FlaskForm
+from werkzeug.routing import IntegerConverter
 from wtforms import RadioField, SelectChoice, SelectField, SelectMultipleField, widgets
 from wtforms.validators import ValidationError
+
+from intake.models import MAX_DATABASE_ID
 
 # Characters that can reorder or hide text on a colleague's screen.
 BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f")
@@ -28,12 +32,21 @@ def clean_text(value: object) -> object:
 
 
 class CleanForm(FlaskForm):
-    """A FlaskForm whose every text field is cleaned (see clean_text) before validation."""
+    """A FlaskForm whose every text field is cleaned (see clean_text) before validation,
+    and which reads only typed fields: nothing here uploads a file or takes JSON."""
 
     class Meta:
         def bind_field(self, form, unbound_field, options):
             options["filters"] = (clean_text, *options.get("filters", ()))
             return unbound_field.bind(form=form, **options)
+
+        def wrap_formdata(self, form, formdata):
+            """A field sent as a file part, or a form sent as JSON, counts as not sent,
+            so it gets the field's own clear message instead of a server error."""
+            wrapped = super().wrap_formdata(form, formdata)
+            if wrapped is None or wrapped is formdata:
+                return wrapped
+            return request.form
 
 
 class ChoiceField(RadioField):
@@ -73,3 +86,18 @@ class CheckboxesField(SelectMultipleField):
         allowed = {choice.value for choice in self.choices}
         if any(value not in allowed for value in self.data or ()):
             raise ValidationError("Choose only from the options shown")
+
+
+class DatabaseId(IntegerConverter):
+    """`<int:…>` in every route: a number a database id can be, or the route does not
+    match (404), instead of an overflow deep in the database driver."""
+
+    def __init__(self, map, fixed_digits=0, min=1, max=MAX_DATABASE_ID, signed=False):
+        super().__init__(map, fixed_digits=fixed_digits, min=min, max=max, signed=signed)
+
+
+def database_id(text: str) -> int:
+    """An id typed in a query string; ValueError unless a database could hold it."""
+    if not text.isascii() or not text.isdigit() or not 1 <= int(text) <= MAX_DATABASE_ID:
+        raise ValueError(f"not an id: {text[:20]!r}")
+    return int(text)

@@ -11,6 +11,9 @@ from intake.domain import states
 from intake.domain.clock import as_utc
 from intake.extensions import db
 
+# Ids are signed 64-bit integers on every database: input beyond this is not an id.
+MAX_DATABASE_ID = 2**63 - 1
+
 
 class UTCDateTime(TypeDecorator):
     """Aware UTC datetimes in, aware UTC datetimes out, on every database."""

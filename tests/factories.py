@@ -1,5 +1,7 @@
 """Builders for the rows and forms tests need, with valid defaults to override."""
 
+import base64
+import json
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -80,3 +82,8 @@ def submit_request(session, vault, *, token: str | None = None, now=None, **answ
 
 
 _serial = iter(range(1, 1_000_000))
+
+
+def cursor_text(*values: object) -> str:
+    """A queue cursor as a page link carries it, holding whatever values a test needs."""
+    return base64.urlsafe_b64encode(json.dumps(values).encode()).decode()

@@ -8,10 +8,10 @@ import time_machine
 from sqlalchemy import text
 
 from intake import create_app
-from intake.domain import audit, states
+from intake.domain import audit, queue, states
 from intake.models import AuditEvent
 from tests.conftest import StaffBrowser, StoredRequests, page
-from tests.factories import submit_request
+from tests.factories import submit_request, utc
 
 # Tests that move the clock sign in after moving it, as a person would: a session
 # from the future is refused, and one idle for months has long expired.
@@ -472,7 +472,7 @@ def test_an_empty_handover_note_is_refused_and_says_why(agent):
 def test_the_live_refresh_asks_for_the_page_and_filters_being_read(agent, db_session, vault):
     for _ in range(3):
         submit_request(db_session, vault)
-    cursor = "eyJhIjoxfQ"
+    cursor = queue.Cursor(True, utc(2026, 11, 25, 14), utc(2026, 11, 25, 13), 2).encode()
     html = agent.get_page(f"/staff/?urgent=1&after={cursor}")
     config = html.select_one("[data-queue-config]")
     assert config["data-poll-url"] == f"/staff/queue.json?urgent=1&after={cursor}"

@@ -1,8 +1,11 @@
 """Whatever arrives, the visitor gets a page that makes sense, never a 500."""
 
+import io
+
 import pytest
 
 from tests.conftest import page
+from tests.factories import cursor_text
 
 HOSTILE_VALUES = [
     "<script>alert(1)</script>",
@@ -91,3 +94,91 @@ def test_unknown_methods_get_a_friendly_page(client):
     response = client.put("/callback")
     assert response.status_code == 405
     assert page(response).select_one("a[href^='tel:']")
+
+
+def as_file(text: str) -> tuple[io.BytesIO, str]:
+    """A value sent as a file part of a multipart form, as a script can send any field."""
+    return io.BytesIO(text.encode()), "field.txt"
+
+
+@pytest.mark.parametrize("field", ["name", "phone", "in_danger", "consent", "csrf_token"])
+def test_a_field_sent_as_a_file_is_refused_and_the_rest_is_kept(visitor, stored, field):
+    data = visitor.filled_form(message="Please call after six")
+    data[field] = as_file(str(data.get(field, "x")))
+    response = visitor.client.post("/callback", data=data, content_type="multipart/form-data")
+    assert response.status_code == 400
+    html = page(response)
+    assert html.select_one(".error-summary") or "stops working after a while" in html.get_text()
+    assert html.select_one("#message").get_text().strip() == "Please call after six"
+    assert stored.count() == 0
+
+
+def test_a_form_sent_as_json_is_refused_with_the_form_shown_again(visitor, stored):
+    data = visitor.filled_form()
+    response = visitor.client.post("/callback", json={**data, "name": {"first": "Sam"}})
+    assert response.status_code == 400
+    assert page(response).select_one("form[action='/callback']")
+    assert stored.count() == 0
+
+
+def test_a_staff_sign_in_with_a_file_part_is_refused_clearly(make_member):
+    member, browser = make_member()
+    token = browser.csrf("/staff/sign-in")
+    data = {"csrf_token": token, "email": member.email, "password": as_file("guess")}
+    response = browser.client.post(
+        "/staff/sign-in", data=data, content_type="multipart/form-data"
+    )
+    assert response.status_code == 200
+    assert page(response).select_one(".error-summary")
+    assert page(response).select_one("#email")["value"] == member.email
+
+
+def test_a_security_code_sent_as_a_file_is_refused_clearly(make_member):
+    _, browser = make_member()
+    assert browser.enter_password().status_code == 303
+    token = browser.csrf("/staff/sign-in/code")
+    data = {"csrf_token": token, "code": as_file(browser.next_code())}
+    response = browser.client.post(
+        "/staff/sign-in/code", data=data, content_type="multipart/form-data"
+    )
+    assert response.status_code == 200
+    assert page(response).select_one(".error-summary")
+
+
+def test_a_withdrawal_secret_sent_as_a_file_withdraws_nothing(visitor, stored):
+    received = page(visitor.client.get(visitor.submit().headers["Location"]))
+    form = received.select_one("form[action='/callback/withdraw']")
+    data = {field["name"]: field.get("value", "") for field in form.select("input")}
+    data["secret"] = as_file(data["secret"])
+    response = visitor.client.post(
+        "/callback/withdraw", data=data, content_type="multipart/form-data"
+    )
+    assert response.status_code == 400
+    assert "could not withdraw" in page(response).h1.get_text()
+    assert stored.only().status == "new"
+
+
+@pytest.mark.parametrize("member_id", [2**63, 2**64 + 1, 10**40])
+def test_an_id_beyond_64_bits_on_a_staff_route_is_not_found(supervisor, member_id):
+    response = supervisor.post(f"/staff/team/{member_id}/unlock", form_page="/staff/team")
+    assert response.status_code == 404
+
+
+NAIVE, AWARE = "2026-11-25T14:00:00", "2026-11-25T14:00:00+00:00"
+
+
+@pytest.mark.parametrize(
+    "after",
+    [
+        "not-a-cursor",
+        cursor_text("a"),
+        cursor_text(False, NAIVE, NAIVE, 1),
+        cursor_text(False, AWARE, AWARE, 10**25),
+    ],
+    ids=["garbled", "short", "naive times", "id beyond 64 bits"],
+)
+@pytest.mark.parametrize("path", ["/staff/", "/staff/queue.json"])
+def test_a_queue_cursor_that_we_could_not_have_made_is_a_bad_request(agent, path, after):
+    response = agent.client.get(f"{path}?after={after}")
+    assert response.status_code == 400
+    assert "Traceback" not in response.get_data(as_text=True)

@@ -10,7 +10,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from intake.domain import audit, calls, queue, states
 from intake.models import AuditEvent, CallbackRequest
-from tests.factories import make_staff, submit_request, utc
+from tests.factories import cursor_text, make_staff, submit_request, utc
 
 NOW = utc(2026, 11, 25, 12, 0)
 MINUTE = timedelta(minutes=1)
@@ -71,9 +71,15 @@ def test_keyset_pages_walk_the_whole_queue_in_order(db_session, vault):
     assert len(walked) == 30
 
 
-def test_a_damaged_cursor_is_ignored():
+def test_a_damaged_cursor_is_not_read():
+    aware, naive = "2026-11-25T14:00:00+00:00", "2026-11-25T14:00:00"
     assert queue.Cursor.decode("not-a-cursor") is None
     assert queue.Cursor.decode("") is None
+    assert queue.Cursor.decode(cursor_text(False, aware, aware, 7)).id == 7
+    assert queue.Cursor.decode(cursor_text(False, naive, aware, 7)) is None
+    assert queue.Cursor.decode(cursor_text(False, aware, naive, 7)) is None
+    assert queue.Cursor.decode(cursor_text(False, aware, aware, 2**63)) is None
+    assert queue.Cursor.decode(cursor_text(False, aware, aware, -1)) is None
 
 
 def test_take_next_holds_the_first_callable_request(db_session, vault):

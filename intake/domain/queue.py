@@ -22,7 +22,7 @@ from intake.domain.status import (
     commit_unless_changed_meanwhile,
     return_held_to_queue,
 )
-from intake.models import CallbackRequest, StaffMember
+from intake.models import MAX_DATABASE_ID, CallbackRequest, StaffMember
 
 QUEUE_ORDER = (
     CallbackRequest.urgent.desc(),
@@ -88,10 +88,12 @@ class Cursor:
 
     @classmethod
     def decode(cls, text: str) -> "Cursor | None":
+        """The cursor a page link carries, or None if it is not one we could have made:
+        aware times and an id a database column can hold."""
         try:
             raw = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
             urgent, due_at, created_at, request_id = json.loads(raw)
-            return cls(
+            cursor = cls(
                 bool(urgent),
                 datetime.fromisoformat(due_at),
                 datetime.fromisoformat(created_at),
@@ -99,6 +101,8 @@ class Cursor:
             )
         except (ValueError, TypeError):
             return None
+        times_aware = cursor.due_at.tzinfo is not None and cursor.created_at.tzinfo is not None
+        return cursor if times_aware and 0 < cursor.id <= MAX_DATABASE_ID else None
 
 
 @dataclass(frozen=True)

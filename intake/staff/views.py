@@ -101,6 +101,8 @@ def queue_context(filters: queue.QueueFilter) -> dict:
     filter_args = {name: request.args[name] for name in FILTERS if request.args.get(name)}
     after_text = request.values.get("after", "")
     after = queue.Cursor.decode(after_text)
+    if after_text and after is None:
+        abort(400)
     page = queue.queue_page(db.session, filters, current_user.id, after=after)
     return {
         "rows": [queue_row(item, service.vault, now) for item in page.requests],
