@@ -6,7 +6,7 @@ from flask import request
 from flask_wtf import FlaskForm
 from werkzeug.routing import IntegerConverter
 from wtforms import RadioField, SelectChoice, SelectField, SelectMultipleField, widgets
-from wtforms.validators import ValidationError
+from wtforms.validators import StopValidation, ValidationError
 
 from intake.models import MAX_DATABASE_ID
 
@@ -29,6 +29,31 @@ def clean_text(value: object) -> object:
         if char in LINE_BREAKS or (unicodedata.category(char) != "Cc" and char not in BIDI_CONTROLS)
     )
     return "".join(kept).strip()
+
+
+# Letters that render as nothing although they are not spaces or format characters.
+BLANK_LETTERS = frozenset("\u115f\u1160\u3164\uffa0\u2800")
+INVISIBLE_CATEGORIES = frozenset({"Cc", "Cf", "Zs", "Zl", "Zp", "Mn", "Me"})
+
+
+def has_visible_character(text: str) -> bool:
+    """Whether anything in `text` shows on screen: a name of zero-width joiners, blank
+    Hangul fillers or combining marks alone would be an empty line on the queue."""
+    return any(
+        char not in BLANK_LETTERS and unicodedata.category(char) not in INVISIBLE_CATEGORIES
+        for char in text
+    )
+
+
+class Visible:
+    """A validator: the answer must show something, not only invisible characters."""
+
+    def __init__(self, message: str) -> None:
+        self.message = message
+
+    def __call__(self, form, field) -> None:
+        if isinstance(field.data, str) and field.data and not has_visible_character(field.data):
+            raise StopValidation(self.message)
 
 
 class CleanForm(FlaskForm):
@@ -81,6 +106,11 @@ class CheckboxesField(SelectMultipleField):
 
     widget = widgets.ListWidget(prefix_label=False)
     option_widget = widgets.CheckboxInput()
+
+    def process_formdata(self, valuelist: list[str]) -> None:
+        """Each choice counts once, however often it was sent; with unknown values
+        refused, there can be no more answers than options."""
+        super().process_formdata(list(dict.fromkeys(valuelist)))
 
     def pre_validate(self, form) -> None:
         allowed = {choice.value for choice in self.choices}

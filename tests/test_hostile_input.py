@@ -182,3 +182,30 @@ def test_a_queue_cursor_that_we_could_not_have_made_is_a_bad_request(agent, path
     response = agent.client.get(f"{path}?after={after}")
     assert response.status_code == 400
     assert "Traceback" not in response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["\u200b\u200b", "\u200d\u2060\ufeff", "\u3164", "\u2800\u2800", "\u0301\u0308", "\u00ad"],
+    ids=["zero-width spaces", "joiners", "hangul filler", "braille blank", "marks", "soft hyphen"],
+)
+def test_a_name_made_only_of_invisible_characters_is_refused(visitor, stored, name):
+    response = visitor.submit(name=name, message="Kept as typed")
+    assert response.status_code == 400
+    summary = page(response).select_one(".error-summary").get_text()
+    assert "Enter a name we can use when we call" in summary
+    assert page(response).select_one("#message").get_text().strip() == "Kept as typed"
+    assert stored.count() == 0
+
+
+def test_a_name_with_a_joiner_inside_it_is_kept_as_typed(visitor, stored):
+    persian = "\u0645\u06cc\u200c\u062e\u0648\u0627\u0647\u0645"  # with a zero-width non-joiner
+    assert visitor.submit(name=persian).status_code == 303
+    assert stored.answers()["name"] == persian
+
+
+def test_a_topic_sent_many_times_is_stored_once(visitor, stored):
+    data = visitor.filled_form()
+    data["topics"] = ["alcohol"] * 500 + ["cocaine", "alcohol"]
+    assert visitor.resend(data).status_code == 303
+    assert stored.answers()["topics"] == ["alcohol", "cocaine"]

@@ -23,6 +23,7 @@ from intake.formtools import (
     ChoiceField,
     CleanForm,
     DependentSelectField,
+    Visible,
     options,
     yes_no,
 )
@@ -53,6 +54,7 @@ class CallbackForm(CleanForm):
         description="Any name is fine. It does not have to be your full or real name.",
         validators=[
             DataRequired("Enter a name we can use when we call"),
+            Visible("Enter a name we can use when we call, in letters we can read"),
             Length(max=NAME_MAX, message=f"Name must be {NAME_MAX} characters or fewer"),
         ],
     )
