@@ -1,7 +1,6 @@
 """Operator commands: `flask --app intake staff ...`, `purge`, `rotate-keys`, `content check`."""
 
 import sys
-from datetime import timedelta
 
 import click
 from flask import Flask
@@ -95,19 +94,28 @@ def list_staff() -> None:
 @click.command("purge")
 @with_appcontext
 def purge() -> None:
-    """Remove personal data of requests closed longer ago than the retention period."""
+    """From cron, nightly: remove personal data past retention (see docs/deploy.md)."""
     service, now = current_service(), utc_now()
-    period = timedelta(days=service.retention_days)
-    total = retention.count_due(db.session, now, period)
+    policy, days = service.retention, service.retention_days
+    expired = retention.expire_forgotten(db.session, now, policy)
+    total = retention.count_due(db.session, now, policy)
     purged = 0
     with click.progressbar(length=total, label="Removing personal data") as bar:
-        for batch in retention.purge(db.session, now, period):
+        for batch in retention.purge(db.session, now, policy):
             purged += batch
             bar.update(batch)
     click.echo(
-        f"Removed the personal data of {purged} closed "
-        f"{'request' if purged == 1 else 'requests'} older than {service.retention_days} days."
+        f"Closed {expired} {_requests(expired)} still open {days} days after "
+        f"{'its' if expired == 1 else 'their'} due time, as expired."
     )
+    click.echo(
+        f"Removed the personal data of {purged} {_requests(purged)}: closed over {days} days "
+        f"ago, withdrawn (gone within {policy.withdrawn.days} days), or expired."
+    )
+
+
+def _requests(count: int) -> str:
+    return "request" if count == 1 else "requests"
 
 
 @click.command("rotate-keys")

@@ -123,6 +123,9 @@ def _from_environment(environ: Mapping[str, str], instance_path: Path, productio
             environ, "INTAKE_CALLBACK_TARGET_MINUTES", 15
         ),
         "INTAKE_RETENTION_DAYS": _positive_int(environ, "INTAKE_RETENTION_DAYS", 90),
+        "INTAKE_WITHDRAWN_RETENTION_DAYS": _positive_int(
+            environ, "INTAKE_WITHDRAWN_RETENTION_DAYS", 7
+        ),
         "INTAKE_LEAVE_URL": environ.get("INTAKE_LEAVE_URL") or "https://www.bbc.co.uk/weather",
         **{
             name: environ.get(name, "").strip() or placeholder

@@ -1,6 +1,9 @@
 """Flask extensions, created once and unbound; `create_app` initialises them."""
 
+import contextlib
+import os
 import sqlite3
+from pathlib import Path
 
 from flask import request
 from flask_compress import Compress
@@ -46,15 +49,38 @@ compress = Compress()
 
 
 def tune_sqlite(engine: Engine, busy_timeout_ms: int) -> None:
-    """Run SQLite as a real embedded database: WAL, a busy timeout, foreign keys."""
+    """Run SQLite as a real embedded database: WAL, a busy timeout, foreign keys.
+
+    Its files are readable by their owner only, and what it deletes is overwritten
+    (secure_delete), so removed personal data leaves no readable copy in free pages.
+    """
     if engine.dialect.name != "sqlite":
         return
+    database = engine.url.database
+    if database and database != ":memory:" and not database.startswith("file:"):
+        keep_private(Path(database))
 
     @event.listens_for(engine, "connect")
     def on_connect(dbapi_connection: sqlite3.Connection, _record) -> None:
         cursor = dbapi_connection.cursor()
         cursor.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
+        cursor.execute("PRAGMA secure_delete = ON")
         cursor.execute("PRAGMA journal_mode = WAL")
         cursor.execute("PRAGMA synchronous = NORMAL")
         cursor.execute("PRAGMA foreign_keys = ON")
         cursor.close()
+
+
+SQLITE_COMPANIONS = ("-wal", "-shm", "-journal")
+
+
+def keep_private(database: Path) -> None:
+    """Create the SQLite file mode 0600 before SQLite opens it, and tighten an old one.
+
+    SQLite gives its -wal and -shm files the database file's mode, so they follow.
+    """
+    with contextlib.suppress(FileExistsError):
+        os.close(os.open(database, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    for path in (database, *(database.with_name(database.name + s) for s in SQLITE_COMPANIONS)):
+        if path.exists() and path.stat().st_mode & 0o077:
+            path.chmod(0o600)

@@ -12,6 +12,7 @@ from intake.domain.calls import CallPolicy
 from intake.domain.country import CountryProfile, PhoneLine, profile_for
 from intake.domain.crypto import Vault
 from intake.domain.phones import display_phone, parse_phone
+from intake.domain.retention import RetentionPolicy
 from intake.domain.staff_sessions import SessionLimits
 from intake.pages import Library, load_library
 
@@ -72,12 +73,17 @@ class Service:
     helpline: PhoneLine
     organisation: Organisation
     pages: Library
-    retention_days: int
+    retention: RetentionPolicy
     leave_url: str
     calls: CallPolicy
     hold_limit: timedelta
     session_limits: SessionLimits
     poll_seconds: int
+
+    @property
+    def retention_days(self) -> int:
+        """How long a closed request keeps its personal data, as the privacy notice says."""
+        return self.retention.closed.days
 
     @property
     def idle_limit(self) -> timedelta:
@@ -100,6 +106,7 @@ def build_service(config: dict[str, Any]) -> Service:
     profile = profile_for(country)
     helpline_e164 = parse_phone(config["INTAKE_HELPLINE_PHONE"], country)
     retention_days = config["INTAKE_RETENTION_DAYS"]
+    withdrawn_days = config["INTAKE_WITHDRAWN_RETENTION_DAYS"]
     helpline = PhoneLine(
         "Admissions line",
         display_phone(helpline_e164, country),
@@ -116,6 +123,7 @@ def build_service(config: dict[str, Any]) -> Service:
         **organisation.page_values,
         "helpline_number": helpline.number,
         "retention_days": str(retention_days),
+        "withdrawn_retention_days": str(withdrawn_days),
     }
     return Service(
         vault=Vault(config["INTAKE_DATA_KEYS"]),
@@ -127,7 +135,7 @@ def build_service(config: dict[str, Any]) -> Service:
         helpline=helpline,
         organisation=organisation,
         pages=load_library(page_values),
-        retention_days=retention_days,
+        retention=RetentionPolicy.from_days(retention_days, withdrawn_days),
         leave_url=config["INTAKE_LEAVE_URL"],
         calls=calls,
         hold_limit=timedelta(minutes=config["INTAKE_HOLD_MINUTES"]),

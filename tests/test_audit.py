@@ -2,15 +2,21 @@
 
 import csv
 import io
+import uuid
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
 
 import pytest
-from sqlalchemy import delete, select, update
+from sqlalchemy import Engine, create_engine, delete, select, text, update
 from sqlalchemy.exc import DatabaseError
+from sqlalchemy.orm import Session
 
-from intake.domain import audit
-from intake.models import AuditEvent, StaffMember
+from intake.domain import audit, queue, retention, states
+from intake.domain.status import change_status
+from intake.models import AuditEvent, CallbackRequest, StaffMember
 from tests.conftest import page
-from tests.factories import submit_request
+from tests.factories import make_staff, submit_request, utc
 
 
 def actions_for(db_session, **where) -> list[str]:
@@ -26,6 +32,107 @@ def test_the_trail_cannot_be_changed_or_deleted_even_in_the_database(db_session)
             db_session.execute(statement)
         db_session.rollback()
     assert actions_for(db_session) == [audit.SIGN_IN]
+
+
+# The web app's role in production, as docs/deploy.md grants it (there in schema public
+# to intake_app): it reads and writes rows, appends to the trail, and owns nothing.
+APP_ROLE_GRANTS = (
+    "GRANT USAGE ON SCHEMA {schema} TO {role}",
+    "GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA {schema} TO {role}",
+    "GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA {schema} TO {role}",
+    "REVOKE UPDATE, DELETE ON audit_events FROM {role}",
+    "REVOKE INSERT, UPDATE, DELETE ON alembic_version FROM {role}",
+)
+DEPLOY_GUIDE = Path(__file__).resolve().parents[1] / "docs" / "deploy.md"
+
+
+def skip_unless_postgresql(session: Session) -> None:
+    if session.get_bind().dialect.name != "postgresql":
+        pytest.skip("TRUNCATE triggers and table owners are PostgreSQL's")
+
+
+@pytest.mark.parametrize(
+    "statement", ["TRUNCATE audit_events", "TRUNCATE callback_requests, staff_members CASCADE"]
+)
+def test_postgresql_refuses_to_truncate_the_trail_even_for_its_owner(db_session, statement):
+    skip_unless_postgresql(db_session)
+    audit.record(db_session, audit.SIGN_IN)
+    db_session.commit()
+    with pytest.raises(DatabaseError, match="append-only"):
+        db_session.execute(text(statement))
+    db_session.rollback()
+    assert actions_for(db_session) == [audit.SIGN_IN]
+
+
+@pytest.fixture
+def app_role(db_session) -> Iterator[Engine]:
+    """An engine that works as a role holding only APP_ROLE_GRANTS; dropped at the end."""
+    skip_unless_postgresql(db_session)
+    role = f"intake_app_{uuid.uuid4().hex[:8]}"
+    schema = db_session.scalar(text("SELECT current_schema()"))
+    db_session.execute(text(f'CREATE ROLE "{role}" NOLOGIN'))
+    for grant in APP_ROLE_GRANTS:
+        db_session.execute(text(grant.format(schema=f'"{schema}"', role=f'"{role}"')))
+    db_session.commit()
+    options = f"-csearch_path={schema} -crole={role}"
+    engine = create_engine(db_session.get_bind().url, connect_args={"options": options})
+    yield engine
+    engine.dispose()
+    db_session.rollback()
+    db_session.execute(text(f'DROP OWNED BY "{role}"'))
+    db_session.execute(text(f'DROP ROLE "{role}"'))
+    db_session.commit()
+
+
+def test_the_app_role_adds_to_the_trail_but_cannot_truncate_change_or_delete_it(app_role):
+    with Session(app_role) as session:
+        assert session.scalar(text("SELECT current_user")).startswith("intake_app_")
+        audit.record(session, audit.SIGN_IN)
+        session.commit()
+        for statement in (
+            text("TRUNCATE audit_events"),
+            update(AuditEvent).values(action="tampered"),
+            delete(AuditEvent),
+        ):
+            with pytest.raises(DatabaseError, match="permission denied for table audit_events"):
+                session.execute(statement)
+            session.rollback()
+        assert actions_for(session) == [audit.SIGN_IN]
+
+
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "ALTER TABLE audit_events DISABLE TRIGGER audit_events_no_truncate",
+        "DROP TRIGGER audit_events_append_only ON audit_events",
+        "SET session_replication_role = replica",
+    ],
+)
+def test_the_app_role_cannot_switch_off_the_trails_triggers(app_role, statement):
+    with (
+        Session(app_role) as session,
+        pytest.raises(DatabaseError, match=r"must be owner|permission denied to set parameter"),
+    ):
+        session.execute(text(statement))
+
+
+def test_the_app_role_may_do_the_apps_work_from_request_to_purge(app_role, vault):
+    now = utc(2026, 11, 25, 12, 0)
+    with Session(app_role) as session:
+        request = submit_request(session, vault, now=now - timedelta(days=100))
+        agent = make_staff(session)
+        queue.take(session, request, agent, now=now - timedelta(days=100))
+        change_status(session, request, states.COMPLETED, by=agent, now=now - timedelta(days=99))
+        session.commit()
+        policy = retention.RetentionPolicy(closed=timedelta(days=90), withdrawn=timedelta(days=7))
+        assert sum(retention.purge(session, now, policy)) == 1
+        assert session.get(CallbackRequest, request.id).personal_data is None
+
+
+def test_the_grants_the_tests_prove_are_those_the_deploy_guide_gives():
+    guide = DEPLOY_GUIDE.read_text()
+    for grant in APP_ROLE_GRANTS:
+        assert grant.format(schema="public", role="intake_app") + ";" in guide
 
 
 def test_an_unknown_action_is_refused(db_session):

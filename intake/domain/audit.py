@@ -22,6 +22,9 @@ ACCOUNT_LOCKED = "account_locked"
 SECOND_FACTOR_ENROLLED = "second_factor_enrolled"
 SECOND_FACTOR_FAILED = "second_factor_failed"
 SECOND_FACTOR_RESET = "second_factor_reset"
+PASSWORD_CHANGED = "password_changed"  # noqa: S105  (an action's name, not a password)
+PASSWORD_CHANGE_FAILED = "password_change_failed"  # noqa: S105  (likewise)
+SIGN_IN_RESET = "sign_in_reset"
 STAFF_CREATED = "staff_created"
 STAFF_DISABLED = "staff_disabled"
 STAFF_ENABLED = "staff_enabled"
@@ -37,6 +40,7 @@ STATUS_CHANGED = "status_changed"
 REQUEST_WITHDRAWN = "request_withdrawn"
 REQUEST_REOPENED = "request_reopened"
 PERSONAL_DATA_PURGED = "personal_data_purged"
+REQUEST_EXPIRED = "request_expired"
 SEARCHED_BY_PHONE = "searched_by_phone"
 HANDOVER_WRITTEN = "handover_written"
 TRAIL_EXPORTED = "trail_exported"
@@ -52,6 +56,9 @@ DESCRIPTIONS = {
     SECOND_FACTOR_ENROLLED: "Set up the second factor",
     SECOND_FACTOR_FAILED: "Second factor code refused",
     SECOND_FACTOR_RESET: "Second factor reset",
+    PASSWORD_CHANGED: "Changed their password",
+    PASSWORD_CHANGE_FAILED: "Password change refused",
+    SIGN_IN_RESET: "Password and second factor reset by a supervisor",
     STAFF_CREATED: "Staff account created",
     STAFF_DISABLED: "Staff account disabled",
     STAFF_ENABLED: "Staff account enabled again",
@@ -67,6 +74,7 @@ DESCRIPTIONS = {
     REQUEST_WITHDRAWN: "Withdrawn by the visitor",
     REQUEST_REOPENED: "Reopened the request",
     PERSONAL_DATA_PURGED: "Personal data removed (retention)",
+    REQUEST_EXPIRED: "Closed as expired: still open past retention",
     SEARCHED_BY_PHONE: "Searched requests by phone number",
     HANDOVER_WRITTEN: "Left a shift handover note",
     TRAIL_EXPORTED: "Downloaded the audit trail",

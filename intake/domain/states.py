@@ -6,18 +6,22 @@ COMPLETED = "completed"
 UNREACHABLE = "unreachable"
 WITHDRAWN = "withdrawn"
 SPAM = "spam"
+EXPIRED = "expired"
 
 # Every allowed change of status. "in_progress" may go back to "new" when a call
 # goes unanswered or a hold is released: the request returns to the queue. A
 # supervisor may reopen a completed, unreachable or spam request (with a reason);
-# a withdrawn one never: the visitor asked us not to call.
+# a withdrawn one never: the visitor asked us not to call. A request still open
+# long after it was due is closed as expired by the retention purge, which removes
+# its personal data at once, so it cannot be reopened either.
 TRANSITIONS: dict[str, frozenset[str]] = {
-    NEW: frozenset({IN_PROGRESS, WITHDRAWN, SPAM}),
-    IN_PROGRESS: frozenset({NEW, COMPLETED, UNREACHABLE, WITHDRAWN, SPAM}),
+    NEW: frozenset({IN_PROGRESS, WITHDRAWN, SPAM, EXPIRED}),
+    IN_PROGRESS: frozenset({NEW, COMPLETED, UNREACHABLE, WITHDRAWN, SPAM, EXPIRED}),
     COMPLETED: frozenset({NEW}),
     UNREACHABLE: frozenset({NEW}),
     WITHDRAWN: frozenset(),
     SPAM: frozenset({NEW}),
+    EXPIRED: frozenset(),
 }
 
 STATUSES = tuple(TRANSITIONS)
@@ -30,6 +34,7 @@ LABELS = {
     UNREACHABLE: "Unreachable",
     WITHDRAWN: "Withdrawn",
     SPAM: "Spam",
+    EXPIRED: "Expired",
 }
 
 
