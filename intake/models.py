@@ -51,6 +51,7 @@ class StaffMember(db.Model):
     active: Mapped[bool] = mapped_column(default=True)
     # Set by a supervisor's reset: a new password, then a new authenticator, at next sign-in.
     password_change_required: Mapped[bool] = mapped_column(default=False, server_default=false())
+    temporary_password_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
     # Flask-Login's interface, written out so the session id carries the version:

@@ -1,15 +1,20 @@
 """Staff accounts in the domain: passwords, lockout and the one-time second factor."""
 
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 import pyotp
 import pytest
 import time_machine
 from argon2 import PasswordHasher
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
+from intake.domain import audit, states
 from intake.domain import staff_accounts as accounts
-from intake.domain import states
 from intake.domain.queue import take_next
+from intake.models import AuditEvent, StaffMember
 from tests.factories import STAFF_PASSWORD, enrol, make_staff, submit_request, utc
 
 NOW = utc(2026, 11, 25, 12, 0)
@@ -151,3 +156,121 @@ def test_a_disabled_member_is_enabled_again_and_can_sign_in(db_session):
     assert accounts.check_password(db_session, member.email, STAFF_PASSWORD) == member
     with pytest.raises(accounts.AccountError, match="already active"):
         accounts.enable(db_session, member)
+
+
+def audited(session, action: str) -> list[AuditEvent]:
+    return list(session.scalars(select(AuditEvent).where(AuditEvent.action == action)))
+
+
+def test_each_check_claims_a_guess_first_and_a_sixth_claim_is_refused(db_session):
+    member = make_staff(db_session)
+    claims = [accounts.claim_guess(db_session, member, NOW) for _ in range(6)]
+    assert claims == [True] * 5 + [False]
+    assert member.failed_sign_ins == accounts.MAX_FAILED_SIGN_INS
+
+
+def test_a_right_password_gives_its_guess_back(db_session):
+    member = make_staff(db_session)
+    for _ in range(2):
+        accounts.check_password(db_session, member.email, "wrong", now=NOW)
+    assert accounts.check_password(db_session, member.email, STAFF_PASSWORD, now=NOW) == member
+    assert member.failed_sign_ins == 2
+
+
+def test_guesses_claimed_together_are_checked_at_most_five_times_and_lock_once(db_session):
+    member = make_staff(db_session)
+    in_flight = [accounts.claim_guess(db_session, member, NOW) for _ in range(10)]
+    assert in_flight.count(True) == accounts.MAX_FAILED_SIGN_INS
+    for _ in range(in_flight.count(True)):
+        accounts.register_failure(db_session, member, audit.SIGN_IN_FAILED, "wrong password", NOW)
+    assert member.locked_until == NOW + accounts.LOCK_DURATION
+    assert member.failed_sign_ins == 0
+    assert len(audited(db_session, audit.ACCOUNT_LOCKED)) == 1
+    assert accounts.check_password(db_session, member.email, STAFF_PASSWORD, now=NOW) is None
+
+
+def test_a_lock_that_has_run_out_ends_with_the_next_claimed_guess(db_session):
+    member = make_staff(db_session)
+    for _ in range(accounts.MAX_FAILED_SIGN_INS):
+        accounts.check_password(db_session, member.email, "wrong", now=NOW)
+    later = NOW + accounts.LOCK_DURATION
+    assert accounts.claim_guess(db_session, member, later)
+    assert member.locked_until is None and member.failed_sign_ins == 1
+
+
+def test_guesses_that_never_finished_keep_the_account_locked_until_a_supervisor_unlocks(
+    db_session,
+):
+    member = make_staff(db_session)
+    for _ in range(accounts.MAX_FAILED_SIGN_INS):
+        accounts.claim_guess(db_session, member, NOW)
+    later = NOW + timedelta(hours=1)
+    assert accounts.is_locked(member, later)
+    assert accounts.check_password(db_session, member.email, STAFF_PASSWORD, now=later) is None
+    accounts.unlock(db_session, member, now=later)
+    assert accounts.check_password(db_session, member.email, STAFF_PASSWORD, now=later) == member
+
+
+def test_a_locked_account_refuses_even_the_right_code(db_session, vault):
+    member = make_staff(db_session)
+    secret = enrol(db_session, vault, member)
+    for _ in range(accounts.MAX_FAILED_SIGN_INS):
+        accounts.check_password(db_session, member.email, "wrong", now=NOW)
+    assert not accounts.check_code(db_session, vault, member, pyotp.TOTP(secret).at(NOW), now=NOW)
+    assert member.totp_last_step is None
+
+
+def test_two_sessions_matching_the_same_code_at_once_sign_in_only_one(
+    db_session, vault, monkeypatch
+):
+    member = make_staff(db_session)
+    secret = enrol(db_session, vault, member)
+    code = pyotp.TOTP(secret).at(NOW)
+    both_matched = threading.Barrier(2)
+    matching_step = accounts._matching_step
+
+    def match_then_wait_for_the_other(*args):
+        step = matching_step(*args)
+        both_matched.wait(timeout=60)
+        return step
+
+    monkeypatch.setattr(accounts, "_matching_step", match_then_wait_for_the_other)
+
+    def send_the_code(_) -> bool:
+        with Session(db_session.get_bind()) as session:
+            staff = session.get(StaffMember, member.id)
+            return accounts.check_code(session, vault, staff, code, now=NOW)
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        results = list(pool.map(send_the_code, range(2)))
+    assert sorted(results) == [False, True]
+    failures = audited(db_session, audit.SECOND_FACTOR_FAILED)
+    assert [event.detail["reason"] for event in failures] == ["code used already"]
+
+
+# Where each script's zero is: str.isdigit() is true for all of these digits.
+OTHER_ZEROS = {"arabic-indic": 0x0660, "persian": 0x06F0, "devanagari": 0x0966, "fullwidth": 0xFF10}
+
+
+def in_other_digits(code: str, zero: int) -> str:
+    return "".join(chr(zero + int(digit)) for digit in code)
+
+
+@pytest.mark.parametrize("zero", OTHER_ZEROS.values(), ids=OTHER_ZEROS.keys())
+def test_the_right_code_in_other_digits_is_refused_and_counted(db_session, vault, zero):
+    member = make_staff(db_session)
+    secret = enrol(db_session, vault, member)
+    right = pyotp.TOTP(secret).at(NOW)
+    lookalike = in_other_digits(right, zero)
+    assert not accounts.check_code(db_session, vault, member, lookalike, now=NOW)
+    assert member.failed_sign_ins == 1
+    assert accounts.check_code(db_session, vault, member, right, now=NOW)
+
+
+def test_signing_in_clears_the_failed_guesses(db_session, vault):
+    member = make_staff(db_session)
+    secret = enrol(db_session, vault, member)
+    accounts.check_password(db_session, member.email, "wrong", now=NOW)
+    accounts.check_code(db_session, vault, member, pyotp.TOTP(secret).at(NOW), now=NOW)
+    accounts.complete_sign_in(db_session, member, now=NOW)
+    assert member.failed_sign_ins == 0

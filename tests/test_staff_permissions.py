@@ -8,16 +8,22 @@ from flask import Flask
 
 from intake.staff.auth import PASSIVE_ENDPOINTS
 
-OPEN_TO_ALL = {"staff.sign_in", "staff.sign_in_code", "staff.set_up_code"}
+OPEN_TO_ALL = {
+    "staff.sign_in",
+    "staff.choose_password",
+    "staff.sign_in_code",
+    "staff.set_up_code",
+}
 SUPERVISOR_ONLY = {
     "staff.team",
     "staff.disable_member",
     "staff.enable_member",
     "staff.unlock_member",
-    "staff.reset_member_second_factor",
+    "staff.reset_member_sign_in",
     "staff.audit_trail",
     "staff.reopen",
 }
+SIGN_IN_STEPS = ("/staff/sign-in/new-password", "/staff/sign-in/code", "/staff/sign-in/set-up-code")
 SAMPLE_VALUES = {"reference": "K7QM-4Z2P", "member_id": 1}
 
 
@@ -54,7 +60,7 @@ def test_no_staff_route_answers_anyone_signed_out(app):
 
 def test_the_sign_in_steps_send_a_half_signed_in_visitor_back_to_the_start(app):
     client = app.test_client()
-    for path in ("/staff/sign-in/code", "/staff/sign-in/set-up-code"):
+    for path in SIGN_IN_STEPS:
         response = client.get(path)
         assert response.headers["Location"].endswith("/staff/sign-in")
 

@@ -2,6 +2,7 @@
 
 from datetime import timedelta
 
+import pytest
 import time_machine
 
 from intake import create_app
@@ -229,3 +230,15 @@ def test_signed_out_mid_call_the_agent_returns_to_what_they_typed(make_member, d
     assert html.select_one("textarea[name=note]").get_text() == note
     assert html.select_one("input[name=outcome][value=reached]").has_attr("checked")
     assert "What you typed before you were signed out is back" in html.get_text()
+
+
+@pytest.mark.parametrize("zero", [0x0660, 0xFF10], ids=["arabic-indic", "fullwidth"])
+def test_a_code_in_other_digits_is_refused_and_counted_not_an_error(make_member, db_session, zero):
+    member, browser = make_member()
+    browser.enter_password()
+    lookalike = "".join(chr(zero + int(digit)) for digit in browser.next_code())
+    response = browser.enter_code(lookalike)
+    assert response.status_code == 200
+    assert "That code is not right" in page(response).get_text()
+    db_session.refresh(member)
+    assert member.failed_sign_ins == 1

@@ -1,6 +1,12 @@
-"""Staff accounts: passwords (argon2id), lockout, and the TOTP second factor."""
+"""Staff accounts: passwords (argon2id), lockout, and the TOTP second factor.
+
+Every password or code check first claims one of the account's guesses with one
+conditional UPDATE, so guesses sent at the same moment, from one address or many,
+get at most MAX_FAILED_SIGN_INS checks per lock period.
+"""
 
 import hmac
+import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -8,7 +14,7 @@ import pyotp
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from email_validator import EmailNotValidError, validate_email
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 from zxcvbn import zxcvbn
 from zxcvbn.frequency_lists import FREQUENCY_LISTS
@@ -16,7 +22,7 @@ from zxcvbn.frequency_lists import FREQUENCY_LISTS
 from intake.domain import audit, queue, staff_sessions
 from intake.domain.clock import utc_now
 from intake.domain.crypto import Vault
-from intake.models import StaffMember
+from intake.models import StaffMember, StaffSession
 
 AGENT = "agent"
 SUPERVISOR = "supervisor"
@@ -28,6 +34,11 @@ LOCK_DURATION = timedelta(minutes=15)
 TOTP_STEP_SECONDS = 30
 TOTP_DIGITS = 6
 COMMON_PASSWORDS = frozenset(FREQUENCY_LISTS["passwords"])
+# A temporary password is read out or written down: no 0/o, 1/l/i to mix up.
+TEMPORARY_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"
+TEMPORARY_GROUPS = 4
+TEMPORARY_GROUP_LENGTH = 4  # 16 characters of 31: about 79 bits
+TEMPORARY_PASSWORD_LIFETIME = timedelta(hours=24)  # a reset at night, used next shift
 
 _hasher = PasswordHasher()  # argon2id with the library's current recommended costs
 _UNUSED_HASH = _hasher.hash("a password that is never anyone's")
@@ -35,6 +46,10 @@ _UNUSED_HASH = _hasher.hash("a password that is never anyone's")
 
 class AccountError(ValueError):
     """A staff account change that cannot be made; the message says why."""
+
+
+class WrongPassword(AccountError):
+    """The current password given to change it is not right, or no more guesses are left."""
 
 
 def password_problem(password: str, *, email: str = "", name: str = "") -> str | None:
@@ -111,25 +126,47 @@ def check_password(
     """
     now = now or utc_now()
     staff = find_by_email(session, email)
-    if staff is None or not staff.active or is_locked(staff, now):
+    refusal = _refusal(session, staff, now)
+    if refusal:
         _verify(_UNUSED_HASH, password)
-        reason = "unknown" if staff is None else "locked" if staff.active else "disabled"
         audit.record(
             session,
             audit.SIGN_IN_FAILED,
             staff_id=staff.id if staff else None,
-            detail={"reason": reason},
+            detail={"reason": refusal},
             now=now,
         )
         session.commit()
         return None
     if not _verify(staff.password_hash, password):
-        register_failure(session, staff, "password", now)
+        register_failure(session, staff, audit.SIGN_IN_FAILED, "wrong password", now)
+        return None
+    _give_back_guess(session, staff)
+    if _temporary_password_expired(staff, now):
+        detail = {"reason": "temporary password expired"}
+        audit.record(session, audit.SIGN_IN_FAILED, staff_id=staff.id, detail=detail, now=now)
+        session.commit()
         return None
     if _hasher.check_needs_rehash(staff.password_hash):
         staff.password_hash = _hasher.hash(password)
         session.commit()
     return staff
+
+
+def _temporary_password_expired(staff: StaffMember, now: datetime) -> bool:
+    expires = staff.temporary_password_expires_at
+    return staff.password_change_required and (expires is None or expires <= now)
+
+
+def _refusal(session: Session, staff: StaffMember | None, now: datetime) -> str | None:
+    """Why a password is not checked at all; None once it has claimed a guess."""
+    if staff is None:
+        return "unknown"
+    if not staff.active:
+        return "disabled"
+    if not claim_guess(session, staff, now):
+        return "locked"
+    return None
 
 
 def _verify(password_hash: str, password: str) -> bool:
@@ -140,19 +177,73 @@ def _verify(password_hash: str, password: str) -> bool:
 
 
 def is_locked(staff: StaffMember, now: datetime) -> bool:
-    return staff.locked_until is not None and staff.locked_until > now
+    """Whether guesses are refused now: the lock after too many wrong ones has not run
+    out, or every guess is taken (for a moment, while the last ones are checked; for
+    good if a check never finished, until a supervisor unlocks the account)."""
+    locked = staff.locked_until is not None and staff.locked_until > now
+    return locked or staff.failed_sign_ins >= MAX_FAILED_SIGN_INS
 
 
-def register_failure(session: Session, staff: StaffMember, step: str, now: datetime) -> None:
-    """Count a failed password or code; lock the account after too many in a row."""
-    staff.failed_sign_ins += 1
-    action = audit.SIGN_IN_FAILED if step == "password" else audit.SECOND_FACTOR_FAILED
-    audit.record(session, action, staff_id=staff.id, detail={"reason": "wrong " + step}, now=now)
-    if staff.failed_sign_ins >= MAX_FAILED_SIGN_INS:
-        staff.locked_until = now + LOCK_DURATION
-        staff.failed_sign_ins = 0
+def claim_guess(session: Session, staff: StaffMember, now: datetime) -> bool:
+    """Take one of the account's guesses before checking a password or a code; commits.
+
+    Counting and checking the limit are one statement, so no two requests can both
+    take the last guess. A lock that has run out ends in the same statement.
+    """
+    claimed = _update(
+        session,
+        staff,
+        [
+            StaffMember.failed_sign_ins < MAX_FAILED_SIGN_INS,
+            or_(StaffMember.locked_until.is_(None), StaffMember.locked_until <= now),
+        ],
+        failed_sign_ins=StaffMember.failed_sign_ins + 1,
+        locked_until=None,
+    )
+    session.commit()
+    session.refresh(staff)
+    return claimed
+
+
+def _give_back_guess(session: Session, staff: StaffMember) -> None:
+    """A right password does not count against the account; commits."""
+    _update(
+        session,
+        staff,
+        [StaffMember.failed_sign_ins > 0],
+        failed_sign_ins=StaffMember.failed_sign_ins - 1,
+    )
+    session.commit()
+    session.refresh(staff)
+
+
+def register_failure(
+    session: Session, staff: StaffMember, action: str, reason: str, now: datetime
+) -> None:
+    """A claimed guess was wrong: audit it, and lock the account if it was the last
+    guess left (only one of the last guesses locks it); commits."""
+    audit.record(session, action, staff_id=staff.id, detail={"reason": reason}, now=now)
+    if _update(
+        session,
+        staff,
+        [StaffMember.failed_sign_ins >= MAX_FAILED_SIGN_INS],
+        failed_sign_ins=0,
+        locked_until=now + LOCK_DURATION,
+    ):
         audit.record(session, audit.ACCOUNT_LOCKED, staff_id=staff.id, now=now)
     session.commit()
+    session.refresh(staff)
+
+
+def _update(session: Session, staff: StaffMember, conditions: list, **values) -> bool:
+    """One conditional UPDATE of this member's row; whether it changed the row."""
+    statement = (
+        update(StaffMember)
+        .where(StaffMember.id == staff.id, *conditions)
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
+    return session.execute(statement).rowcount == 1
 
 
 @dataclass(frozen=True)
@@ -176,35 +267,135 @@ def start_enrolment(session: Session, vault: Vault, staff: StaffMember, issuer: 
 def check_code(
     session: Session, vault: Vault, staff: StaffMember, code: str, now: datetime | None = None
 ) -> bool:
-    """Accept a TOTP code once: the step it belongs to can never be used again."""
+    """Accept a TOTP code once: the step it belongs to can never be used again.
+
+    Each code costs a guess (complete_sign_in clears the count). The step is claimed
+    by a conditional UPDATE, so when several sessions send the same code at once one
+    of them wins and the others count as failed guesses.
+    """
     now = now or utc_now()
-    code = "".join(code.split())
-    if staff.totp_secret is None or is_locked(staff, now):
+    if staff.totp_secret is None:
         return False
-    if len(code) == TOTP_DIGITS and code.isdigit():
-        totp = pyotp.TOTP(vault.open(staff.totp_secret)["totp"])
-        current = int(now.timestamp()) // TOTP_STEP_SECONDS
-        for step in (current - 1, current, current + 1):
-            if step > (staff.totp_last_step or 0) and hmac.compare_digest(
-                totp.generate_otp(step), code
-            ):
-                staff.totp_last_step = step
-                session.commit()
-                return True
-    register_failure(session, staff, "code", now)
-    return False
+    if not claim_guess(session, staff, now):
+        action = audit.SECOND_FACTOR_FAILED
+        audit.record(session, action, staff_id=staff.id, detail={"reason": "locked"}, now=now)
+        session.commit()
+        return False
+    step = _matching_step(vault, staff, code, now)
+    if step is None:
+        register_failure(session, staff, audit.SECOND_FACTOR_FAILED, "wrong code", now)
+        return False
+    if not _claim_step(session, staff, step):
+        register_failure(session, staff, audit.SECOND_FACTOR_FAILED, "code used already", now)
+        return False
+    return True
+
+
+def _matching_step(vault: Vault, staff: StaffMember, code: str, now: datetime) -> int | None:
+    """The unused time step (previous, current or next) this code belongs to, if any.
+
+    Only ASCII digits make a code: str.isdigit() also accepts Arabic-Indic or
+    fullwidth digits, which hmac.compare_digest cannot compare.
+    """
+    code = "".join(code.split())
+    if len(code) != TOTP_DIGITS or not (code.isascii() and code.isdigit()):
+        return None
+    totp = pyotp.TOTP(vault.open(staff.totp_secret)["totp"])
+    current = int(now.timestamp()) // TOTP_STEP_SECONDS
+    for step in (current - 1, current, current + 1):
+        if step > (staff.totp_last_step or 0) and hmac.compare_digest(
+            totp.generate_otp(step), code
+        ):
+            return step
+    return None
+
+
+def _claim_step(session: Session, staff: StaffMember, step: int) -> bool:
+    """Mark the code's step used, unless this or a later step already is; commits."""
+    last = StaffMember.totp_last_step
+    claimed = _update(session, staff, [or_(last.is_(None), last < step)], totp_last_step=step)
+    session.commit()
+    session.refresh(staff)
+    return claimed
 
 
 def complete_sign_in(session: Session, staff: StaffMember, now: datetime | None = None) -> None:
     """Both factors passed: clear failures, finish enrolment if this was the first code."""
     now = now or utc_now()
-    staff.failed_sign_ins = 0
-    staff.locked_until = None
+    _update(session, staff, [], failed_sign_ins=0, locked_until=None)
     if staff.totp_enrolled_at is None:
         staff.totp_enrolled_at = now
         audit.record(session, audit.SECOND_FACTOR_ENROLLED, staff_id=staff.id, now=now)
     audit.record(session, audit.SIGN_IN, staff_id=staff.id, now=now)
     session.commit()
+
+
+def change_password(
+    session: Session,
+    staff: StaffMember,
+    current: str,
+    new: str,
+    *,
+    keep: StaffSession | None = None,
+    now: datetime | None = None,
+) -> None:
+    """A signed-in member changes their own password; commits.
+
+    The current password costs a guess like a sign-in (WrongPassword if it is not
+    right); the new one must be strong. Every session but `keep` ends: the member's
+    session version changes, so the caller signs `keep` in again with the new one.
+    """
+    now = now or utc_now()
+    if not claim_guess(session, staff, now):
+        _refuse_change(session, staff, "locked", now)
+        raise WrongPassword("There have been too many wrong passwords: try again in 15 minutes")
+    if not _verify(staff.password_hash, current):
+        register_failure(session, staff, audit.PASSWORD_CHANGE_FAILED, "wrong password", now)
+        raise WrongPassword("Your current password is not right")
+    _give_back_guess(session, staff)
+    if new == current:
+        raise AccountError("Choose a new password, not the one you have now")
+    _check_strength(staff, new)
+    staff.password_hash = _hasher.hash(new)
+    staff.session_version += 1
+    staff_sessions.end_all(session, staff.id, now, keep=keep.id if keep else None)
+    audit.record(session, audit.PASSWORD_CHANGED, staff_id=staff.id, now=now)
+    session.commit()
+
+
+def _refuse_change(session: Session, staff: StaffMember, reason: str, now: datetime) -> None:
+    action = audit.PASSWORD_CHANGE_FAILED
+    audit.record(session, action, staff_id=staff.id, detail={"reason": reason}, now=now)
+    session.commit()
+
+
+def _check_strength(staff: StaffMember, password: str) -> None:
+    problem = password_problem(password, email=staff.email, name=staff.name)
+    if problem:
+        raise AccountError(problem)
+
+
+def choose_new_password(
+    session: Session, staff: StaffMember, password: str, now: datetime | None = None
+) -> None:
+    """After a supervisor's reset, the member replaces the temporary password with one
+    of their own (once: a conditional UPDATE, so two tabs cannot both do it); commits."""
+    now = now or utc_now()
+    _check_strength(staff, password)
+    if _verify(staff.password_hash, password):
+        raise AccountError("Choose your own password, not the temporary one")
+    if not _update(
+        session,
+        staff,
+        [StaffMember.password_change_required.is_(True)],
+        password_hash=_hasher.hash(password),
+        password_change_required=False,
+        temporary_password_expires_at=None,
+    ):
+        raise AccountError("Your new password is already chosen: sign in with it")
+    audit.record(session, audit.PASSWORD_CHANGED, staff_id=staff.id, now=now)
+    session.commit()
+    session.refresh(staff)
 
 
 def sign_out(session: Session, staff: StaffMember, action: str = audit.SIGN_OUT) -> None:
@@ -233,8 +424,7 @@ def enable(session: Session, staff: StaffMember, by: int | None = None) -> None:
     if staff.active:
         raise AccountError(f"{staff.name}'s account is already active.")
     staff.active = True
-    staff.failed_sign_ins = 0
-    staff.locked_until = None
+    _update(session, staff, [], failed_sign_ins=0, locked_until=None)
     audit.record(session, audit.STAFF_ENABLED, staff_id=by, detail={"member": staff.id})
     session.commit()
 
@@ -246,8 +436,7 @@ def unlock(
     now = now or utc_now()
     if not is_locked(staff, now):
         raise AccountError(f"{staff.name}'s account is not locked.")
-    staff.locked_until = None
-    staff.failed_sign_ins = 0
+    _update(session, staff, [], failed_sign_ins=0, locked_until=None)
     audit.record(
         session, audit.ACCOUNT_UNLOCKED, staff_id=by, detail={"member": staff.id}, now=now
     )
@@ -255,13 +444,48 @@ def unlock(
 
 
 def reset_second_factor(session: Session, staff: StaffMember, by: int | None = None) -> None:
-    """The member sets up a new second factor at their next sign-in."""
+    """The member sets up a new second factor at their next sign-in, with their own
+    password (the operator's `staff reset-2fa`; supervisors use reset_sign_in)."""
     staff.totp_secret = None
     staff.totp_enrolled_at = None
     staff.totp_last_step = None
     _end_every_session(session, staff)
     audit.record(session, audit.SECOND_FACTOR_RESET, staff_id=by, detail={"member": staff.id})
     session.commit()
+
+
+def reset_sign_in(
+    session: Session, staff: StaffMember, by: int | None = None, now: datetime | None = None
+) -> str:
+    """A supervisor's reset: the member's password and authenticator stop working, and
+    every session ends; commits. Returns a temporary password for the supervisor to
+    pass on (shown once, only its hash kept, working for TEMPORARY_PASSWORD_LIFETIME):
+    it leads only to choosing a new password, then setting up a new authenticator,
+    both by the member themselves."""
+    now = now or utc_now()
+    if by == staff.id:
+        raise AccountError("You cannot reset your own sign-in: change your password instead.")
+    temporary = _temporary_password()
+    staff.password_hash = _hasher.hash(temporary)
+    staff.password_change_required = True
+    staff.temporary_password_expires_at = now + TEMPORARY_PASSWORD_LIFETIME
+    staff.totp_secret = None
+    staff.totp_enrolled_at = None
+    staff.totp_last_step = None
+    staff.failed_sign_ins = 0
+    staff.locked_until = None
+    _end_every_session(session, staff)
+    audit.record(session, audit.SIGN_IN_RESET, staff_id=by, detail={"member": staff.id}, now=now)
+    session.commit()
+    return temporary
+
+
+def _temporary_password() -> str:
+    """Like "k7qm-4z2p-...": random, easy to read out, typed once."""
+    return "-".join(
+        "".join(secrets.choice(TEMPORARY_ALPHABET) for _ in range(TEMPORARY_GROUP_LENGTH))
+        for _ in range(TEMPORARY_GROUPS)
+    )
 
 
 def list_staff(session: Session) -> list[StaffMember]:

@@ -89,13 +89,15 @@ def end(
     session.commit()
 
 
-def end_all(session: Session, staff_id: int, now: datetime) -> None:
-    """Every open session of a member ends (sign-out, disabling, a second-factor reset)."""
-    session.execute(
-        update(StaffSession)
-        .where(StaffSession.staff_id == staff_id, StaffSession.ended_at.is_(None))
-        .values(ended_at=now)
+def end_all(session: Session, staff_id: int, now: datetime, keep: int | None = None) -> None:
+    """Every open session of a member ends (sign-out, disabling, a reset), but the one
+    whose id is `keep` (a password change keeps the session it was made in)."""
+    query = update(StaffSession).where(
+        StaffSession.staff_id == staff_id, StaffSession.ended_at.is_(None)
     )
+    if keep is not None:
+        query = query.where(StaffSession.id != keep)
+    session.execute(query.values(ended_at=now))
 
 
 def take_draft(session: Session, vault: Vault, row: StaffSession, reference: str) -> dict | None:

@@ -7,4 +7,4 @@ from intake.extensions import csrf
 bp = Blueprint("staff", __name__, url_prefix="/staff")
 csrf.exempt(bp)  # checked in the blueprint's own guard, after sign-in (see auth.py)
 
-from intake.staff import auth, team, views  # noqa: E402,F401  (routes register on import)
+from intake.staff import account, auth, team, views  # noqa: E402,F401  (routes register on import)

@@ -1,10 +1,14 @@
 """Signing staff in (password, then a TOTP code) and out; every staff route is guarded here.
 
+After a supervisor's reset, the password step leads to choosing a new password
+first, then to setting up a new authenticator: both done by the member alone.
+
 The guard runs before every request to the blueprint, so a new route is
 protected by default: only the sign-in steps are open.
 """
 
 import hashlib
+from collections.abc import Callable
 from datetime import timedelta
 from functools import wraps
 
@@ -32,12 +36,14 @@ from intake.models import StaffMember
 from intake.security import no_store
 from intake.service import current_service
 from intake.staff import bp
-from intake.staff.forms import ActionForm, CodeForm, SignInForm
+from intake.staff.forms import ActionForm, CodeForm, NewPasswordForm, SignInForm
 
 PENDING_KEY = "staff_pending"
 SESSION_KEY = "staff_session"
 PENDING_LIMIT = timedelta(minutes=5)
-OPEN_ENDPOINTS = frozenset({"staff.sign_in", "staff.sign_in_code", "staff.set_up_code"})
+OPEN_ENDPOINTS = frozenset(
+    {"staff.sign_in", "staff.choose_password", "staff.sign_in_code", "staff.set_up_code"}
+)
 # Background polling is not activity: it must not keep an idle session alive.
 PASSIVE_ENDPOINTS = frozenset({"staff.queue_data", "staff.renew_hold"})
 SIGN_IN_REFUSED = (
@@ -64,6 +70,8 @@ def load_staff(session_id: str) -> StaffMember | None:
     staff = db.session.get(StaffMember, int(member_id))
     if staff is None or not staff.active or str(staff.session_version) != version:
         return None
+    if staff.password_change_required:
+        return None  # a reset account reaches nothing until its member chooses a password
     return staff
 
 
@@ -171,8 +179,7 @@ def sign_in():
                 "version": staff.session_version,
                 "at": utc_now().timestamp(),
             }
-            step = "staff.sign_in_code" if staff.totp_enrolled_at else "staff.set_up_code"
-            return redirect(url_for(step), code=303)
+            return redirect(url_for(_step_for(staff)), code=303)
         form.email.errors.append(SIGN_IN_REFUSED)
     return render_template("staff/sign_in.html", form=form)
 
@@ -188,27 +195,58 @@ def _pending_staff() -> StaffMember | None:
     return staff
 
 
+def _step_for(staff: StaffMember) -> str:
+    """The step after the password: a new password after a reset, then the code."""
+    if staff.password_change_required:
+        return "staff.choose_password"
+    return "staff.sign_in_code" if staff.totp_enrolled_at else "staff.set_up_code"
+
+
+def pending_step(view: Callable) -> Callable:
+    """A step after the password: only for the member who gave it, and only the step
+    they are at (no setting up a code before choosing a password)."""
+
+    @wraps(view)
+    def wrapper():
+        staff = _pending_staff()
+        if staff is None:
+            return redirect(url_for("staff.sign_in"))
+        if _step_for(staff) != request.endpoint:
+            return redirect(url_for(_step_for(staff)))
+        return view(staff)
+
+    return wrapper
+
+
+@bp.route("/sign-in/new-password", methods=["GET", "POST"])
+@sign_in_limits
+@no_store
+@pending_step
+def choose_password(staff: StaffMember):
+    form = NewPasswordForm()
+    if form.validate_on_submit():
+        try:
+            staff_accounts.choose_new_password(db.session, staff, form.new_password.data)
+        except staff_accounts.AccountError as error:
+            form.new_password.errors.append(str(error))
+        else:
+            return redirect(url_for(_step_for(staff)), code=303)
+    return render_template("staff/new_password.html", form=form)
+
+
 @bp.route("/sign-in/code", methods=["GET", "POST"])
 @sign_in_limits
 @no_store
-def sign_in_code():
-    staff = _pending_staff()
-    if staff is None:
-        return redirect(url_for("staff.sign_in"))
-    if staff.totp_enrolled_at is None:
-        return redirect(url_for("staff.set_up_code"))
+@pending_step
+def sign_in_code(staff: StaffMember):
     return _second_factor(staff, enrolment=None)
 
 
 @bp.route("/sign-in/set-up-code", methods=["GET", "POST"])
 @sign_in_limits
 @no_store
-def set_up_code():
-    staff = _pending_staff()
-    if staff is None:
-        return redirect(url_for("staff.sign_in"))
-    if staff.totp_enrolled_at is not None:
-        return redirect(url_for("staff.sign_in_code"))
+@pending_step
+def set_up_code(staff: StaffMember):
     enrolment = staff_accounts.start_enrolment(db.session, current_service().vault, staff, ISSUER)
     return _second_factor(staff, enrolment)
 

@@ -13,7 +13,14 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
+from wtforms.validators import (
+    DataRequired,
+    EqualTo,
+    InputRequired,
+    Length,
+    Optional,
+    ValidationError,
+)
 
 from intake.domain.audit import DESCRIPTIONS
 from intake.domain.calls import MANUAL_CLOSES, NOTE_MAX, OUTCOMES, REACHED, RESULTS
@@ -35,6 +42,40 @@ class CodeForm(CleanForm):
         description="The 6-digit code from your authenticator app.",
         validators=[DataRequired("Enter the 6-digit code from your authenticator app")],
     )
+
+
+def _new_password() -> PasswordField:
+    return PasswordField(
+        "New password",
+        description="At least 12 characters. A few unrelated words together are easy to "
+        "remember and hard to guess.",
+        validators=[DataRequired("Enter a new password")],
+    )
+
+
+def _confirmation() -> PasswordField:
+    return PasswordField(
+        "New password again",
+        validators=[
+            DataRequired("Enter the new password again"),
+            EqualTo("new_password", "The two new passwords are not the same"),
+        ],
+    )
+
+
+class NewPasswordForm(CleanForm):
+    """Choosing one's own password at sign-in, after a supervisor's reset."""
+
+    new_password = _new_password()
+    confirm = _confirmation()
+
+
+class ChangePasswordForm(CleanForm):
+    current_password = PasswordField(
+        "Current password", validators=[DataRequired("Enter your current password")]
+    )
+    new_password = _new_password()
+    confirm = _confirmation()
 
 
 class SearchForm(CleanForm):

@@ -2,6 +2,7 @@
 
 import csv
 import io
+from datetime import datetime
 
 from flask import Response, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
@@ -44,16 +45,25 @@ def team():
             return redirect(url_for("staff.team"), code=303)
     if form.errors:
         status = 400
-    now = utc_now()
     members = staff_accounts.list_staff(db.session)
     return render_template(
         "staff/team.html",
         form=form,
         members=members,
-        locked={member.id for member in members if staff_accounts.is_locked(member, now)},
+        locked=_locks(members, utc_now()),
         holdings=queue.holdings(db.session),
         action=ActionForm(),
     ), status
+
+
+def _locks(members: list[StaffMember], now: datetime) -> dict[int, datetime | None]:
+    """Locked members, each with when the lock runs out (None: until a supervisor unlocks)."""
+    locks = {}
+    for member in members:
+        if staff_accounts.is_locked(member, now):
+            until = member.locked_until
+            locks[member.id] = until if until is not None and until > now else None
+    return locks
 
 
 @bp.post("/team/<int:member_id>/disable")
@@ -93,14 +103,20 @@ def _account_action(member_id: int, action, done: str):
     return redirect(url_for("staff.team"), code=303)
 
 
-@bp.post("/team/<int:member_id>/reset-second-factor")
+@bp.post("/team/<int:member_id>/reset-sign-in")
 @supervisor_required
-def reset_member_second_factor(member_id: int):
+@no_store
+def reset_member_sign_in(member_id: int):
+    """Password and authenticator reset: the temporary password is shown here, once."""
     member = db.get_or_404(StaffMember, member_id)
-    if ActionForm().validate_on_submit():
-        staff_accounts.reset_second_factor(db.session, member, by=current_user.id)
-        flash(f"{member.name} will set up a new security code at their next sign-in.")
-    return redirect(url_for("staff.team"), code=303)
+    if not ActionForm().validate_on_submit():
+        return redirect(url_for("staff.team"), code=303)
+    try:
+        temporary = staff_accounts.reset_sign_in(db.session, member, by=current_user.id)
+    except staff_accounts.AccountError as error:
+        flash(str(error), "error")
+        return redirect(url_for("staff.team"), code=303)
+    return render_template("staff/temporary_password.html", member=member, temporary=temporary)
 
 
 @bp.get("/audit")

@@ -1,4 +1,5 @@
-"""Hardening: a required password change, receipts kept on the server, an audit
+"""Hardening: a required password change (with a temporary password that expires),
+receipts kept on the server, an audit
 trail that cannot be truncated on PostgreSQL.
 
 Revision ID: b4c6d8e0f2a3
@@ -30,6 +31,9 @@ def upgrade():
                 server_default=sa.false(),
             )
         )
+        batch_op.add_column(
+            sa.Column('temporary_password_expires_at', sa.DateTime(timezone=True), nullable=True)
+        )
     with op.batch_alter_table('callback_requests', schema=None) as batch_op:
         batch_op.add_column(sa.Column('receipt_digest', sa.String(length=64), nullable=True))
         batch_op.create_unique_constraint(
@@ -48,4 +52,5 @@ def downgrade():
         )
         batch_op.drop_column('receipt_digest')
     with op.batch_alter_table('staff_members', schema=None) as batch_op:
+        batch_op.drop_column('temporary_password_expires_at')
         batch_op.drop_column('password_change_required')

@@ -74,11 +74,20 @@ def live_server(folder: Path, workers: int = 2, **settings: str):
         _wait_until_up(server.url, process)
         yield server
     finally:
-        process.terminate()
-        process.wait(timeout=20)
+        _stop(process)
 
 
-def _wait_until_up(url: str, process: subprocess.Popen, seconds: float = 30) -> None:
+def _stop(process: subprocess.Popen) -> None:
+    """Stop gently, then firmly: a busy machine must not fail the test at its end."""
+    process.terminate()
+    try:
+        process.wait(timeout=60)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
+def _wait_until_up(url: str, process: subprocess.Popen, seconds: float = 180) -> None:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         if process.poll() is not None:

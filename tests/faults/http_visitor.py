@@ -41,6 +41,14 @@ class HttpVisitor:
     def get(self, path: str) -> Answer:
         return self._open(path)
 
+    def form_token(self, form_path: str) -> str:
+        """The CSRF token of the page a form is on."""
+        return dict(HIDDEN.findall(self._open(form_path).body)).get("csrf_token", "")
+
+    def post(self, path: str, data: dict) -> Answer:
+        """POST exactly `data` (which brings its own CSRF token), fetching nothing first."""
+        return self._open(path, data)
+
     def post_form(self, path: str, data: dict, form_path: str | None = None) -> Answer:
         """POST with the CSRF token of the page the form is on."""
         form = self._open(form_path or path)
