@@ -64,7 +64,3 @@ def same_for_everyone(view: Callable) -> Callable:
 
     return wrapper
 
-
-def no_store(view: Callable) -> Callable:
-    """Kept for views written before no-store became the default; it changes nothing."""
-    return view

@@ -209,3 +209,15 @@ def test_a_topic_sent_many_times_is_stored_once(visitor, stored):
     data["topics"] = ["alcohol"] * 500 + ["cocaine", "alcohol"]
     assert visitor.resend(data).status_code == 303
     assert stored.answers()["topics"] == ["alcohol", "cocaine"]
+
+
+@pytest.mark.parametrize("query", ["older=99999999999999999999999", "older=-3", "older=abc"])
+def test_an_audit_trail_page_cursor_that_is_not_an_id_is_a_bad_request(supervisor, query):
+    response = supervisor.client.get(f"/staff/audit?{query}")
+    assert response.status_code == 400
+
+
+def test_an_audit_trail_member_number_beyond_64_bits_finds_no_member(supervisor):
+    response = supervisor.client.get(f"/staff/audit?member={2**70}")
+    assert response.status_code == 404
+    assert "No member of staff has that number." in page(response).get_text()

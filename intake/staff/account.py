@@ -5,7 +5,6 @@ from flask_login import current_user, login_user
 
 from intake.domain import staff_accounts
 from intake.extensions import db
-from intake.security import no_store
 from intake.staff import bp
 from intake.staff.forms import ChangePasswordForm
 
@@ -13,7 +12,6 @@ CHANGED = "Your password is changed. You are signed out everywhere else."
 
 
 @bp.route("/account/password", methods=["GET", "POST"])
-@no_store
 def change_password():
     """Current password, then the new one twice; this session goes on, every other ends."""
     form = ChangePasswordForm()

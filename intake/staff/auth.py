@@ -33,7 +33,6 @@ from intake.domain import staff_accounts, staff_sessions
 from intake.domain.clock import utc_now
 from intake.extensions import csrf, db, limiter, login_manager
 from intake.models import StaffMember
-from intake.security import no_store
 from intake.service import current_service
 from intake.staff import bp
 from intake.staff.forms import ActionForm, CodeForm, NewPasswordForm, SignInForm
@@ -165,7 +164,6 @@ def sign_in_limits(view):
 
 @bp.route("/sign-in", methods=["GET", "POST"])
 @sign_in_limits
-@no_store
 def sign_in():
     if current_user.is_authenticated:
         return redirect(url_for("staff.dashboard"))
@@ -220,7 +218,6 @@ def pending_step(view: Callable) -> Callable:
 
 @bp.route("/sign-in/new-password", methods=["GET", "POST"])
 @sign_in_limits
-@no_store
 @pending_step
 def choose_password(staff: StaffMember):
     form = NewPasswordForm()
@@ -236,7 +233,6 @@ def choose_password(staff: StaffMember):
 
 @bp.route("/sign-in/code", methods=["GET", "POST"])
 @sign_in_limits
-@no_store
 @pending_step
 def sign_in_code(staff: StaffMember):
     return _second_factor(staff, enrolment=None)
@@ -244,7 +240,6 @@ def sign_in_code(staff: StaffMember):
 
 @bp.route("/sign-in/set-up-code", methods=["GET", "POST"])
 @sign_in_limits
-@no_store
 @pending_step
 def set_up_code(staff: StaffMember):
     enrolment = staff_accounts.start_enrolment(db.session, current_service().vault, staff, ISSUER)

@@ -18,6 +18,7 @@ from wtforms.validators import (
     EqualTo,
     InputRequired,
     Length,
+    NumberRange,
     Optional,
     ValidationError,
 )
@@ -26,6 +27,7 @@ from intake.domain.audit import DESCRIPTIONS
 from intake.domain.calls import MANUAL_CLOSES, NOTE_MAX, OUTCOMES, REACHED, RESULTS
 from intake.domain.staff_accounts import ROLES
 from intake.formtools import ChoiceField, CleanForm, options
+from intake.models import MAX_DATABASE_ID
 
 REASON_MAX = 200
 REASON_TOO_LONG = f"Keep the reason to {REASON_MAX} characters"
@@ -206,7 +208,13 @@ class AddStaffForm(CleanForm):
 class AuditFilterForm(CleanForm):
     """Filters for the audit trail, read from the address (nothing personal in them)."""
 
-    member = IntegerField("Staff member", validators=[Optional()])
+    member = IntegerField(
+        "Staff member",
+        validators=[
+            Optional(),
+            NumberRange(1, MAX_DATABASE_ID, "No member of staff has that number."),
+        ],
+    )
     reference = StringField("Request reference", validators=[Optional(), Length(max=20)])
     action = SelectField(
         "Kind of entry",

@@ -12,8 +12,8 @@ from intake.domain.clock import utc_now
 from intake.domain.queue import find_by_reference
 from intake.domain.references import normalise_reference
 from intake.extensions import db
+from intake.formtools import database_id
 from intake.models import StaffMember
-from intake.security import no_store
 from intake.service import current_service
 from intake.staff import bp
 from intake.staff.audit_words import detail_words
@@ -23,7 +23,6 @@ from intake.staff.forms import ActionForm, AddStaffForm, AuditFilterForm
 
 @bp.route("/team", methods=["GET", "POST"])
 @supervisor_required
-@no_store
 def team():
     form = AddStaffForm()
     status = 200
@@ -105,7 +104,6 @@ def _account_action(member_id: int, action, done: str):
 
 @bp.post("/team/<int:member_id>/reset-sign-in")
 @supervisor_required
-@no_store
 def reset_member_sign_in(member_id: int):
     """Password and authenticator reset: the temporary password is shown here, once."""
     member = db.get_or_404(StaffMember, member_id)
@@ -121,14 +119,16 @@ def reset_member_sign_in(member_id: int):
 
 @bp.get("/audit")
 @supervisor_required
-@no_store
 def audit_trail():
     """The trail, filtered by request, member, kind and dates, a page at a time."""
     form = AuditFilterForm(request.args, meta={"csrf": False})
     filters, problem = _trail_filters(form)
     page = None
+    older_than = request.args.get("older", type=database_id)
+    if request.args.get("older") and older_than is None:
+        abort(400)
     if problem is None:
-        page = audit.trail(db.session, filters, older_than=request.args.get("older", type=int))
+        page = audit.trail(db.session, filters, older_than=older_than)
     return render_template(
         "staff/audit.html",
         form=form,
@@ -144,7 +144,6 @@ def audit_trail():
 
 @bp.post("/audit.csv")
 @supervisor_required
-@no_store
 def audit_csv():
     """The filtered trail as a CSV file (no personal data is in the trail); audited."""
     form = AuditFilterForm(request.args, meta={"csrf": False})

@@ -26,7 +26,6 @@ from intake.extensions import db
 from intake.formtools import options
 from intake.models import CallbackRequest, StaffMember
 from intake.observability import CALL_OUTCOMES
-from intake.security import no_store
 from intake.service import current_service
 from intake.staff import bp
 from intake.staff.auth import supervisor_required
@@ -130,7 +129,6 @@ def dashboard_counts(now) -> queue.QueueCounts:
 
 
 @bp.get("/")
-@no_store
 def dashboard():
     context = queue_page_context(filters_from(request.args))
     return render_template("staff/queue.html", search_form=SearchForm(), **context)
@@ -148,7 +146,6 @@ def leave_handover():
 
 
 @bp.post("/search")
-@no_store
 def search():
     """Search by reference or phone. A POST, so a phone number never appears in a URL."""
     form = SearchForm()
@@ -214,7 +211,6 @@ def load_request(reference: str) -> CallbackRequest:
 
 
 @bp.get("/requests/<reference>")
-@no_store
 def request_page(reference: str):
     """Everything the visitor gave, decrypted. Every view of it is audited."""
     return show_request(load_request(reference))
@@ -315,7 +311,6 @@ def release(reference: str):
 
 
 @bp.post("/requests/<reference>/attempts")
-@no_store
 def record_attempt(reference: str):
     service = current_service()
     item = load_request(reference)
