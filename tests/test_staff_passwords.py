@@ -270,3 +270,36 @@ def test_the_team_page_shows_who_must_choose_a_new_password(make_member, supervi
     member, _ = make_member(name="Kim")
     reset(supervisor, member.id)
     assert "must choose a new password" in supervisor.get_page("/staff/team").get_text()
+
+
+def test_a_colleague_added_by_a_supervisor_starts_with_a_temporary_password(db_session):
+    boss = make_staff(db_session, role="supervisor", name="Sam")
+    member, temporary = accounts.invite_staff(
+        db_session, email="noor@intake.example", name="Noor", role="agent", created_by=boss.id
+    )
+    assert member.password_change_required and member.totp_secret is None
+    assert temporary not in member.password_hash
+    assert member.temporary_password_expires_at is not None
+    assert accounts.check_password(db_session, "noor@intake.example", temporary) == member
+    assert audit.STAFF_CREATED in actions(db_session, boss.id)
+
+
+def test_a_new_colleague_chooses_a_password_and_sets_up_their_code_alone(
+    app, supervisor, db_session
+):
+    colleague = {"name": "Noor", "email": "n@intake.example", "role": "agent"}
+    shown = page(supervisor.post("/staff/team", colleague))
+    temporary = shown.select_one("[data-temporary-password]").get_text(strip=True)
+    assert "Noor is added to the team" in shown.h1.get_text()
+    newcomer = StaffBrowser(app.test_client(), "n@intake.example", None)
+    step = newcomer.enter_password(temporary)
+    assert step.headers["Location"].endswith("/staff/sign-in/new-password")
+    chosen = newcomer.post(
+        "/staff/sign-in/new-password", {"new_password": NEW_PASSWORD, "confirm": NEW_PASSWORD}
+    )
+    assert chosen.headers["Location"].endswith("/staff/sign-in/set-up-code")
+    setup = newcomer.get_page("/staff/sign-in/set-up-code")
+    newcomer.secret = setup.select_one("[data-totp-secret]").get_text(strip=True)
+    assert newcomer.secret not in str(shown)
+    done = newcomer.enter_code(path="/staff/sign-in/set-up-code")
+    assert done.headers["Location"].endswith("/staff/")

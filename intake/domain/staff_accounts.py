@@ -88,7 +88,45 @@ def create_staff(
     created_by: int | None = None,
     now: datetime | None = None,
 ) -> StaffMember:
-    """Create an account (its second factor is set up at first sign-in), and commit."""
+    """Create an account with a password its member chose (the operator's `staff create`:
+    its second factor is set up at first sign-in), and commit."""
+    email, name = _checked_identity(session, email, name, role)
+    problem = password_problem(password, email=email, name=name)
+    if problem:
+        raise AccountError(problem)
+    staff = StaffMember(email=email, name=name, role=role, password_hash=_hasher.hash(password))
+    return _add(session, staff, created_by, now or utc_now())
+
+
+def invite_staff(
+    session: Session,
+    *,
+    email: str,
+    name: str,
+    role: str,
+    created_by: int | None = None,
+    now: datetime | None = None,
+) -> tuple[StaffMember, str]:
+    """A supervisor adds a colleague, and commits: the account and a temporary password
+    to pass on (shown once, working for TEMPORARY_PASSWORD_LIFETIME). As after a reset,
+    it leads only to the member choosing their own password and setting up their own
+    authenticator, so whoever added them never knows either."""
+    now = now or utc_now()
+    email, name = _checked_identity(session, email, name, role)
+    temporary = _temporary_password()
+    staff = StaffMember(
+        email=email,
+        name=name,
+        role=role,
+        password_hash=_hasher.hash(temporary),
+        password_change_required=True,
+        temporary_password_expires_at=now + TEMPORARY_PASSWORD_LIFETIME,
+    )
+    return _add(session, staff, created_by, now), temporary
+
+
+def _checked_identity(session: Session, email: str, name: str, role: str) -> tuple[str, str]:
+    """The new account's email and name, normalised; AccountError if they cannot be used."""
     email = normalise_email(email)
     name = name.strip()
     if role not in ROLES:
@@ -97,21 +135,17 @@ def create_staff(
         raise AccountError("Enter a name of 1 to 80 characters")
     if find_by_email(session, email):
         raise AccountError("There is already an account with that email address")
-    problem = password_problem(password, email=email, name=name)
-    if problem:
-        raise AccountError(problem)
-    staff = StaffMember(
-        email=email,
-        name=name,
-        role=role,
-        password_hash=_hasher.hash(password),
-        created_at=now or utc_now(),
-    )
+    return email, name
+
+
+def _add(
+    session: Session, staff: StaffMember, created_by: int | None, now: datetime
+) -> StaffMember:
+    staff.created_at = now
     session.add(staff)
     session.flush()
-    audit.record(
-        session, audit.STAFF_CREATED, staff_id=created_by, detail={"member": staff.id, "role": role}
-    )
+    detail = {"member": staff.id, "role": staff.role}
+    audit.record(session, audit.STAFF_CREATED, staff_id=created_by, detail=detail, now=now)
     session.commit()
     return staff
 

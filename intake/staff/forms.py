@@ -198,11 +198,6 @@ class AddStaffForm(CleanForm):
         choices=options(*((role, role.capitalize()) for role in ROLES)),
         validators=[InputRequired("Choose a role")],
     )
-    password = PasswordField(
-        "First password",
-        description="At least 12 characters. They set up their security code at first sign-in.",
-        validators=[DataRequired("Enter a first password")],
-    )
 
 
 class AuditFilterForm(CleanForm):

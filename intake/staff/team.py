@@ -28,20 +28,20 @@ def team():
     status = 200
     if form.validate_on_submit():
         try:
-            member = staff_accounts.create_staff(
+            member, temporary = staff_accounts.invite_staff(
                 db.session,
                 email=form.email.data,
                 name=form.name.data,
                 role=form.role.data,
-                password=form.password.data,
                 created_by=current_user.id,
             )
         except staff_accounts.AccountError as error:
             db.session.rollback()
-            form.password.errors.append(str(error))
+            form.email.errors.append(str(error))
         else:
-            flash(f"{member.name} can now sign in and set up their security code.")
-            return redirect(url_for("staff.team"), code=303)
+            return render_template(
+                "staff/temporary_password.html", member=member, temporary=temporary, new=True
+            )
     if form.errors:
         status = 400
     members = staff_accounts.list_staff(db.session)
