@@ -8,6 +8,7 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from intake import create_app
+from intake.extensions import limiter
 from intake.observability import RequestIdFilter, configure_json_logging
 from tests.conftest import CallbackVisitor, base_config
 from tests.factories import submit_request
@@ -112,10 +113,18 @@ def test_behind_a_trusted_proxy_the_client_address_comes_from_it(app_config):
     assert untrusted.get("/metrics", headers=forwarded).status_code == 200
 
 
+@pytest.fixture
+def limiter_forgets_the_dead_store():
+    """The limiter is one object for every app in this process, and it remembers a dead
+    store: afterwards it must not, or a later test's limits would count in the fallback
+    until the limiter rechecks its store, then start again from zero."""
+    yield
+    limiter._storage_dead = False
+
+
 def test_with_redis_unreachable_the_form_still_works_and_it_is_logged_once(
-    tmp_path, sqlite_template, caplog
+    tmp_path, sqlite_template, caplog, limiter_forgets_the_dead_store
 ):
-    """Once per test session: the limiter is one object, and it remembers a dead store."""
     database = tmp_path / "intake.db"
     shutil.copy(sqlite_template, database)
     config = base_config(f"sqlite:///{database}")
