@@ -1,13 +1,18 @@
-"""Operator commands: `flask --app intake staff ...`, `purge`, `rotate-keys`, `content check`."""
+"""Operator commands: `flask --app intake staff ...`, `purge`, `rotate-keys`, `content check`,
+`outbox run` and `outbox status`."""
 
+import signal
 import sys
+import threading
 
 import click
-from flask import Flask
+from flask import Flask, current_app
 from flask.cli import AppGroup, with_appcontext
+from sqlalchemy.exc import SQLAlchemyError
 
+from intake import emails
 from intake.content_review import review_library
-from intake.domain import queue, retention, rotation, staff_accounts
+from intake.domain import outbox, queue, retention, rotation, staff_accounts
 from intake.domain.clock import utc_now
 from intake.extensions import db
 from intake.models import StaffMember
@@ -15,6 +20,7 @@ from intake.service import current_service
 
 staff = AppGroup("staff", help="Manage admissions staff accounts.")
 content = AppGroup("content", help="Check the guide and service pages.")
+outbox_commands = AppGroup("outbox", help="Send the emails waiting in the outbox.")
 
 
 def register_commands(app: Flask) -> None:
@@ -23,6 +29,7 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(rotate_keys)
     app.cli.add_command(content)
     app.cli.add_command(release_holds)
+    app.cli.add_command(outbox_commands)
 
 
 def _member(email: str) -> StaffMember:
@@ -153,3 +160,77 @@ def release_holds() -> None:
     service = current_service()
     released = queue.release_expired_holds(db.session, utc_now(), service.hold_limit)
     click.echo(f"Released {released} expired hold{'s' if released != 1 else ''}.")
+
+
+@outbox_commands.command("run")
+@click.option("--once", is_flag=True, help="Send what is due now, then exit.")
+@click.option(
+    "--interval",
+    type=click.IntRange(1, 3600),
+    default=10,
+    show_default=True,
+    help="Seconds between rounds.",
+)
+def run_outbox(once: bool, interval: int) -> None:
+    """Send due emails, round after round (for systemd). SIGTERM stops it after the email
+    in hand; what it had claimed but not tried goes back to the outbox."""
+    sender = emails.Sender.from_config(current_app.config)
+    stop = threading.Event()
+    if not once:
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(signum, lambda *_: stop.set())
+        click.echo(f"Sending the outbox's emails every {interval} second{_plural(interval)}.")
+    last_said: str | None = None
+    while True:
+        said, sent_something = _outbox_round(sender, stop, raise_errors=once)
+        # What was sent is always told; a state (waiting, no database) once, until it changes.
+        if said and (sent_something or said != last_said or once):
+            click.echo(said)
+        last_said = said
+        if once or stop.wait(interval):
+            break
+    if not once:
+        click.echo("Stopped.")
+
+
+def _outbox_round(
+    sender: emails.Sender, stop: threading.Event, raise_errors: bool
+) -> tuple[str | None, bool]:
+    """One round: what to tell the operator (None: nothing), and whether it sent or
+    tried anything."""
+    try:
+        if sender.smtp is None:
+            waiting = outbox.counts(db.session).waiting
+            said = f"{waiting} {_emails(waiting)} waiting: "
+            return said + "INTAKE_SMTP_URL is not set, so nothing is sent.", False
+        report = emails.send_due(
+            db.session, current_service(), sender, utc_now(), stopping=stop.is_set
+        )
+    except SQLAlchemyError:
+        db.session.rollback()
+        if raise_errors:
+            raise
+        return "The database did not answer; trying again next round.", False
+    finally:
+        db.session.remove()
+    return (str(report), True) if report.anything else (None, False)
+
+
+def _emails(count: int) -> str:
+    return "email" if count == 1 else "emails"
+
+
+def _plural(count: int) -> str:
+    return "" if count == 1 else "s"
+
+
+@outbox_commands.command("status")
+def outbox_status() -> None:
+    """How many emails are waiting, have failed, and were sent."""
+    counts = outbox.counts(db.session)
+    oldest = ""
+    if counts.oldest_waiting is not None:
+        oldest = f" (the oldest since {counts.oldest_waiting.isoformat(timespec='seconds')})"
+    click.echo(f"Waiting: {counts.waiting}{oldest}")
+    click.echo(f"Failed:  {counts.failed} (supervisors see them on the Team page)")
+    click.echo(f"Sent:    {counts.sent}")

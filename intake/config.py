@@ -7,6 +7,7 @@ without real secrets, and says which one is missing.
 
 import json
 import os
+import re
 import secrets
 from collections.abc import Mapping
 from pathlib import Path
@@ -15,6 +16,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from intake.domain import crypto
 from intake.domain.phones import InvalidPhone, parse_phone
+from intake.mail import InvalidSmtpUrl, parse_smtp_url
 
 REQUIRED_IN_PRODUCTION = (
     "SECRET_KEY",
@@ -24,9 +26,17 @@ REQUIRED_IN_PRODUCTION = (
     # How many proxies stand in front: 0 is a valid answer, but it must be given, or
     # behind nginx every visitor would share nginx's address (and its rate limits).
     "INTAKE_TRUSTED_PROXIES",
+    # The form promises an email to visitors who give an address.
+    "INTAKE_SMTP_URL",
+    "INTAKE_MAIL_FROM",
 )
 ENVIRONMENTS = ("development", "production")
+DEVELOPMENT_MAIL_FROM = "callbacks@localhost"
+# Seen in inboxes, maybe by others: it must not say what the service is about.
+DEFAULT_MAIL_FROM_NAME = "Callback service"
 MIN_SECRET_KEY_LENGTH = 32
+# One address, no display name: INTAKE_MAIL_FROM_NAME gives the name.
+MAIL_ADDRESS = re.compile(r"[^@\s<>,;\"]+@[^@\s<>,;\"]+")
 # An Ofcom number reserved for drama: it rings nobody. Production must set its own.
 DEVELOPMENT_HELPLINE = "0808 157 0192"
 # Who runs the line, shown on the service pages and beside every guide page. Development
@@ -133,6 +143,11 @@ def _from_environment(environ: Mapping[str, str], instance_path: Path, productio
         },
         "INTAKE_EMAIL_PROVIDER": environ.get("INTAKE_EMAIL_PROVIDER", "").strip() or None,
         "INTAKE_PUBLIC_URL": environ.get("INTAKE_PUBLIC_URL") or None,
+        # Unset in development: emails wait in the outbox, and nothing is sent.
+        "INTAKE_SMTP_URL": environ.get("INTAKE_SMTP_URL", "").strip() or None,
+        "INTAKE_MAIL_FROM": environ.get("INTAKE_MAIL_FROM", "").strip() or DEVELOPMENT_MAIL_FROM,
+        "INTAKE_MAIL_FROM_NAME": environ.get("INTAKE_MAIL_FROM_NAME", "").strip()
+        or DEFAULT_MAIL_FROM_NAME,
         "INTAKE_CALLBACK_RATE_LIMIT": environ.get("INTAKE_CALLBACK_RATE_LIMIT")
         or "10 per minute;60 per hour",
         "INTAKE_SIGN_IN_RATE_LIMIT": environ.get("INTAKE_SIGN_IN_RATE_LIMIT")
@@ -230,3 +245,17 @@ def _check(config: dict[str, Any]) -> None:
         parse_phone(config["INTAKE_HELPLINE_PHONE"], config["INTAKE_COUNTRY"])
     except InvalidPhone:
         raise ConfigError("INTAKE_HELPLINE_PHONE is not a valid phone number.") from None
+    _check_mail(config)
+
+
+def _check_mail(config: dict[str, Any]) -> None:
+    if config.get("INTAKE_SMTP_URL"):
+        try:
+            parse_smtp_url(config["INTAKE_SMTP_URL"])
+        except InvalidSmtpUrl as error:
+            raise ConfigError(str(error)) from None
+    sender = config["INTAKE_MAIL_FROM"]
+    if not MAIL_ADDRESS.fullmatch(sender):
+        raise ConfigError(f"INTAKE_MAIL_FROM {sender!r} is not an email address.")
+    if any(char in config["INTAKE_MAIL_FROM_NAME"] for char in "\r\n"):
+        raise ConfigError("INTAKE_MAIL_FROM_NAME must be on one line.")

@@ -5,7 +5,7 @@ import unicodedata
 from flask import request
 from flask_wtf import FlaskForm
 from werkzeug.routing import IntegerConverter
-from wtforms import RadioField, SelectChoice, SelectField, SelectMultipleField, widgets
+from wtforms import RadioField, SelectChoice, SelectMultipleField, widgets
 from wtforms.validators import StopValidation, ValidationError
 
 from intake.models import MAX_DATABASE_ID
@@ -75,18 +75,36 @@ class CleanForm(FlaskForm):
 
 
 class ChoiceField(RadioField):
-    """Radios whose 'not a valid choice' message reads like the rest of the form."""
+    """Radios whose 'not a valid choice' message reads like the rest of the form.
+
+    With `validate_choice=False` the form's own validate_<name> checks the answer
+    (for choices that depend on the moment, such as the days that can be booked).
+    """
 
     def pre_validate(self, form) -> None:
-        if self.data not in {choice.value for choice in self.choices}:
-            raise ValidationError("Choose one of the options shown")
+        if self.validate_choice and self.data not in {choice.value for choice in self.choices}:
+            raise ValidationError("Select one of the options shown")
 
 
-class DependentSelectField(SelectField):
-    """A select that matters only with some other answer: the form validates it then."""
+class RequiredWhen:
+    """A validator for a question revealed by another answer (GOV.UK's conditional
+    reveal): required when `other` has `value` (among its answers, for checkboxes),
+    otherwise ignored entirely, whatever it holds."""
 
-    def pre_validate(self, form) -> None:
-        """Checked by the form's own validate_<name>, only when it applies."""
+    def __init__(self, other: str, value: str, message: str) -> None:
+        self.other, self.value, self.message = other, value, message
+
+    def applies(self, form) -> bool:
+        answer = form[self.other].data
+        return self.value in answer if isinstance(answer, list) else answer == self.value
+
+    def __call__(self, form, field) -> None:
+        if not self.applies(form):
+            field.errors[:] = []
+            raise StopValidation()
+        if not field.data:
+            field.errors[:] = []
+            raise StopValidation(self.message)
 
 
 def options(*pairs: tuple[str, str]) -> list[SelectChoice]:
@@ -115,7 +133,7 @@ class CheckboxesField(SelectMultipleField):
     def pre_validate(self, form) -> None:
         allowed = {choice.value for choice in self.choices}
         if any(value not in allowed for value in self.data or ()):
-            raise ValidationError("Choose only from the options shown")
+            raise ValidationError("Select only from the options shown")
 
 
 class DatabaseId(IntegerConverter):

@@ -3,7 +3,17 @@
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, ForeignKey, Index, LargeBinary, String, false, text
+from sqlalchemy import (
+    JSON,
+    DateTime,
+    ForeignKey,
+    Index,
+    LargeBinary,
+    String,
+    UniqueConstraint,
+    false,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
 
@@ -225,3 +235,46 @@ class AuditEvent(db.Model):
 
     staff: Mapped[StaffMember | None] = relationship(lazy="joined")
     request: Mapped[CallbackRequest | None] = relationship(lazy="joined")
+
+
+class OutboxMessage(db.Model):
+    """An email waiting to be sent, written in the same transaction as the change that
+    causes it (the transactional outbox); `flask --app intake outbox run` sends it.
+
+    Everything personal (the address, what the message says) is in `payload`, sealed
+    like the visitor's answers, and cleared once the server has accepted the message
+    or the request's personal data is purged. `next_attempt_at` orders the work: a
+    worker that claims a message moves it on by a lease, so no other worker takes it
+    meanwhile, and a worker that dies mid-send leaves it to be tried again.
+    """
+
+    __tablename__ = "outbox_messages"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(40))
+    request_id: Mapped[int | None] = mapped_column(ForeignKey("callback_requests.id"), index=True)
+    status: Mapped[str] = mapped_column(String(20))
+    payload: Mapped[bytes | None] = mapped_column(LargeBinary)
+    attempts: Mapped[int] = mapped_column(default=0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # Set by the worker holding the message, so only its own outcome is recorded.
+    claim_token: Mapped[str | None] = mapped_column(String(32))
+    # What went wrong last, in words that name no person or address.
+    last_error: Mapped[str | None] = mapped_column(String(200))
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    failed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    request: Mapped[CallbackRequest | None] = relationship(lazy="joined")
+
+    __table_args__ = (UniqueConstraint("request_id", "kind"),)
+
+
+# Messages waiting, in the order they are due: what a worker reads each round.
+WAITING_ONLY = text("status = 'waiting'")
+Index(
+    "ix_outbox_messages_due",
+    OutboxMessage.next_attempt_at,
+    postgresql_where=WAITING_ONLY,
+    sqlite_where=WAITING_ONLY,
+)

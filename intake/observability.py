@@ -12,7 +12,12 @@ import uuid
 
 from flask import Flask, Response, g, has_request_context, request
 from prometheus_client import Counter, Histogram
+from prometheus_client.core import GaugeMetricFamily
 from pythonjsonlogger.json import JsonFormatter
+
+from intake.domain import outbox
+from intake.domain.clock import utc_now
+from intake.extensions import db
 
 REQUEST_ID_HEADER = "X-Request-Id"
 SAFE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
@@ -27,6 +32,22 @@ LATENCY = Histogram(
     ["endpoint", "method"],
     buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.15, 0.25, 0.5, 1, 2.5, 5),
 )
+
+
+class OutboxCollector:
+    """Gauges read from the database at scrape time: emails waiting, failed for good,
+    and how long the oldest has waited (a stopped worker shows as a growing age)."""
+
+    def collect(self):
+        counts = outbox.counts(db.session)
+        oldest = counts.oldest_waiting
+        age = (utc_now() - oldest).total_seconds() if oldest is not None else 0
+        for name, value, text in (
+            ("intake_outbox_waiting", counts.waiting, "Emails waiting to be sent"),
+            ("intake_outbox_failed", counts.failed, "Emails that failed after the last try"),
+            ("intake_outbox_oldest_waiting_seconds", age, "Age of the oldest waiting email"),
+        ):
+            yield GaugeMetricFamily(name, text, value=value)
 
 
 class RequestIdFilter(logging.Filter):

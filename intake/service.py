@@ -52,7 +52,7 @@ class Organisation:
             email_processor = f"{self.email_provider} sends our emails for us."
         else:
             email_processor = (
-                "We do not send emails at present, so no email company sees your details."
+                "We send emails from our own mail server, so no email company sees your details."
             )
         return {
             "org_name": self.name,

@@ -9,6 +9,7 @@ from typing import Any
 
 from flask import Flask, current_app
 
+from intake.domain.estimate import CachedEstimate
 from intake.service import Service
 
 
@@ -23,6 +24,8 @@ class AppState:
     page_cache: dict[tuple[str, str, str], str] = field(default_factory=dict)
     # The team's dashboard counts, reused for a few seconds: (when, counts).
     team_counts: tuple[datetime, Any] | None = None
+    # How soon an ASAP request is usually called, as the form says it.
+    asap_estimate: CachedEstimate = field(default_factory=CachedEstimate)
 
 
 def app_state(app: Flask | None = None) -> AppState:

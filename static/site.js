@@ -2,7 +2,11 @@
    - "Leave this site": hide the page at once and replace it in history; pressing
      Shift three times in a row (within 5 seconds) does the same, as on GOV.UK.
    - The error summary: take focus when the page loads, and move focus to the
-     field a message is about (its label scrolled into view) when it is chosen. */
+     field a message is about (its label scrolled into view) when it is chosen.
+   - Conditional reveal, as GOV.UK's radios and checkboxes: the questions an option
+     reveals (marked data-reveals) are hidden until it is chosen, with aria-controls
+     on the option and, on a checkbox, aria-expanded (ARIA allows it on no radio, so
+     GOV.UK Frontend dropped it there too). Without this script they are shown. */
 (function () {
   "use strict";
   var leave = document.querySelector("[data-leave-site]");
@@ -19,6 +23,8 @@
     listenForShiftThreeTimes(leaveNow, document.querySelector("[data-leave-status]"));
   }
 
+  revealConditionalQuestions(document.querySelectorAll("input[data-reveals]"));
+
   var summary = document.querySelector("[data-error-summary]");
   if (summary) {
     summary.focus();
@@ -30,6 +36,25 @@
       var group = field.closest(".field");
       (group || field).scrollIntoView();
       field.focus({ preventScroll: true });
+    });
+  }
+
+  function revealConditionalQuestions(options) {
+    if (!options.length) { return; }
+    var sync = function () {
+      options.forEach(function (option) {
+        var block = document.getElementById(option.getAttribute("data-reveals"));
+        if (!block) { return; }
+        option.setAttribute("aria-controls", block.id);
+        if (option.type === "checkbox") {
+          option.setAttribute("aria-expanded", option.checked ? "true" : "false");
+        }
+        block.hidden = !option.checked;
+      });
+    };
+    sync();
+    document.addEventListener("change", function (event) {
+      if (event.target.matches("input[type=radio], input[type=checkbox]")) { sync(); }
     });
   }
 

@@ -31,7 +31,7 @@ BACKENDS = ["sqlite"] + (["postgresql"] if POSTGRES_URL else [])
 DATA_KEY = new_key()
 TABLES = (
     "audit_events, call_attempts, request_notes, handover_notes, staff_sessions, "
-    "callback_requests, staff_members"
+    "outbox_messages, callback_requests, staff_members"
 )
 
 

@@ -19,6 +19,8 @@ def test_the_form_names_every_field_of_the_public_contract(visitor):
     contract = {
         "name", "phone", "email", "when", "day", "window", "for_whom", "topics",
         "voicemail_ok", "say_who_we_are", "text_first", "in_danger", "message", "consent",
+        "relationship", "person_knows", "ask_for", "needs", "interpreter_language",
+        "other_needs",
     }  # fmt: skip
     assert contract <= names
 
@@ -61,19 +63,53 @@ def test_the_phone_is_stored_in_e164(stored, visitor):
         ({"name": "   "}, "name", "Enter a name we can use when we call"),
         ({"name": "x" * 81}, "name", "Name must be 80 characters or fewer"),
         ({"phone": ""}, "phone", "Enter the phone number we should call"),
-        ({"phone": "12345"}, "phone", "Enter a phone number in the right format"),
-        ({"phone": "call me"}, "phone", "Enter a phone number in the right format"),
-        ({"email": "not-an-email"}, "email", "Enter an email address in the right format"),
-        ({"email": "a@b"}, "email", "Enter an email address in the right format"),
-        ({"when": None}, "when-0", "Choose when we should call you"),
-        ({"when": "tomorrow"}, "when-0", "Choose one of the options shown"),
-        ({"when": "later"}, "day", "Choose the day you would like us to call"),
-        ({"for_whom": None}, "for_whom-0", "Choose who the call is about"),
-        ({"topics": ["alcohol", "gambling"]}, "topics-0", "Choose only from the options"),
-        ({"voicemail_ok": "maybe"}, "voicemail_ok-0", "Choose one of the options shown"),
-        ({"in_danger": None}, "in_danger-0", "Tell us if anyone is in immediate danger"),
+        ({"phone": "12345"}, "phone", "Enter a phone number in the correct format"),
+        ({"phone": "call me"}, "phone", "Enter a phone number in the correct format"),
+        ({"email": "not-an-email"}, "email", "Enter an email address in the correct format"),
+        ({"email": "a@b"}, "email", "Enter an email address in the correct format"),
+        ({"when": None}, "when-0", "Select when we should call you"),
+        ({"when": "tomorrow"}, "when-0", "Select one of the options shown"),
+        ({"when": "later"}, "day-0", "Select the day you would like us to call"),
+        ({"for_whom": None}, "for_whom-0", "Select who the call is about"),
+        ({"topics": ["alcohol", "gambling"]}, "topics-0", "Select only from the options"),
+        ({"voicemail_ok": "maybe"}, "voicemail_ok-0", "Select one of the options shown"),
+        ({"in_danger": None}, "in_danger-0", "Select if anyone is in immediate danger"),
         ({"message": "x" * 1001}, "message", "Message must be 1000 characters or fewer"),
-        ({"consent": None}, "consent", "Tick the box to agree"),
+        ({"consent": None}, "consent", "Select the box to agree, so that we can call you back"),
+        ({"for_whom": "someone_else"}, "relationship", "Enter your relationship to them"),
+        ({"for_whom": "someone_else"}, "person_knows-0", "Select if they know we will call"),
+        ({"for_whom": "someone_else"}, "ask_for", "Enter the name we should ask for"),
+        (
+            {"for_whom": "someone_else", "person_knows": "perhaps"},
+            "person_knows-0",
+            "Select one of the options shown",
+        ),
+        (
+            {"for_whom": "someone_else", "relationship": "x" * 61},
+            "relationship",
+            "Relationship must be 60 characters or fewer",
+        ),
+        (
+            {"for_whom": "someone_else", "ask_for": "\u3164"},
+            "ask_for",
+            "Enter the name we should ask for, in letters we can read",
+        ),
+        (
+            {"needs": ["interpreter"]},
+            "interpreter_language",
+            "Enter the language you need an interpreter for",
+        ),
+        (
+            {"needs": ["interpreter"], "interpreter_language": "x" * 41},
+            "interpreter_language",
+            "Language must be 40 characters or fewer",
+        ),
+        ({"needs": ["semaphore"]}, "needs-0", "Select only from the options"),
+        (
+            {"other_needs": "x" * 501},
+            "other_needs",
+            "Other communication needs must be 500 characters or fewer",
+        ),
     ],
 )
 def test_a_mistake_is_named_in_the_summary_and_nothing_is_stored(
@@ -154,7 +190,7 @@ def test_a_chosen_day_and_time_is_stored_and_due_then(stored, visitor):
 
 @time_machine.travel(utc(2026, 11, 25, 10, 0), tick=False)
 def test_the_day_list_offers_today_and_the_next_six_days(visitor):
-    options = [o["value"] for o in visitor.open_form().select("#day option") if o["value"]]
+    options = [o["value"] for o in visitor.open_form().select("input[name=day]")]
     assert options[0] == "2026-11-25"
     assert options[-1] == "2026-12-01"
     assert len(options) == 7
@@ -164,12 +200,12 @@ def test_the_day_list_offers_today_and_the_next_six_days(visitor):
 @pytest.mark.parametrize(
     ("day", "window", "field", "message"),
     [
-        ("2026-11-25", "08-10", "window", "That time has passed"),
-        ("2026-12-02", "10-12", "day", "Choose one of the days shown"),
-        ("2026-11-24", "10-12", "day", "Choose one of the days shown"),
-        ("yesterday", "10-12", "day", "Choose one of the days shown"),
-        ("2026-11-26", "03-05", "window", "Choose one of the times shown"),
-        ("2026-11-26", "", "window", "Choose the time you would like us to call"),
+        ("2026-11-25", "08-10", "window-0", "That time has passed. Select a later time"),
+        ("2026-12-02", "10-12", "day-0", "Select one of the days shown"),
+        ("2026-11-24", "10-12", "day-0", "Select one of the days shown"),
+        ("yesterday", "10-12", "day-0", "Select one of the days shown"),
+        ("2026-11-26", "03-05", "window-0", "Select one of the times shown"),
+        ("2026-11-26", "", "window-0", "Select the time you would like us to call"),
     ],
 )
 def test_a_time_that_cannot_be_booked_is_refused(stored, visitor, day, window, field, message):
@@ -202,11 +238,168 @@ def test_the_danger_question_points_to_the_emergency_number_at_once(visitor):
 
 
 def test_the_error_summary_lists_mistakes_in_page_order(visitor):
-    response = visitor.submit(name="", in_danger=None, consent=None, for_whom=None)
+    response = visitor.submit(
+        name="",
+        in_danger=None,
+        consent=None,
+        for_whom="someone_else",
+        when=None,
+        needs=["interpreter"],
+        other_needs="x" * 501,
+    )
     summary_order = list(errors_by_field(response))
     page_order = [
         control["id"]
         for control in page(response).select("form input, form select, form textarea")
         if control.get("id") in summary_order
     ]
-    assert summary_order == page_order == ["in_danger-0", "name", "for_whom-0", "consent"]
+    assert (
+        summary_order
+        == page_order
+        == [
+            "in_danger-0",
+            "relationship",
+            "person_knows-0",
+            "ask_for",
+            "name",
+            "when-0",
+            "interpreter_language",
+            "other_needs",
+            "consent",
+        ]
+    )
+
+
+def first_control_ids(form) -> list[str]:
+    """Each question's name, in the order its first control comes on the page."""
+    names = []
+    for control in form.select("form input:not([type=hidden]), form textarea"):
+        if control["name"] not in names and control["name"] != "website":
+            names.append(control["name"])
+    return names
+
+
+def test_the_questions_come_in_the_order_an_assessor_asks_them(visitor):
+    """Danger; who the call is about; how to reach you; when; about the call;
+    communication needs; consent."""
+    assert first_control_ids(visitor.open_form()) == [
+        "in_danger",
+        "for_whom",
+        "relationship",
+        "person_knows",
+        "ask_for",
+        "name",
+        "phone",
+        "voicemail_ok",
+        "say_who_we_are",
+        "text_first",
+        "email",
+        "when",
+        "day",
+        "window",
+        "topics",
+        "message",
+        "needs",
+        "interpreter_language",
+        "other_needs",
+        "consent",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("option", "revealed"),
+    [
+        ("#for_whom-1", ["relationship", "person_knows-0", "ask_for"]),
+        ("#when-1", ["day-0", "window-0"]),
+        ("#needs-0", ["interpreter_language"]),
+    ],
+)
+def test_an_option_names_the_questions_it_reveals_which_show_without_javascript(
+    visitor, option, revealed
+):
+    form = visitor.open_form()
+    block = form.select_one(f"#{form.select_one(option)['data-reveals']}")
+    assert "hidden" not in block.attrs, "without JavaScript every question is shown"
+    assert block.find_previous_sibling("div", class_="choice").select_one(option)
+    for control in revealed:
+        assert block.select_one(f"#{control}"), control
+
+
+def test_the_revealed_questions_sit_in_fieldsets_with_legends(visitor):
+    form = visitor.open_form()
+    for option in ("#for_whom-1", "#when-1"):
+        block = form.select_one(f"#{form.select_one(option)['data-reveals']}")
+        legend = block.select_one("fieldset > legend")
+        assert legend.get_text(strip=True).startswith("If ")
+        hint = block.select_one("fieldset")["aria-describedby"]
+        assert "Only if you chose" in form.select_one(f"#{hint}").get_text()
+
+
+def test_the_day_and_the_time_are_radios_not_drop_down_lists(visitor):
+    form = visitor.open_form()
+    assert not form.select("select")
+    assert form.select("input[type=radio][name=day]")
+    assert len(form.select("input[type=radio][name=window]")) == 8
+
+
+def test_the_email_question_says_exactly_what_we_send(visitor):
+    assert visitor.open_form().select_one("#email-hint").get_text() == (
+        "We will email your reference and when we will call. Nothing else."
+    )
+
+
+def test_the_discreet_questions_are_about_the_number_given(visitor):
+    form = visitor.open_form()
+    for name in ("voicemail_ok", "say_who_we_are", "text_first"):
+        legend = form.select_one(f"#{name}-0").find_parent("fieldset").legend.get_text()
+        assert "this number" in legend, legend
+
+
+def test_as_soon_as_possible_gives_the_target_and_says_it_covers_the_night(visitor):
+    form = visitor.open_form()
+    assert form.select_one("label[for=when-0]").get_text() == (
+        "As soon as possible (usually within 15 minutes, day or night)"
+    )
+    assert "during the night" in form.select_one("#when-hint").get_text()
+
+
+def test_calling_for_someone_else_keeps_who_they_are_whether_they_know_and_whom_to_ask_for(
+    stored, visitor
+):
+    visitor.submit(
+        for_whom="someone_else", relationship="partner", person_knows="no", ask_for="Sam"
+    )
+    answers = stored.answers()
+    assert (answers["relationship"], answers["person_knows"], answers["ask_for"]) == (
+        "partner",
+        "no",
+        "Sam",
+    )
+
+
+def test_answers_about_someone_else_are_ignored_when_the_call_is_about_the_visitor(stored, visitor):
+    visitor.submit(for_whom="me", relationship="partner", person_knows="maybe", ask_for="Sam")
+    answers = stored.answers()
+    assert (answers["relationship"], answers["person_knows"], answers["ask_for"]) == (
+        None,
+        None,
+        None,
+    )
+
+
+def test_communication_needs_are_kept_as_chosen(stored, visitor):
+    visitor.submit(
+        needs=["interpreter", "bsl", "relay_uk"],
+        interpreter_language="Polish",
+        other_needs="I am hard of hearing",
+    )
+    answers = stored.answers()
+    assert answers["needs"] == ["interpreter", "bsl", "relay_uk"]
+    assert answers["interpreter_language"] == "Polish"
+    assert answers["other_needs"] == "I am hard of hearing"
+
+
+def test_a_language_without_the_interpreter_ticked_is_ignored(stored, visitor):
+    visitor.submit(needs=["bsl"], interpreter_language="Polish")
+    assert stored.answers()["interpreter_language"] is None
+    assert stored.answers()["needs"] == ["bsl"]

@@ -24,6 +24,8 @@ PRODUCTION = {
     "INTAKE_HELPLINE_PHONE": "0808 157 0192",
     "DATABASE_URL": "postgresql://intake@db/intake",
     "INTAKE_TRUSTED_PROXIES": "1",
+    "INTAKE_SMTP_URL": "smtp+starttls://intake:secret@mail.example.org:587",
+    "INTAKE_MAIL_FROM": "callbacks@example.org",
     **{name: f"Real value of {name}" for name in ORGANISATION_PLACEHOLDERS},
 }
 

@@ -94,6 +94,58 @@ def test_the_request_page_shows_everything_with_the_discreet_choices_first(
     assert html.select_one(".answers a[href='tel:+447400123456']")
 
 
+THIRD_PARTY_WITH_NEEDS = {
+    "for_whom": "someone_else",
+    "relationship": "partner",
+    "person_knows": "no",
+    "ask_for": "Sam",
+    "needs": ("interpreter", "bsl", "relay_uk"),
+    "interpreter_language": "Polish",
+    "other_needs": "Speak slowly, please",
+}
+
+
+def test_the_queue_row_flags_someone_else_and_communication_needs_loudly(agent, db_session, vault):
+    request = submit_request(db_session, vault, **THIRD_PARTY_WITH_NEEDS)
+    row = agent.get_page("/staff/").select_one(f"tr[data-reference='{request.reference}']")
+    assert row.select_one(".tag--third-party").get_text() == "For someone else"
+    assert [tag.get_text() for tag in row.select(".tag--needs")] == [
+        "Interpreter: Polish",
+        "BSL video relay",
+        "Relay UK",
+        "Other needs: see request",
+    ]
+    text = row.get_text(" ", strip=True)
+    assert "Sam" not in text and "partner" not in text and "slowly" not in text
+
+
+def test_a_row_without_flags_shows_no_tags_but_its_own(agent, db_session, vault):
+    request = submit_request(db_session, vault)
+    row = agent.get_page("/staff/").select_one(f"tr[data-reference='{request.reference}']")
+    assert not row.select(".tag--third-party, .tag--needs")
+
+
+def test_the_request_page_puts_someone_else_and_communication_needs_first(agent, db_session, vault):
+    request = submit_request(db_session, vault, **THIRD_PARTY_WITH_NEEDS)
+    html = agent.get_page(f"/staff/requests/{request.reference}")
+    flags = html.select_one(".flags")
+    assert flags.find_next_sibling(class_="instructions"), "before the call instructions"
+    assert [li.get_text() for li in flags.select("li")] == [
+        "Calling for someone else: their partner; they do not know we will call; ask for Sam",
+        "Interpreter: Polish",
+        "BSL video relay",
+        "Relay UK",
+        "Other needs: Speak slowly, please",
+    ]
+
+
+def test_a_request_about_the_visitor_with_no_needs_has_no_flags_block(agent, db_session, vault):
+    request = submit_request(db_session, vault)
+    html = agent.get_page(f"/staff/requests/{request.reference}")
+    assert html.select_one(".flags") is None
+    assert "Communication needs None given" in html.select_one(".answers").get_text(" ", strip=True)
+
+
 def test_a_chosen_time_is_shown_in_the_service_time_zone(make_member, db_session, vault):
     with time_machine.travel("2027-07-01T08:00:00Z", tick=False):
         agent = make_member()[1].sign_in()

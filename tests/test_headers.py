@@ -70,6 +70,8 @@ def test_hsts_only_in_production(app, app_config, monkeypatch):
     monkeypatch.setenv("DATABASE_URL", app_config["SQLALCHEMY_DATABASE_URI"])
     monkeypatch.setenv("INTAKE_TRUSTED_PROXIES", "0")
     monkeypatch.setenv("INTAKE_WORKERS", "1")
+    monkeypatch.setenv("INTAKE_SMTP_URL", "smtp://127.0.0.1:2525")
+    monkeypatch.setenv("INTAKE_MAIL_FROM", "callbacks@example.org")
     for name in ORGANISATION_PLACEHOLDERS:
         monkeypatch.setenv(name, f"Real {name}")
     production = create_app({"SQLALCHEMY_ENGINE_OPTIONS": app_config["SQLALCHEMY_ENGINE_OPTIONS"]})

@@ -26,7 +26,8 @@ HOSTILE_VALUES = [
 ]
 FIELDS = ["name", "phone", "email", "when", "day", "window", "for_whom", "topics",
           "voicemail_ok", "say_who_we_are", "text_first", "in_danger", "message",
-          "consent", "submission_token", "source_page", "website"]  # fmt: skip
+          "consent", "submission_token", "source_page", "website", "relationship",
+          "person_knows", "ask_for", "needs", "interpreter_language", "other_needs"]  # fmt: skip
 
 
 @pytest.mark.parametrize("field", FIELDS)

@@ -75,7 +75,7 @@ def test_the_privacy_notice_states_the_configured_retention(app_config):
 
 def test_the_privacy_notice_names_the_email_company_only_when_there_is_one(app_config):
     client = create_app(app_config).test_client()
-    assert "We do not send emails" in page(client.get("/privacy")).get_text(" ")
+    assert "no email company sees your details" in page(client.get("/privacy")).get_text(" ")
     configured = {**app_config, "INTAKE_EMAIL_PROVIDER": "Postbox Mail Ltd"}
     text = page(create_app(configured).test_client().get("/privacy")).get_text(" ")
     assert "Postbox Mail Ltd sends our emails for us." in text

@@ -22,9 +22,10 @@ SUPERVISOR_ONLY = {
     "staff.reset_member_sign_in",
     "staff.audit_trail",
     "staff.reopen",
+    "staff.retry_email",
 }
 SIGN_IN_STEPS = ("/staff/sign-in/new-password", "/staff/sign-in/code", "/staff/sign-in/set-up-code")
-SAMPLE_VALUES = {"reference": "K7QM-4Z2P", "member_id": 1}
+SAMPLE_VALUES = {"reference": "K7QM-4Z2P", "member_id": 1, "message_id": 1}
 
 
 def staff_routes(app: Flask):

@@ -44,6 +44,7 @@ REQUEST_EXPIRED = "request_expired"
 SEARCHED_BY_PHONE = "searched_by_phone"
 HANDOVER_WRITTEN = "handover_written"
 TRAIL_EXPORTED = "trail_exported"
+EMAIL_RETRIED = "email_retried"
 
 EXPORT_LIMIT = 50_000
 
@@ -78,6 +79,7 @@ DESCRIPTIONS = {
     SEARCHED_BY_PHONE: "Searched requests by phone number",
     HANDOVER_WRITTEN: "Left a shift handover note",
     TRAIL_EXPORTED: "Downloaded the audit trail",
+    EMAIL_RETRIED: "Sent a failed email again",
 }
 
 

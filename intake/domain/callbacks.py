@@ -10,7 +10,7 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from intake.domain import audit, states
+from intake.domain import audit, outbox, states
 from intake.domain.callback_times import WINDOWS_BY_CODE, window_bounds
 from intake.domain.clock import utc_now
 from intake.domain.crypto import Vault, token_digest
@@ -32,6 +32,13 @@ TOPICS = {
     "prefer_not_to_say": "I would rather not say",
 }
 
+# Ways of talking to us a visitor may need, as the form offers them.
+NEEDS = {
+    "interpreter": "An interpreter",
+    "bsl": "British Sign Language (BSL), through a video relay service",
+    "relay_uk": "Relay UK (text relay)",
+}
+
 
 @dataclass(frozen=True)
 class CallbackAnswers:
@@ -51,13 +58,26 @@ class CallbackAnswers:
     text_first: bool | None = None
     message: str | None = None
     source_page: str | None = None
+    # Calling for someone else: who they are to the visitor, whether they know we
+    # will call ("yes", "no", "not_sure") and whom to ask for.
+    relationship: str | None = None
+    person_knows: str | None = None
+    ask_for: str | None = None
+    # Communication needs: codes of NEEDS, the interpreter's language, anything else.
+    needs: tuple[str, ...] = ()
+    interpreter_language: str | None = None
+    other_needs: str | None = None
 
     def personal(self) -> dict[str, Any]:
-        """The answers that are sealed together, encrypted, in one column."""
+        """The answers that are sealed together, encrypted, in one column.
+
+        Fields added later have defaults, and readers use .get, so older sealed
+        answers still read."""
         answers = asdict(self)
         del answers["source_page"]
         answers["day"] = self.day.isoformat() if self.day else None
         answers["topics"] = list(self.topics)
+        answers["needs"] = list(self.needs)
         return answers
 
 
@@ -142,6 +162,8 @@ def submit_callback(
         session.add(request)
         try:
             session.flush()
+            if answers.email:  # written with the request: both are stored, or neither
+                outbox.enqueue_confirmation(session, vault, request, answers, now)
             receipt = Receipt(request.id, request.reference, receipt_token, repeated=False)
             session.commit()
         except IntegrityError:
@@ -238,4 +260,6 @@ def withdraw_callback(session: Session, secret: str, now: datetime | None = None
     change_status(
         session, request, states.WITHDRAWN, by=None, now=now, event=audit.REQUEST_WITHDRAWN
     )
+    # An email saying when we will call would no longer be true: it never goes.
+    outbox.forget_for_requests(session, [request.id])
     return request.reference if commit_unless_changed_meanwhile(session) else None

@@ -5,6 +5,8 @@
   the visitor asked us not to call.
 - An open request still waiting `closed` after it was due will never be called: it
   is closed as expired (audited, through change_status) and loses its data at once.
+- Its emails in the outbox go with it: their sealed address and words are dropped,
+  and one not yet sent never will be.
 
 The request row stays, anonymous (status, urgency, times, source page), so the
 service can still be counted and timed. On SQLite every connection overwrites what
@@ -20,7 +22,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import ColumnElement, and_, delete, func, or_, select, text, update
 from sqlalchemy.orm import Session
 
-from intake.domain import audit, states
+from intake.domain import audit, outbox, states
 from intake.domain.staff_sessions import DRAFT_KEPT_FOR
 from intake.domain.status import change_status, commit_unless_changed_meanwhile
 from intake.models import CallbackRequest, HandoverNote, RequestNote, StaffSession
@@ -149,6 +151,7 @@ def _remove_personal_data(session: Session, ids: list[int], now: datetime) -> No
         .execution_options(synchronize_session=False)
     )
     session.execute(update(RequestNote).where(RequestNote.request_id.in_(ids)).values(body=None))
+    outbox.forget_for_requests(session, ids)
     audit.record(session, audit.PERSONAL_DATA_PURGED, detail={"requests": len(ids)}, now=now)
     session.commit()
 

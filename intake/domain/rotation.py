@@ -6,7 +6,13 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from intake.domain.crypto import Vault
-from intake.models import CallbackRequest, HandoverNote, RequestNote, StaffMember
+from intake.models import (
+    CallbackRequest,
+    HandoverNote,
+    OutboxMessage,
+    RequestNote,
+    StaffMember,
+)
 
 # Every column that holds a sealed (encrypted) value.
 SEALED_COLUMNS = (
@@ -14,6 +20,7 @@ SEALED_COLUMNS = (
     (RequestNote, "body"),
     (HandoverNote, "body"),
     (StaffMember, "totp_secret"),
+    (OutboxMessage, "payload"),
 )
 BATCH_SIZE = 500
 

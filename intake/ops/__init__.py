@@ -14,6 +14,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from intake.domain.clock import utc_now
 from intake.domain.queue import queue_counts
 from intake.extensions import db, limiter
+from intake.observability import OutboxCollector
 from intake.service import current_service
 from intake.state import app_state
 
@@ -83,5 +84,6 @@ def metrics():
         process_metrics = REGISTRY
     queue_metrics = CollectorRegistry()
     queue_metrics.register(QueueCollector())
+    queue_metrics.register(OutboxCollector())
     body = generate_latest(process_metrics) + generate_latest(queue_metrics)
     return Response(body, content_type=CONTENT_TYPE_LATEST)

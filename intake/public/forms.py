@@ -15,14 +15,14 @@ from intake.domain.callback_times import (
     day_label,
     is_bookable,
 )
-from intake.domain.callbacks import TOPICS, CallbackAnswers
+from intake.domain.callbacks import NEEDS, TOPICS, CallbackAnswers
 from intake.domain.phones import InvalidPhone, parse_phone
 from intake.formtools import (
     YES_NO,
     CheckboxesField,
     ChoiceField,
     CleanForm,
-    DependentSelectField,
+    RequiredWhen,
     Visible,
     options,
     yes_no,
@@ -31,8 +31,16 @@ from intake.formtools import (
 NAME_MAX = 80
 MESSAGE_MAX = 1000
 EMAIL_MAX = 254
+RELATIONSHIP_MAX = 60
+LANGUAGE_MAX = 40
+OTHER_NEEDS_MAX = 500
 
 TOPIC_CHOICES = options(*TOPICS.items())
+NEED_CHOICES = options(*NEEDS.items())
+PERSON_KNOWS_CHOICES = options(("yes", "Yes"), ("no", "No"), ("not_sure", "I'm not sure"))
+LATER = "later"
+SOMEONE_ELSE = "someone_else"
+INTERPRETER = "interpreter"
 
 
 def discreet_question(label: str, description: str) -> ChoiceField:
@@ -40,14 +48,55 @@ def discreet_question(label: str, description: str) -> ChoiceField:
     return ChoiceField(label, description=description, choices=YES_NO, validators=[Optional()])
 
 
+def asap_label(minutes: int) -> str:
+    """The first choice for when to call, with an estimate that does not promise."""
+    return f"As soon as possible (usually within {minutes} minutes, day or night)"
+
+
+def too_long(what: str, limit: int) -> Length:
+    return Length(max=limit, message=f"{what} must be {limit} characters or fewer")
+
+
 class CallbackForm(CleanForm):
-    """Fields are declared in page order, which is also the error summary's order."""
+    """Fields are declared in page order, which is also the error summary's order.
+
+    Questions revealed by another answer (for someone else, a chosen time, an
+    interpreter) are asked only with that answer, and ignored without it.
+    """
 
     in_danger = ChoiceField(
         "Is anyone in immediate danger right now?",
         description="For example, someone has taken too much, is hurt or is at risk of harm.",
         choices=YES_NO,
-        validators=[InputRequired("Tell us if anyone is in immediate danger")],
+        validators=[InputRequired("Select if anyone is in immediate danger")],
+    )
+    for_whom = ChoiceField(
+        "Who is the call about?",
+        choices=options(("me", "Me"), (SOMEONE_ELSE, "Someone else, such as a friend or relative")),
+        validators=[InputRequired("Select who the call is about")],
+    )
+    relationship = StringField(
+        "What is your relationship to them?",
+        description="For example, partner, parent, friend or colleague.",
+        validators=[
+            RequiredWhen("for_whom", SOMEONE_ELSE, "Enter your relationship to them"),
+            Visible("Enter your relationship to them, in letters we can read"),
+            too_long("Relationship", RELATIONSHIP_MAX),
+        ],
+    )
+    person_knows = ChoiceField(
+        "Do they know we will call?",
+        choices=PERSON_KNOWS_CHOICES,
+        validators=[RequiredWhen("for_whom", SOMEONE_ELSE, "Select if they know we will call")],
+    )
+    ask_for = StringField(
+        "Who should we ask for when we call?",
+        description="The person we should speak to: you or them. Any name is fine.",
+        validators=[
+            RequiredWhen("for_whom", SOMEONE_ELSE, "Enter the name we should ask for"),
+            Visible("Enter the name we should ask for, in letters we can read"),
+            too_long("The name to ask for", NAME_MAX),
+        ],
     )
     name = StringField(
         "What should we call you?",
@@ -55,7 +104,7 @@ class CallbackForm(CleanForm):
         validators=[
             DataRequired("Enter a name we can use when we call"),
             Visible("Enter a name we can use when we call, in letters we can read"),
-            Length(max=NAME_MAX, message=f"Name must be {NAME_MAX} characters or fewer"),
+            too_long("Name", NAME_MAX),
         ],
     )
     phone = TelField(
@@ -63,27 +112,37 @@ class CallbackForm(CleanForm):
         description="A UK number, or an international number starting with +.",
         validators=[DataRequired("Enter the phone number we should call")],
     )
+    voicemail_ok = discreet_question(
+        "If nobody answers this number, can we leave a voicemail?",
+        "If you leave this blank, we will not leave one.",
+    )
+    say_who_we_are = discreet_question(
+        "If someone else answers this number, can we say who we are?",
+        "If you leave this blank, we will not say.",
+    )
+    text_first = discreet_question(
+        "Can we send a text to this number before we call?",
+        "If you leave this blank, we will not text.",
+    )
     email = EmailField(
         "Email address (optional)",
-        description="Only if you would like an email as well. We will never send marketing.",
-        validators=[
-            Optional(),
-            Length(max=EMAIL_MAX, message=f"Email address must be {EMAIL_MAX} characters or fewer"),
-        ],
+        description="We will email your reference and when we will call. Nothing else.",
+        validators=[Optional(), too_long("Email address", EMAIL_MAX)],
     )
     when = ChoiceField(
         "When should we call?",
-        choices=options(("asap", "As soon as possible"), ("later", "At a time I choose")),
-        validators=[InputRequired("Choose when we should call you")],
+        description="We call 24 hours a day, so as soon as possible may be during the night.",
+        validators=[InputRequired("Select when we should call you")],
     )
-    day = DependentSelectField("Day")
-    window = DependentSelectField("Time")
-    for_whom = ChoiceField(
-        "Who is the call about?",
-        choices=options(
-            ("me", "Me"), ("someone_else", "Someone else, such as a friend or relative")
-        ),
-        validators=[InputRequired("Choose who the call is about")],
+    day = ChoiceField(
+        "Which day?",
+        validate_choice=False,
+        validators=[RequiredWhen("when", LATER, "Select the day you would like us to call")],
+    )
+    window = ChoiceField(
+        "What time?",
+        validate_choice=False,
+        validators=[RequiredWhen("when", LATER, "Select the time you would like us to call")],
     )
     topics = CheckboxesField(
         "What would you like to talk about? (optional)",
@@ -91,44 +150,55 @@ class CallbackForm(CleanForm):
         choices=TOPIC_CHOICES,
         validators=[Optional()],
     )
-    voicemail_ok = discreet_question(
-        "If you miss our call, can we leave a voicemail?",
-        "If you leave this blank, we will not leave one.",
-    )
-    say_who_we_are = discreet_question(
-        "If someone else answers, can we say who we are?",
-        "If you leave this blank, we will not say.",
-    )
-    text_first = discreet_question(
-        "Should we send you a text before we call?",
-        "If you leave this blank, we will not text.",
-    )
     message = TextAreaField(
         "Anything else you would like us to know? (optional)",
         description=f"Up to {MESSAGE_MAX} characters.",
+        validators=[Optional(), too_long("Message", MESSAGE_MAX)],
+    )
+    needs = CheckboxesField(
+        "Do you need any of these to talk with us? (optional)",
+        description="Select all that apply.",
+        choices=NEED_CHOICES,
+        validators=[Optional()],
+    )
+    interpreter_language = StringField(
+        "Which language do you need an interpreter for?",
         validators=[
-            Optional(),
-            Length(max=MESSAGE_MAX, message=f"Message must be {MESSAGE_MAX} characters or fewer"),
+            RequiredWhen("needs", INTERPRETER, "Enter the language you need an interpreter for"),
+            Visible("Enter the language you need an interpreter for, in letters we can read"),
+            too_long("Language", LANGUAGE_MAX),
         ],
+    )
+    other_needs = TextAreaField(
+        "Is there anything else that would help us talk with you? (optional)",
+        description=(
+            "For example, you find it hard to hear on the phone, or would like us to speak "
+            f"slowly. Up to {OTHER_NEEDS_MAX} characters."
+        ),
+        validators=[Optional(), too_long("Other communication needs", OTHER_NEEDS_MAX)],
     )
     consent = BooleanField(
         "I agree that you can keep these details, including anything about health, "
         "drinking or drug use, to call me back",
-        validators=[DataRequired("Tick the box to agree so that we can call you back")],
+        validators=[DataRequired("Select the box to agree, so that we can call you back")],
     )
     website = StringField("Leave this box empty")
     submission_token = HiddenField()
     source_page = HiddenField()
 
-    def __init__(self, *args, now: datetime, zone: ZoneInfo, region: str, **kwargs) -> None:
+    def __init__(
+        self, *args, now: datetime, zone: ZoneInfo, region: str, asap_minutes: int, **kwargs
+    ) -> None:
         super().__init__(*args, **kwargs)
         self.now, self.zone, self.region = now, zone, region
         today = now.astimezone(zone).date()
-        self.day.choices = options(
-            ("", "Choose a day"),
-            *((day.isoformat(), day_label(day, today)) for day in bookable_days(now, zone)),
+        self.when.choices = options(
+            ("asap", asap_label(asap_minutes)), (LATER, "At a time I choose")
         )
-        self.window.choices = options(("", "Choose a time"), *((w.code, w.label) for w in WINDOWS))
+        self.day.choices = options(
+            *((day.isoformat(), day_label(day, today)) for day in bookable_days(now, zone))
+        )
+        self.window.choices = options(*((w.code, w.label) for w in WINDOWS))
         if not self.submission_token.data:
             self.submission_token.data = secrets.token_urlsafe(24)
         self.e164: str | None = None
@@ -138,7 +208,7 @@ class CallbackForm(CleanForm):
             self.e164 = parse_phone(field.data, self.region)
         except InvalidPhone:
             raise ValidationError(
-                "Enter a phone number in the right format, like 07400 123 456 or +44 7400 123 456"
+                "Enter a phone number in the correct format, like 07400 123 456 or +44 7400 123 456"
             ) from None
 
     def validate_email(self, field) -> None:
@@ -146,7 +216,7 @@ class CallbackForm(CleanForm):
             field.data = validate_email(field.data, check_deliverability=False).normalized
         except EmailNotValidError:
             raise ValidationError(
-                "Enter an email address in the right format, like name@example.com"
+                "Enter an email address in the correct format, like name@example.com"
             ) from None
 
     def validate_website(self, field) -> None:
@@ -154,24 +224,17 @@ class CallbackForm(CleanForm):
             raise ValidationError("Leave the box labelled 'Leave this box empty' empty")
 
     def validate_day(self, field) -> None:
-        if self.when.data != "later":
-            return
-        if not field.data:
-            raise ValidationError("Choose the day you would like us to call")
+        """Reached only with a chosen time (RequiredWhen stops it otherwise)."""
         if self._chosen_day() not in bookable_days(self.now, self.zone):
-            raise ValidationError("Choose one of the days shown")
+            raise ValidationError("Select one of the days shown")
 
     def validate_window(self, field) -> None:
-        if self.when.data != "later":
-            return
-        if not field.data:
-            raise ValidationError("Choose the time you would like us to call")
         window = WINDOWS_BY_CODE.get(field.data)
         if window is None:
-            raise ValidationError("Choose one of the times shown")
+            raise ValidationError("Select one of the times shown")
         day = self._chosen_day()
         if day and not is_bookable(day, window, self.now, self.zone):
-            raise ValidationError("That time has passed. Choose a later time or another day")
+            raise ValidationError("That time has passed. Select a later time or another day")
 
     def _chosen_day(self) -> date | None:
         try:
@@ -180,8 +243,9 @@ class CallbackForm(CleanForm):
             return None
 
     def answers(self, source_pages: frozenset[str]) -> CallbackAnswers:
-        """The validated answers, as the domain takes them."""
-        later = self.when.data == "later"
+        """The validated answers, as the domain takes them; a revealed question
+        counts only with the answer that reveals it."""
+        later = self.when.data == LATER
         return CallbackAnswers(
             name=self.name.data,
             phone=self.e164 or "",
@@ -197,7 +261,27 @@ class CallbackForm(CleanForm):
             in_danger=yes_no(self.in_danger.data) is True,
             message=self.message.data or None,
             source_page=self.source_page.data if self.source_page.data in source_pages else None,
+            **self._third_party(),
+            **self._communication(),
         )
+
+    def _third_party(self) -> dict[str, str | None]:
+        if self.for_whom.data != SOMEONE_ELSE:
+            return {}
+        return {
+            "relationship": self.relationship.data,
+            "person_knows": self.person_knows.data,
+            "ask_for": self.ask_for.data,
+        }
+
+    def _communication(self) -> dict[str, object]:
+        needs = tuple(self.needs.data or ())
+        language = self.interpreter_language.data if INTERPRETER in needs else None
+        return {
+            "needs": needs,
+            "interpreter_language": language,
+            "other_needs": self.other_needs.data or None,
+        }
 
 
 class WithdrawForm(CleanForm):

@@ -1,5 +1,7 @@
 """The public site: the guide, the privacy page and the callback request."""
 
+from datetime import datetime
+
 from flask import (
     Response,
     abort,
@@ -15,6 +17,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.exceptions import TooManyRequests
 
 from intake import errors
+from intake.domain import estimate
 from intake.domain.callbacks import show_confirmation, submit_callback, withdraw_callback
 from intake.domain.clock import utc_now
 from intake.extensions import db, limiter
@@ -108,11 +111,33 @@ def sitemap_xml():
     return Response(page, mimetype="application/xml")
 
 
+def asap_minutes(now: datetime) -> int:
+    """The form's "usually within N minutes", reused by this worker for a minute. If the
+    database cannot answer, the target: the form must show whatever the queue does."""
+    target = current_service().policy.target
+
+    def from_the_queue() -> int:
+        try:
+            return estimate.asap_minutes(db.session, now, target)
+        except SQLAlchemyError:
+            db.session.rollback()
+            return estimate.rounded_minutes(target)
+
+    return app_state().asap_estimate.minutes_at(now, from_the_queue)
+
+
 def callback_form(formdata=None) -> CallbackForm:
     """The form, bound to the posted data (or the given data), for this moment."""
     service = current_service()
     kwargs = {} if formdata is None else {"formdata": formdata}
-    form = CallbackForm(now=utc_now(), zone=service.zone, region=service.country.code, **kwargs)
+    now = utc_now()
+    form = CallbackForm(
+        now=now,
+        zone=service.zone,
+        region=service.country.code,
+        asap_minutes=asap_minutes(now),
+        **kwargs,
+    )
     if request.method == "GET":
         source = request.args.get("from", "")
         form.source_page.data = source if source in service.pages.guide_slugs else ""

@@ -11,6 +11,13 @@ from intake.domain.phones import display_phone
 from intake.models import CallbackRequest
 
 FOR_WHOM = {"me": "Themselves", "someone_else": "Someone else"}
+PERSON_KNOWS = {
+    "yes": "they know we will call",
+    "no": "they do not know we will call",
+    "not_sure": "the caller is not sure they know we will call",
+}
+# Communication needs as tags: short enough for a queue row.
+NEED_TAGS = {"bsl": "BSL video relay", "relay_uk": "Relay UK"}
 
 
 def duration_words(span: timedelta) -> str:
@@ -46,6 +53,9 @@ class QueueRow:
     attempts: int
     holder: str
     state: str
+    # Flags the row shows loudly: a call about someone else, and communication needs.
+    for_someone_else: bool = False
+    needs: tuple[str, ...] = ()
 
 
 def queue_row(
@@ -75,7 +85,58 @@ def queue_row(
         attempts=request.attempt_count,
         holder=holder_name(request),
         state=states.LABELS[request.status],
+        for_someone_else=personal.get("for_whom") == "someone_else",
+        needs=need_tags(personal, other_needs="Other needs: see request"),
     )
+
+
+def need_tags(personal: dict, other_needs: str | None = None) -> tuple[str, ...]:
+    """'Interpreter: Polish', 'BSL video relay', 'Relay UK' and, for anything else the
+    visitor wrote, `other_needs` (the row names it; the request page shows it)."""
+    needs = personal.get("needs") or []
+    tags = []
+    if "interpreter" in needs:
+        tags.append(f"Interpreter: {personal.get('interpreter_language') or 'language not given'}")
+    tags.extend(label for code, label in NEED_TAGS.items() if code in needs)
+    if personal.get("other_needs"):
+        tags.append(other_needs or f"Other needs: {personal['other_needs']}")
+    return tuple(tags)
+
+
+def third_party_words(personal: dict) -> str | None:
+    """'Calling for someone else: their partner; they do not know we will call; ask
+    for Sam', or None when the call is about the visitor."""
+    if personal.get("for_whom") != "someone_else":
+        return None
+    parts = [
+        f"their {relationship_words(personal.get('relationship'))}",
+        PERSON_KNOWS.get(personal.get("person_knows") or "", "not said if they know we will call"),
+        f"ask for {personal.get('ask_for') or 'the name to use (not given)'}",
+    ]
+    return "Calling for someone else: " + "; ".join(parts)
+
+
+def relationship_words(relationship: str | None) -> str:
+    """'partner' from 'partner', 'My partner' or 'their partner'."""
+    if not relationship:
+        return "relationship not given"
+    first, _, rest = relationship.partition(" ")
+    return rest if rest and first.lower() in {"my", "their", "his", "her"} else relationship
+
+
+@dataclass(frozen=True)
+class Flags:
+    """What the request page puts first, so it cannot be missed."""
+
+    third_party: str | None
+    needs: tuple[str, ...]
+
+    def __bool__(self) -> bool:
+        return bool(self.third_party or self.needs)
+
+
+def request_flags(personal: dict) -> Flags:
+    return Flags(third_party=third_party_words(personal), needs=need_tags(personal))
 
 
 def holder_name(request: CallbackRequest) -> str:
@@ -129,8 +190,12 @@ def answer_rows(personal: dict, region: str) -> list[tuple[str, str]]:
         ("Phone", display_phone(personal["phone"], region)),
         ("Email", personal.get("email") or "Not given"),
         ("When to call", when_words(personal)),
-        ("The call is about", FOR_WHOM.get(personal.get("for_whom"), "Not given")),
+        (
+            "The call is about",
+            third_party_words(personal) or FOR_WHOM.get(personal.get("for_whom"), "Not given"),
+        ),
         ("Topics", ", ".join(topics) or "Not given"),
         ("Anyone in immediate danger?", in_danger),
         ("Message", personal.get("message") or "None"),
+        ("Communication needs", "\n".join(need_tags(personal)) or "None given"),
     ]

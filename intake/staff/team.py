@@ -7,7 +7,7 @@ from datetime import datetime
 from flask import Response, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from intake.domain import audit, queue, staff_accounts
+from intake.domain import audit, outbox, queue, staff_accounts
 from intake.domain.clock import utc_now
 from intake.domain.queue import find_by_reference
 from intake.domain.references import normalise_reference
@@ -51,6 +51,8 @@ def team():
         members=members,
         locked=_locks(members, utc_now()),
         holdings=queue.holdings(db.session),
+        failed_emails=outbox.failed_messages(db.session),
+        email_kinds=outbox.KIND_LABELS,
         action=ActionForm(),
     ), status
 
@@ -115,6 +117,18 @@ def reset_member_sign_in(member_id: int):
         flash(str(error), "error")
         return redirect(url_for("staff.team"), code=303)
     return render_template("staff/temporary_password.html", member=member, temporary=temporary)
+
+
+@bp.post("/team/emails/<int:message_id>/try-again")
+@supervisor_required
+def retry_email(message_id: int):
+    """A failed email goes back in the outbox with a fresh set of tries."""
+    if ActionForm().validate_on_submit():
+        if outbox.try_again(db.session, message_id, utc_now(), by=current_user.id):
+            flash("The email will be tried again within a minute.")
+        else:
+            flash("That email cannot be tried again: it has gone, or its details were removed.")
+    return redirect(url_for("staff.team"), code=303)
 
 
 @bp.get("/audit")

@@ -39,7 +39,13 @@ from intake.staff.forms import (
     ReopenForm,
     SearchForm,
 )
-from intake.staff.presenters import answer_rows, contact_instructions, holder_name, queue_row
+from intake.staff.presenters import (
+    answer_rows,
+    contact_instructions,
+    holder_name,
+    queue_row,
+    request_flags,
+)
 from intake.state import app_state
 from intake.templating import local_day_and_time
 
@@ -227,6 +233,7 @@ def show_request(item: CallbackRequest, forms: dict | None = None, status: int =
         item=item,
         personal=personal,
         instructions=contact_instructions(personal) if personal else [],
+        flags=request_flags(personal) if personal else None,
         answers=answer_rows(personal, service.country.code) if personal else [],
         history=calls.history(db.session, service.vault, item),
         same_number=queue.same_number(db.session, item),

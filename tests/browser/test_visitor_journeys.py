@@ -60,6 +60,55 @@ def test_a_visitor_reads_asks_for_a_callback_corrects_mistakes_and_withdraws(
     expect(page.locator("main")).to_contain_text(reference)
 
 
+REVEALS = [
+    ("#for_whom-1", "#for_whom-0", ["#relationship", "#person_knows-0", "#ask_for"]),
+    ("#when-1", "#when-0", ["#day-0", "#window-0"]),
+    ("#needs-0", None, ["#interpreter_language"]),
+]
+
+
+@pytest.mark.parametrize(("option", "other", "questions"), REVEALS, ids=["for", "when", "needs"])
+def test_without_javascript_every_revealed_question_is_simply_there(
+    site, open_page, option, other, questions
+):
+    page = open_page(javascript=False)
+    page.goto(site.url + "/callback")
+    for question in questions:
+        expect(page.locator(question)).to_be_visible()
+
+
+@pytest.mark.parametrize(("option", "other", "questions"), REVEALS, ids=["for", "when", "needs"])
+def test_with_javascript_an_option_reveals_its_questions_and_says_so(
+    site, open_page, option, other, questions
+):
+    page = open_page()
+    page.goto(site.url + "/callback")
+    choice = page.locator(option)
+    block = f"#{choice.get_attribute('data-reveals')}"
+    expect(choice).to_have_attribute("aria-controls", block[1:])
+    expect(page.locator(block)).to_be_hidden()
+    choice.check()
+    for question in questions:
+        expect(page.locator(question)).to_be_visible()
+    if other:  # a radio: ARIA allows aria-expanded on no radio
+        page.check(other)
+    else:
+        expect(choice).to_have_attribute("aria-expanded", "true")
+        choice.uncheck()
+        expect(choice).to_have_attribute("aria-expanded", "false")
+    expect(page.locator(block)).to_be_hidden()
+
+
+def test_a_revealed_question_with_a_mistake_is_shown_again_open(site, open_page):
+    page = open_page()
+    page.goto(site.url + "/callback")
+    page.check("#for_whom-1")
+    page.click("main button[type=submit]")
+    expect(page.locator("#relationship")).to_be_visible()
+    page.locator(".error-summary a[href='#relationship']").click()
+    expect(page.locator("#relationship")).to_be_focused()
+
+
 def test_nothing_on_the_page_scrolls_sideways_on_a_phone(site, open_page):
     page = open_page(viewport=PHONE)
     for path in ["/", "/guide/common-questions", "/about-this-service", "/callback"]:
