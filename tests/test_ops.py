@@ -3,15 +3,18 @@
 import json
 import logging
 import shutil
+from datetime import date, timedelta
 
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from intake import create_app
+from intake.domain import queue, staff_sessions
+from intake.domain.clock import utc_now
 from intake.extensions import limiter
 from intake.observability import RequestIdFilter, configure_json_logging
 from tests.conftest import CallbackVisitor, base_config
-from tests.factories import submit_request
+from tests.factories import make_staff, submit_request, utc
 
 
 def test_healthz_says_the_process_is_up(client):
@@ -142,3 +145,28 @@ def test_probes_need_no_sign_in_and_send_the_security_headers(client, path):
     response = client.get(path)
     assert response.status_code == 200
     assert response.headers["X-Content-Type-Options"] == "nosniff"
+
+
+def test_metrics_give_the_oldest_wait_and_the_staff_active_now(client, agent, db_session, vault):
+    assert scrape(client)["intake_oldest_waiting_seconds[]"] == 0
+    submit_request(db_session, vault, now=utc_now() - timedelta(minutes=12))
+    samples = scrape(client)
+    assert 12 * 60 <= samples["intake_oldest_waiting_seconds[]"] < 13 * 60
+    assert samples["intake_staff_active[]"] == 1
+
+
+def test_the_oldest_wait_counts_only_requests_that_may_be_called_now(db_session, vault):
+    now = utc(2026, 11, 25, 14, 0)
+    assert queue.oldest_wait(db_session, now) == timedelta(0)
+    submit_request(db_session, vault, now=now - timedelta(minutes=5))
+    booked = {"when": "later", "day": date(2026, 11, 26), "window": "10-12"}
+    submit_request(db_session, vault, now=now - timedelta(hours=3), **booked)
+    assert queue.oldest_wait(db_session, now) == timedelta(minutes=5)
+
+
+def test_staff_count_as_active_for_five_minutes_after_they_were_last_seen(db_session):
+    now = utc(2026, 11, 25, 14, 0)
+    member, colleague = make_staff(db_session), make_staff(db_session, name="Noor")
+    staff_sessions.start(db_session, member, now - timedelta(minutes=4))
+    staff_sessions.start(db_session, colleague, now - timedelta(minutes=6))
+    assert staff_sessions.active_staff(db_session, now) == 1

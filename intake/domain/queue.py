@@ -283,6 +283,17 @@ def next_callable_at(session: Session) -> datetime | None:
     return session.scalar(query)
 
 
+def oldest_wait(session: Session, now: datetime) -> timedelta:
+    """How long the longest-waiting request that may be called now has waited since it
+    could first be called (zero when none waits): booked requests count from their
+    window, and one due again after an unanswered call from its retry time."""
+    query = select(func.min(CallbackRequest.callable_from)).where(
+        CallbackRequest.status == states.NEW, CallbackRequest.callable_from <= now
+    )
+    since = session.scalar(query)
+    return max(now - since, timedelta(0)) if since else timedelta(0)
+
+
 def held_by(session: Session, staff_id: int) -> int:
     query = select(func.count()).where(
         CallbackRequest.status == states.IN_PROGRESS, CallbackRequest.held_by_id == staff_id

@@ -11,7 +11,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from intake.domain import audit
@@ -21,6 +21,8 @@ from intake.models import StaffMember, StaffSession
 # A draft left by a session that ended is offered to the next sign-in for this long.
 DRAFT_KEPT_FOR = timedelta(hours=2)
 SEEN_WRITTEN_EVERY = timedelta(minutes=1)
+# "Active now": seen within a few minutes (activity is written at most once a minute).
+ACTIVE_WITHIN = timedelta(minutes=5)
 
 
 @dataclass(frozen=True)
@@ -52,6 +54,14 @@ def find(session: Session, token: str | None, staff_id: int) -> StaffSession | N
     if row is None or row.staff_id != staff_id or row.ended_at is not None:
         return None
     return row
+
+
+def active_staff(session: Session, now: datetime, within: timedelta = ACTIVE_WITHIN) -> int:
+    """How many members have a session that did something in the last `within`."""
+    query = select(func.count(func.distinct(StaffSession.staff_id))).where(
+        StaffSession.ended_at.is_(None), StaffSession.last_seen_at >= now - within
+    )
+    return session.scalar(query) or 0
 
 
 def why_ended(row: StaffSession, now: datetime, limits: SessionLimits) -> str | None:

@@ -11,6 +11,7 @@ from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.multiprocess import MultiProcessCollector
 from sqlalchemy.exc import SQLAlchemyError
 
+from intake.domain import queue, staff_sessions
 from intake.domain.clock import utc_now
 from intake.domain.queue import queue_counts
 from intake.extensions import db, limiter
@@ -50,15 +51,23 @@ def readyz():
 
 
 class QueueCollector:
-    """Gauges read from the database at scrape time: waiting, overdue, urgent."""
+    """Gauges read from the database at scrape time: waiting, overdue, urgent, the
+    oldest wait, and the staff active now (for alerts: docs/deploy.md)."""
 
     def collect(self):
-        service = current_service()
-        counts = queue_counts(db.session, 0, utc_now(), service.zone)
+        service, now = current_service(), utc_now()
+        counts = queue_counts(db.session, 0, now, service.zone)
+        oldest = queue.oldest_wait(db.session, now).total_seconds()
         for name, value, text in (
             ("intake_requests_waiting", counts.waiting, "Requests waiting to be taken"),
             ("intake_requests_overdue", counts.overdue, "Open requests past their due time"),
             ("intake_requests_urgent", counts.urgent, "Open urgent requests"),
+            ("intake_oldest_waiting_seconds", oldest, "Longest wait of a request callable now"),
+            (
+                "intake_staff_active",
+                staff_sessions.active_staff(db.session, now),
+                "Staff signed in and active in the last 5 minutes",
+            ),
         ):
             yield GaugeMetricFamily(name, text, value=value)
 
