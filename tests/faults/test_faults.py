@@ -1,5 +1,6 @@
 """Under load and under faults, nothing a visitor was told is stored is ever lost."""
 
+import http.client
 import json
 import os
 import signal
@@ -46,7 +47,7 @@ def stored_names(server) -> list[str]:
 def ask(server, name: str):
     try:
         return name, HttpVisitor(server.url).ask_for_callback(name)
-    except OSError as error:  # the connection died with its worker
+    except (OSError, http.client.HTTPException) as error:  # the connection died with its worker
         return name, error
 
 
