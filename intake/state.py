@@ -10,6 +10,7 @@ from typing import Any
 from flask import Flask, current_app
 
 from intake.domain.estimate import CachedEstimate
+from intake.public.form_page import BlankFormPages
 from intake.service import Service
 
 
@@ -22,6 +23,8 @@ class AppState:
     assets: Any = None
     # Public pages that are the same for everyone, rendered once per address.
     page_cache: dict[tuple[str, str, str], str] = field(default_factory=dict)
+    # The callback form before anything is typed, once a minute (intake.public.form_page).
+    form_pages: BlankFormPages = field(default_factory=BlankFormPages)
     # The team's dashboard counts, reused for a few seconds: (when, counts).
     team_counts: tuple[datetime, Any] | None = None
     # How soon an ASAP request is usually called, as the form says it.

@@ -3,7 +3,8 @@
 import pytest
 import time_machine
 
-from tests.conftest import page
+from intake.public.form_page import BlankFormPage
+from tests.conftest import CallbackVisitor, page
 from tests.factories import utc
 
 
@@ -403,3 +404,59 @@ def test_a_language_without_the_interpreter_ticked_is_ignored(stored, visitor):
     visitor.submit(needs=["bsl"], interpreter_language="Polish")
     assert stored.answers()["interpreter_language"] is None
     assert stored.answers()["needs"] == ["bsl"]
+
+
+TOKENS = ("csrf_token", "submission_token")
+
+
+def without_tokens(form_page) -> str:
+    for name in TOKENS:
+        form_page.select_one(f"input[name={name}]")["value"] = ""
+    return str(form_page)
+
+
+@time_machine.travel(utc(2026, 11, 25, 10, 0, 30), tick=False)
+def test_visitors_share_the_blank_form_but_each_gets_their_own_tokens(app, stored):
+    visitors = [CallbackVisitor(app.test_client()) for _ in range(3)]
+    pages = [visitor.open_form() for visitor in visitors]
+    for name in TOKENS:
+        values = {form.select_one(f"input[name={name}]")["value"] for form in pages}
+        assert len(values) == 3 and "" not in values
+    assert len({without_tokens(form) for form in pages}) == 1
+    for visitor in reversed(visitors):  # each token works only for its own visitor
+        assert visitor.submit().status_code == 303
+    assert stored.count() == 3
+
+
+def test_a_visitors_form_token_does_not_work_in_another_visitors_session(app, stored):
+    first, second = CallbackVisitor(app.test_client()), CallbackVisitor(app.test_client())
+    first_form = first.filled_form()
+    second.open_form()
+    response = second.resend(first_form)
+    assert response.status_code == 400
+    assert stored.count() == 0
+
+
+def test_the_shared_form_keeps_each_visitors_guide_page(visitor):
+    sources = ["side-effects", "how-to-take", "nowhere", "side-effects"]
+    expected = ["side-effects", "how-to-take", "", "side-effects"]
+    for source, kept in zip(sources, expected, strict=True):
+        hidden = visitor.hidden_fields(visitor.open_form(f"?from={source}"))
+        assert hidden["source_page"] == kept
+
+
+def test_the_shared_form_moves_on_with_the_clock(visitor):
+    with time_machine.travel(utc(2026, 11, 25, 21, 59, 30), tick=False):
+        late = [o["value"] for o in visitor.open_form().select("input[name=day]")]
+    with time_machine.travel(utc(2026, 11, 26, 0, 0, 30), tick=False):
+        next_day = [o["value"] for o in visitor.open_form().select("input[name=day]")]
+    assert late[0] == "2026-11-25"
+    assert next_day[0] == "2026-11-26"
+
+
+def test_a_page_whose_tokens_cannot_be_found_once_is_not_shared():
+    assert BlankFormPage.from_rendered("<p>a</p>", "csrf", "submission") is None
+    twice = '<input value="csrf"><input value="csrf"><input value="submission">'
+    assert BlankFormPage.from_rendered(twice, "csrf", "submission") is None
+    shared = BlankFormPage.from_rendered("<i>csrf</i><b>submission</b>", "csrf", "submission")
+    assert shared.with_tokens("one", "two") == "<i>one</i><b>two</b>"

@@ -6,7 +6,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select, update
+from sqlalchemy import case, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -18,6 +18,10 @@ from intake.domain.phones import phone_ending
 from intake.domain.references import new_reference
 from intake.domain.status import change_status, commit_unless_changed_meanwhile
 from intake.models import CallbackRequest
+
+requests_table = CallbackRequest.__table__
+# One statement, no unit of work: the submission is the hottest write we have.
+STORE = insert(requests_table).returning(requests_table.c.id)
 
 REFERENCE_ATTEMPTS = 5
 
@@ -142,29 +146,27 @@ def submit_callback(
     """
     now = now or utc_now()
     submission = token_digest(submission_token)
-    sealed = vault.seal(answers.personal())
     callable_from, due_at, overdue_at = call_times(answers, now, policy)
+    row = {
+        "urgent": answers.in_danger,
+        "created_at": now,
+        "due_at": due_at,
+        "overdue_at": overdue_at,
+        "callable_from": callable_from,
+        "source_page": answers.source_page,
+        "personal_data": vault.seal(answers.personal()),
+        "phone_hash": vault.phone_hash(answers.phone),
+        "submission_digest": submission,
+    }
     for _ in range(REFERENCE_ATTEMPTS):
-        receipt_token = secrets.token_urlsafe(32)
-        request = CallbackRequest(
-            reference=new_reference(),
-            urgent=answers.in_danger,
-            created_at=now,
-            due_at=due_at,
-            overdue_at=overdue_at,
-            callable_from=callable_from,
-            source_page=answers.source_page,
-            personal_data=sealed,
-            phone_hash=vault.phone_hash(answers.phone),
-            submission_digest=submission,
-            receipt_digest=token_digest(receipt_token),
-        )
-        session.add(request)
+        reference, receipt_token = new_reference(), secrets.token_urlsafe(32)
+        unique = {"reference": reference, "receipt_digest": token_digest(receipt_token)}
         try:
-            session.flush()
+            request_id = session.execute(STORE, {**row, **unique}).scalar_one()
             if answers.email:  # written with the request: both are stored, or neither
-                outbox.enqueue_confirmation(session, vault, request, answers, now)
-            receipt = Receipt(request.id, request.reference, receipt_token, repeated=False)
+                outbox.enqueue_confirmation(
+                    session, vault, answers, request_id, reference, due_at, now
+                )
             session.commit()
         except IntegrityError:
             session.rollback()
@@ -172,7 +174,7 @@ def submit_callback(
             if existing is not None:
                 return _repeat(session, existing)
             continue  # the reference was taken: draw another
-        return receipt
+        return Receipt(request_id, reference, receipt_token, repeated=False)
     raise RuntimeError("no free reference after several attempts")
 
 
@@ -202,41 +204,43 @@ def show_confirmation(session: Session, vault: Vault, receipt_token: str) -> Con
     While the request can still be withdrawn, a new withdrawal secret is issued with
     it (a secret shown earlier stops working).
     """
-    digest = token_digest(receipt_token)
-    request = session.scalar(
-        select(CallbackRequest).where(CallbackRequest.receipt_digest == digest)
+    withdraw_secret = secrets.token_urlsafe(32)
+    withdrawable = requests_table.c.status.in_(states.statuses_that_may_become(states.WITHDRAWN))
+    spend = (
+        update(requests_table)
+        .where(
+            requests_table.c.receipt_digest == token_digest(receipt_token),
+            requests_table.c.personal_data.is_not(None),
+        )
+        .values(
+            receipt_digest=None,
+            withdraw_digest=case(
+                (withdrawable, token_digest(withdraw_secret)),
+                else_=requests_table.c.withdraw_digest,
+            ),
+        )
+        .returning(
+            requests_table.c.reference,
+            requests_table.c.due_at,
+            requests_table.c.urgent,
+            requests_table.c.personal_data,
+            withdrawable.label("withdrawable"),
+        )
     )
-    if request is None or request.personal_data is None:
-        session.rollback()
-        return None
-    withdraw_secret = None
-    spend: dict[str, str | None] = {"receipt_digest": None}
-    if request.status in states.statuses_that_may_become(states.WITHDRAWN):
-        withdraw_secret = secrets.token_urlsafe(32)
-        spend["withdraw_digest"] = token_digest(withdraw_secret)
-    details = _confirmation(vault, request, withdraw_secret)
-    spent = session.execute(
-        update(CallbackRequest)
-        .where(CallbackRequest.id == request.id, CallbackRequest.receipt_digest == digest)
-        .values(**spend)
-    )
+    shown = session.execute(spend).one_or_none()
     session.commit()
-    return details if spent.rowcount == 1 else None
-
-
-def _confirmation(
-    vault: Vault, request: CallbackRequest, withdraw_secret: str | None
-) -> Confirmation:
-    personal = vault.open(request.personal_data)
+    if shown is None:
+        return None
+    personal = vault.open(shown.personal_data)
     return Confirmation(
-        reference=request.reference,
-        due_at=request.due_at,
+        reference=shown.reference,
+        due_at=shown.due_at,
         phone_ending=phone_ending(personal["phone"]),
-        urgent=request.urgent,
+        urgent=shown.urgent,
         when=personal["when"],
         voicemail_ok=personal.get("voicemail_ok") is True,
         say_who_we_are=personal.get("say_who_we_are") is True,
-        withdraw_secret=withdraw_secret,
+        withdraw_secret=withdraw_secret if shown.withdrawable else None,
     )
 
 

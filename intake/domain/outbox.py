@@ -27,7 +27,7 @@ from sqlalchemy.orm import Session
 
 from intake.domain import audit
 from intake.domain.crypto import Vault
-from intake.models import CallbackRequest, OutboxMessage
+from intake.models import OutboxMessage
 
 if TYPE_CHECKING:
     from intake.domain.callbacks import CallbackAnswers
@@ -109,21 +109,23 @@ def enqueue(
 def enqueue_confirmation(
     session: Session,
     vault: Vault,
-    request: CallbackRequest,
     answers: "CallbackAnswers",
+    request_id: int,
+    reference: str,
+    due_at: datetime,
     now: datetime,
 ) -> OutboxMessage:
     """The visitor's email: only what it says (reference, when we will call) and where
     it goes. Never their name, number, topics or message."""
     payload = {
         "to": answers.email,
-        "reference": request.reference,
+        "reference": reference,
         "when": answers.when,
-        "due_at": request.due_at.isoformat(),
+        "due_at": due_at.isoformat(),
         "day": answers.day.isoformat() if answers.day else None,
         "window": answers.window,
     }
-    return enqueue(session, vault, CALLBACK_CONFIRMATION, payload, now, request_id=request.id)
+    return enqueue(session, vault, CALLBACK_CONFIRMATION, payload, now, request_id=request_id)
 
 
 def _due(now: datetime):

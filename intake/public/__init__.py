@@ -1,5 +1,1 @@
-from flask import Blueprint
-
-bp = Blueprint("public", __name__)
-
-from intake.public import views  # noqa: E402,F401  (routes register on import)
+"""The public site: the guide, the service pages and the callback form (views.py)."""

@@ -57,6 +57,11 @@ def too_long(what: str, limit: int) -> Length:
     return Length(max=limit, message=f"{what} must be {limit} characters or fewer")
 
 
+def new_submission_token() -> str:
+    """The form's own id: a resend with the same one makes no second request."""
+    return secrets.token_urlsafe(24)
+
+
 class CallbackForm(CleanForm):
     """Fields are declared in page order, which is also the error summary's order.
 
@@ -200,7 +205,7 @@ class CallbackForm(CleanForm):
         )
         self.window.choices = options(*((w.code, w.label) for w in WINDOWS))
         if not self.submission_token.data:
-            self.submission_token.data = secrets.token_urlsafe(24)
+            self.submission_token.data = new_submission_token()
         self.e164: str | None = None
 
     def validate_phone(self, field) -> None:

@@ -3,6 +3,7 @@
 from datetime import datetime
 
 from flask import (
+    Blueprint,
     Response,
     abort,
     current_app,
@@ -12,7 +13,7 @@ from flask import (
     session,
     url_for,
 )
-from flask_wtf.csrf import CSRFError
+from flask_wtf.csrf import CSRFError, generate_csrf
 from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.exceptions import TooManyRequests
 
@@ -23,12 +24,13 @@ from intake.domain.clock import utc_now
 from intake.extensions import db, limiter
 from intake.observability import SUBMISSIONS
 from intake.pages import MOVED_GUIDE_PAGES, SERVICE_PAGES
-from intake.public import bp
-from intake.public.forms import CallbackForm, WithdrawForm
+from intake.public.forms import CallbackForm, WithdrawForm, new_submission_token
 from intake.security import same_for_everyone
 from intake.service import current_service
 from intake.state import app_state
 from intake.templating import public_url
+
+bp = Blueprint("public", __name__)
 
 RECEIPT_KEY = "receipt"
 WITHDRAWN_KEY = "withdrawn"
@@ -126,22 +128,41 @@ def asap_minutes(now: datetime) -> int:
     return app_state().asap_estimate.minutes_at(now, from_the_queue)
 
 
-def callback_form(formdata=None) -> CallbackForm:
+def callback_form(formdata=None, now: datetime | None = None) -> CallbackForm:
     """The form, bound to the posted data (or the given data), for this moment."""
     service = current_service()
     kwargs = {} if formdata is None else {"formdata": formdata}
-    now = utc_now()
-    form = CallbackForm(
+    now = now or utc_now()
+    return CallbackForm(
         now=now,
         zone=service.zone,
         region=service.country.code,
         asap_minutes=asap_minutes(now),
         **kwargs,
     )
-    if request.method == "GET":
-        source = request.args.get("from", "")
-        form.source_page.data = source if source in service.pages.guide_slugs else ""
-    return form
+
+
+def source_page() -> str:
+    """The guide page the visitor came from (`?from=`), if it is one of ours."""
+    source = request.args.get("from", "")
+    return source if source in current_service().pages.guide_slugs else ""
+
+
+def blank_callback_form() -> str:
+    """The form before anything is typed: shared by everyone in this minute who came
+    from the same page, with their own tokens (see intake.public.form_page)."""
+    now = utc_now()
+    source = source_page()
+    csrf_token, submission_token = generate_csrf(), new_submission_token()
+
+    def render() -> str:
+        form = callback_form(now=now)
+        form.source_page.data = source
+        form.submission_token.data = submission_token
+        return render_template("public/callback.html", form=form, notice=None)
+
+    key = (request.scheme, request.host, source, now.replace(second=0, microsecond=0))
+    return app_state().form_pages.page(key, render, csrf_token, submission_token)
 
 
 def render_callback_form(form: CallbackForm, notice: str | None = None, status: int = 200):
@@ -156,6 +177,8 @@ def callback_rate_limit() -> str:
 @bp.route("/callback", methods=["GET", "POST"])
 @limiter.limit(callback_rate_limit, methods=["POST"])
 def callback():
+    if request.method != "POST":
+        return blank_callback_form()
     form = callback_form()
     if not form.validate_on_submit():
         return render_callback_form(form, status=400 if form.errors else 200)

@@ -5,7 +5,7 @@ from flask_login import current_user, login_user
 
 from intake.domain import staff_accounts
 from intake.extensions import db
-from intake.staff import bp
+from intake.staff.blueprint import bp
 from intake.staff.forms import ChangePasswordForm
 
 CHANGED = "Your password is changed. You are signed out everywhere else."

@@ -34,7 +34,7 @@ from intake.domain.clock import utc_now
 from intake.extensions import csrf, db, limiter, login_manager
 from intake.models import StaffMember
 from intake.service import current_service
-from intake.staff import bp
+from intake.staff.blueprint import bp
 from intake.staff.forms import ActionForm, CodeForm, NewPasswordForm, SignInForm
 
 PENDING_KEY = "staff_pending"

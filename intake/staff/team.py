@@ -15,9 +15,9 @@ from intake.extensions import db
 from intake.formtools import database_id
 from intake.models import StaffMember
 from intake.service import current_service
-from intake.staff import bp
 from intake.staff.audit_words import detail_words
 from intake.staff.auth import supervisor_required
+from intake.staff.blueprint import bp
 from intake.staff.forms import ActionForm, AddStaffForm, AuditFilterForm
 
 

@@ -27,8 +27,8 @@ from intake.formtools import options
 from intake.models import CallbackRequest, StaffMember
 from intake.observability import CALL_OUTCOMES
 from intake.service import current_service
-from intake.staff import bp
 from intake.staff.auth import supervisor_required
+from intake.staff.blueprint import bp
 from intake.staff.forms import (
     ActionForm,
     AttemptForm,
