@@ -51,6 +51,7 @@ bench: $(VENV)/.test-installed
 	$(BIN)/python -m bench.submission
 	$(BIN)/python -m bench.queue_page
 	$(BIN)/python -m bench.dashboard
+	$(BIN)/python -m bench.reports_page
 	$(BIN)/python -m bench.memory
 
 screenshots: $(VENV)/.test-installed

@@ -89,20 +89,33 @@ def worker_pids(master: int) -> list[int]:
     return [int(pid) for pid in Path(f"/proc/{master}/task/{master}/children").read_text().split()]
 
 
-def staff_cookie_header(url: str, email: str, password: str, totp_secret: str) -> dict:
-    """Sign a member in through the real pages; the Cookie header wrk should send."""
+def signed_in(url: str, email: str, password: str, totp_secret: str) -> HttpVisitor:
+    """A browser with a member signed in through the real pages."""
     browser = HttpVisitor(url)
     browser.post_form("/staff/sign-in", {"email": email, "password": password})
     browser.post_form("/staff/sign-in/code", {"code": pyotp.TOTP(totp_secret).now()})
+    return browser
+
+
+def staff_cookie_header(url: str, email: str, password: str, totp_secret: str) -> dict:
+    """Sign a member in through the real pages; the Cookie header wrk should send."""
+    browser = signed_in(url, email, password, totp_secret)
     return {"Cookie": "; ".join(f"{c.name}={c.value}" for c in browser.cookies)}
 
 
-def bare_fixed_page(seconds: int = 10, connections: int = 8) -> dict:
-    """The baseline: the bare Flask app's fixed 20 KB page, served and measured the same way."""
+@contextmanager
+def bare_app():
+    """The baseline server: the bare Flask app serving a fixed 20 KB page at /page."""
     with tempfile.TemporaryDirectory() as folder:
         fixed = Path(folder) / "page.html"
         fixed.write_bytes(b"x" * 20_000)
         with gunicorn(
             "bench.bare_app:create_app()", {"BENCH_PAGE": str(fixed)}, ready_path="/page"
         ) as (url, _):
-            return wrk(url + "/page", seconds=seconds, connections=connections)
+            yield url
+
+
+def bare_fixed_page(seconds: int = 10, connections: int = 8) -> dict:
+    """The baseline: the bare Flask app's fixed 20 KB page, served and measured the same way."""
+    with bare_app() as url:
+        return wrk(url + "/page", seconds=seconds, connections=connections)

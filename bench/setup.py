@@ -1,4 +1,6 @@
-"""Databases for the benchmarks: a SQLite file, or a fresh PostgreSQL schema."""
+"""Databases for the benchmarks: a SQLite file, or a fresh PostgreSQL schema.
+
+`sqlalchemy_url` is re-exported for the benches: the app's own rewrite of the URL."""
 
 import os
 import subprocess
@@ -11,6 +13,7 @@ from urllib.parse import quote
 from cryptography.fernet import Fernet
 from sqlalchemy import create_engine, text
 
+from intake.config import sqlalchemy_url
 from tests.browser.live_server import ROOT
 
 POSTGRES_URL = os.environ.get(
@@ -33,10 +36,6 @@ def migrate(env: dict[str, str]) -> None:
         [sys.executable, "-m", "flask", "--app", "intake", "db", "upgrade"],
         env={**os.environ, **env}, cwd=ROOT, check=True, capture_output=True,
     )  # fmt: skip
-
-
-def sqlalchemy_url(url: str) -> str:
-    return url.replace("postgresql://", "postgresql+psycopg://", 1)
 
 
 @contextmanager

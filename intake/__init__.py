@@ -80,13 +80,15 @@ def trust_proxies(app: Flask) -> None:
 def register_blueprints(app: Flask) -> None:
     from intake import ops
     from intake.public import views as public
-    from intake.staff import account, auth, team, views  # noqa: F401  (each adds its routes)
+    from intake.staff import account, auth, reports, team, views  # noqa: F401  (each adds its routes)
     from intake.staff.blueprint import bp as staff
+    from intake.wallboard import views as wallboard
 
     app.url_map.converters["int"] = DatabaseId  # before any route is added
     app.register_blueprint(public.bp)
     app.register_blueprint(staff)
     app.register_blueprint(ops.bp)
+    app.register_blueprint(wallboard.bp)
     with app.app_context():
         app_state(app).schema_head = ops.latest_migration()
 

@@ -1,9 +1,10 @@
 """Operator commands: `flask --app intake staff ...`, `purge`, `rotate-keys`, `content check`,
-`outbox run` and `outbox status`."""
+`outbox run` (which also checks for queue alerts) and `outbox status`."""
 
 import signal
 import sys
 import threading
+import time
 
 import click
 from flask import Flask, current_app
@@ -12,7 +13,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from intake import emails
 from intake.content_review import review_library
-from intake.domain import outbox, queue, retention, rotation, staff_accounts
+from intake.domain import alerts, outbox, queue, retention, rotation, staff_accounts
 from intake.domain.clock import utc_now
 from intake.extensions import db
 from intake.models import StaffMember
@@ -20,7 +21,9 @@ from intake.service import current_service
 
 staff = AppGroup("staff", help="Manage admissions staff accounts.")
 content = AppGroup("content", help="Check the guide and service pages.")
-outbox_commands = AppGroup("outbox", help="Send the emails waiting in the outbox.")
+outbox_commands = AppGroup(
+    "outbox", help="Send the emails and alerts waiting in the outbox; raise queue alerts."
+)
 
 
 def register_commands(app: Flask) -> None:
@@ -172,16 +175,26 @@ def release_holds() -> None:
     help="Seconds between rounds.",
 )
 def run_outbox(once: bool, interval: int) -> None:
-    """Send due emails, round after round (for systemd). SIGTERM stops it after the email
+    """Send due emails, round after round (for systemd), and check every minute for
+    requests waiting unseen (intake.domain.alerts). SIGTERM stops it after the email
     in hand; what it had claimed but not tried goes back to the outbox."""
     sender = emails.Sender.from_config(current_app.config)
+    alert_settings = alerts.AlertSettings.from_config(current_app.config)
     stop = threading.Event()
     if not once:
         for signum in (signal.SIGTERM, signal.SIGINT):
             signal.signal(signum, lambda *_: stop.set())
         click.echo(f"Sending the outbox's emails every {interval} second{_plural(interval)}.")
+    click.echo(_alerts_said(alert_settings))
     last_said: str | None = None
+    next_check = time.monotonic()
     while True:
+        if alert_settings.enabled and time.monotonic() >= next_check:
+            checked, alert_said = _alert_check(alert_settings, raise_errors=once)
+            if checked:
+                next_check = time.monotonic() + alerts.CHECK_EVERY.total_seconds()
+            if alert_said:
+                click.echo(alert_said)
         said, sent_something = _outbox_round(sender, stop, raise_errors=once)
         # What was sent is always told; a state (waiting, no database) once, until it changes.
         if said and (sent_something or said != last_said or once):
@@ -191,6 +204,30 @@ def run_outbox(once: bool, interval: int) -> None:
             break
     if not once:
         click.echo("Stopped.")
+
+
+def _alerts_said(settings: alerts.AlertSettings) -> str:
+    if not settings.enabled:
+        return "No queue alerts: INTAKE_ALERT_EMAILS and INTAKE_ALERT_WEBHOOK_URL are unset."
+    where = [f"{len(settings.emails)} address{'es' if len(settings.emails) != 1 else ''}"]
+    if settings.webhook:
+        where.append("the webhook")
+    return f"Checking for requests waiting unseen every minute; alerts go to {' and '.join(where)}."
+
+
+def _alert_check(settings: alerts.AlertSettings, raise_errors: bool) -> tuple[bool, str | None]:
+    """One check: whether it ran, and what to tell the operator (None: nothing new).
+    A database that does not answer is told by the outbox round that follows."""
+    try:
+        report = alerts.check(db.session, current_service().vault, settings, utc_now())
+    except SQLAlchemyError:
+        db.session.rollback()
+        if raise_errors:
+            raise
+        return False, None
+    finally:
+        db.session.remove()
+    return True, (str(report) if report.anything else None)
 
 
 def _outbox_round(

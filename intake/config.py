@@ -12,7 +12,10 @@ import secrets
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from email_validator import EmailNotValidError, validate_email
 
 from intake.domain import crypto
 from intake.domain.phones import InvalidPhone, parse_phone
@@ -123,7 +126,7 @@ def _from_environment(environ: Mapping[str, str], instance_path: Path, productio
         "INTAKE_ENV": "production" if production else "development",
         "SECRET_KEY": environ.get("SECRET_KEY") or None,
         "INTAKE_DATA_KEYS": keys,
-        "SQLALCHEMY_DATABASE_URI": _sqlalchemy_url(database_url),
+        "SQLALCHEMY_DATABASE_URI": sqlalchemy_url(database_url),
         "SQLALCHEMY_ENGINE_OPTIONS": {"hide_parameters": True, "pool_pre_ping": True},
         "SQLITE_BUSY_TIMEOUT_MS": _positive_int(environ, "INTAKE_SQLITE_BUSY_TIMEOUT_MS", 5000),
         "INTAKE_HELPLINE_PHONE": environ.get("INTAKE_HELPLINE_PHONE") or DEVELOPMENT_HELPLINE,
@@ -148,6 +151,13 @@ def _from_environment(environ: Mapping[str, str], instance_path: Path, productio
         "INTAKE_MAIL_FROM": environ.get("INTAKE_MAIL_FROM", "").strip() or DEVELOPMENT_MAIL_FROM,
         "INTAKE_MAIL_FROM_NAME": environ.get("INTAKE_MAIL_FROM_NAME", "").strip()
         or DEFAULT_MAIL_FROM_NAME,
+        # Alerts when requests wait unseen (intake.domain.alerts): none without either.
+        "INTAKE_ALERT_EMAILS": _alert_emails(environ.get("INTAKE_ALERT_EMAILS", "")),
+        "INTAKE_ALERT_WEBHOOK_URL": environ.get("INTAKE_ALERT_WEBHOOK_URL", "").strip() or None,
+        "INTAKE_ALERT_WEBHOOK_SECRET": environ.get("INTAKE_ALERT_WEBHOOK_SECRET", "").strip()
+        or None,
+        "INTAKE_URGENT_ALERT_MINUTES": _positive_int(environ, "INTAKE_URGENT_ALERT_MINUTES", 5),
+        "INTAKE_OVERDUE_ALERT_MINUTES": _positive_int(environ, "INTAKE_OVERDUE_ALERT_MINUTES", 15),
         "INTAKE_CALLBACK_RATE_LIMIT": environ.get("INTAKE_CALLBACK_RATE_LIMIT")
         or "10 per minute;60 per hour",
         "INTAKE_SIGN_IN_RATE_LIMIT": environ.get("INTAKE_SIGN_IN_RATE_LIMIT")
@@ -183,8 +193,25 @@ def _from_environment(environ: Mapping[str, str], instance_path: Path, productio
     }
 
 
-def _sqlalchemy_url(url: str) -> str:
-    """Use psycopg 3 for plain postgresql:// URLs."""
+def _alert_emails(raw: str) -> tuple[str, ...]:
+    """The addresses alerts go to, each checked (never looked up: no DNS at start-up)."""
+    addresses: list[str] = []
+    for item in (part.strip() for part in raw.split(",")):
+        if not item:
+            continue
+        try:
+            address = validate_email(item, check_deliverability=False).normalized
+        except EmailNotValidError as error:
+            raise ConfigError(
+                f"INTAKE_ALERT_EMAILS: {item!r} is not an email address ({error})"
+            ) from None
+        if address not in addresses:
+            addresses.append(address)
+    return tuple(addresses)
+
+
+def sqlalchemy_url(url: str) -> str:
+    """Use psycopg 3 for plain postgresql:// URLs (the one place that says so)."""
     for prefix in ("postgresql://", "postgres://"):
         if url.startswith(prefix):
             return "postgresql+psycopg://" + url[len(prefix) :]
@@ -246,6 +273,7 @@ def _check(config: dict[str, Any]) -> None:
     except InvalidPhone:
         raise ConfigError("INTAKE_HELPLINE_PHONE is not a valid phone number.") from None
     _check_mail(config)
+    _check_alert_webhook(config)
 
 
 def _check_mail(config: dict[str, Any]) -> None:
@@ -259,3 +287,27 @@ def _check_mail(config: dict[str, Any]) -> None:
         raise ConfigError(f"INTAKE_MAIL_FROM {sender!r} is not an email address.")
     if any(char in config["INTAKE_MAIL_FROM_NAME"] for char in "\r\n"):
         raise ConfigError("INTAKE_MAIL_FROM_NAME must be on one line.")
+
+
+def _check_alert_webhook(config: dict[str, Any]) -> None:
+    """The URL may hold a token of its own (Slack's do): messages never repeat it."""
+    url = config.get("INTAKE_ALERT_WEBHOOK_URL")
+    if not url:
+        return
+    parts = urlsplit(url)
+    try:
+        usable = parts.scheme in ("http", "https") and bool(parts.hostname) and parts.port != 0
+    except ValueError:  # a port that is not a number
+        usable = False
+    if not usable:
+        raise ConfigError(
+            "INTAKE_ALERT_WEBHOOK_URL must be an http:// or https:// address with a host "
+            "(and a port that is a number, if it has one)."
+        )
+    if config["INTAKE_ENV"] == "production" and parts.scheme != "https":
+        raise ConfigError("INTAKE_ALERT_WEBHOOK_URL must be https:// in production.")
+    if not config.get("INTAKE_ALERT_WEBHOOK_SECRET"):
+        raise ConfigError(
+            "INTAKE_ALERT_WEBHOOK_URL is set without INTAKE_ALERT_WEBHOOK_SECRET: "
+            "alerts are signed with it, so the receiver can tell them from forgeries."
+        )

@@ -1,4 +1,5 @@
-"""The emails in the outbox: composed from templates/email/ and sent over SMTP.
+"""The messages in the outbox: emails composed from templates/email/ (the visitor's)
+or from the alert's facts, sent over SMTP, and alerts posted to the alert webhook.
 
 `send_due` is one round of the worker (`flask --app intake outbox run`). Nothing
 personal is logged: only how many messages went, wait or failed.
@@ -10,13 +11,14 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from email.message import EmailMessage
 from email.utils import format_datetime, formataddr, make_msgid
+from functools import partial
 from typing import Any
 
 from flask import render_template
 from sqlalchemy.orm import Session
 
-from intake import mail
-from intake.domain import outbox
+from intake import mail, webhooks
+from intake.domain import alerts, outbox
 from intake.domain.callback_times import WINDOWS_BY_CODE
 from intake.domain.crypto import UnreadableData, Vault
 from intake.service import Service
@@ -27,11 +29,13 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class Sender:
-    """Who the emails come from, and the server that takes them (None: not configured)."""
+    """Who the emails come from, the server that takes them (None: not configured),
+    and the webhook alerts are posted to (None: not configured)."""
 
     address: str
     name: str
     smtp: mail.SmtpSettings | None
+    webhook: webhooks.Webhook | None = None
 
     @classmethod
     def from_config(cls, config: dict[str, Any]) -> "Sender":
@@ -40,6 +44,7 @@ class Sender:
             address=config["INTAKE_MAIL_FROM"],
             name=config["INTAKE_MAIL_FROM_NAME"],
             smtp=mail.parse_smtp_url(url) if url else None,
+            webhook=webhooks.Webhook.from_config(config),
         )
 
 
@@ -63,6 +68,7 @@ class RoundReport:
 
 
 Send = Callable[[mail.SmtpSettings, EmailMessage], None]
+Post = Callable[[webhooks.Webhook, bytes], None]
 
 
 def send_due(
@@ -72,8 +78,9 @@ def send_due(
     now: datetime,
     send: Send = mail.send,
     stopping: Callable[[], bool] = lambda: False,
+    post: Post = webhooks.post,
 ) -> RoundReport:
-    """Claim the messages due now, send each, and record how each went.
+    """Claim the messages due now, send (or post) each, and record how each went.
 
     If `stopping()` turns true (SIGTERM), the messages not yet tried are given back.
     """
@@ -85,7 +92,7 @@ def send_due(
         if stopping():
             outbox.release(session, claims[position:], now)
             break
-        outcome = _attempt(session, claim, service, sender, now, send)
+        outcome = _attempt(session, claim, service, sender, now, send, post)
         if outcome == outbox.SENT:
             report.sent += 1
         elif outcome == outbox.FAILED:
@@ -104,17 +111,21 @@ def _attempt(
     sender: Sender,
     now: datetime,
     send: Send,
+    post: Post,
 ) -> str:
     """One try at one message; returns its status afterwards."""
     try:
-        message = compose(claim, service, sender, now)
+        if claim.kind == outbox.ALERT_WEBHOOK:
+            deliver = partial(post, *_webhook_post(claim, service, sender, now))
+        else:
+            deliver = partial(send, sender.smtp, compose(claim, service, sender, now))
     except (UnreadableError, KeyError, ValueError) as error:
         reason = str(error) if isinstance(error, UnreadableError) else type(error).__name__
         return outbox.mark_attempt_failed(
             session, claim, now, f"Could not compose the message: {reason}", permanent=True
         )
     try:
-        send(sender.smtp, message)
+        deliver()
     except mail.DeliveryError as error:
         return outbox.mark_attempt_failed(session, claim, now, error.description, error.permanent)
     if not outbox.mark_sent(session, claim, now):
@@ -128,10 +139,22 @@ class UnreadableError(Exception):
 
 def compose(claim: outbox.Claimed, service: Service, sender: Sender, now: datetime) -> EmailMessage:
     """The email a claimed message stands for."""
-    if claim.kind != outbox.CALLBACK_CONFIRMATION:
-        raise UnreadableError(f"it is of an unknown kind, {claim.kind[:40]}.")
+    if claim.kind == outbox.CALLBACK_CONFIRMATION:
+        return confirmation_email(_open(service.vault, claim.payload), service, sender, now)
+    if claim.kind == outbox.ALERT_EMAIL:
+        return alert_email(_open(service.vault, claim.payload), service, sender, now)
+    raise UnreadableError(f"it is of an unknown kind, {claim.kind[:40]}.")
+
+
+def _webhook_post(
+    claim: outbox.Claimed, service: Service, sender: Sender, now: datetime
+) -> tuple[webhooks.Webhook, bytes]:
+    """Where an alert is posted, and the exact bytes (signed as they are sent)."""
+    if sender.webhook is None:
+        raise UnreadableError("INTAKE_ALERT_WEBHOOK_URL is not set.")
     facts = _open(service.vault, claim.payload)
-    return confirmation_email(facts, service, sender, now)
+    _subject, text = alerts.describe(facts, service.zone, service.zone_label)
+    return sender.webhook, webhooks.body(facts, text, now)
 
 
 def _open(vault: Vault, payload: bytes) -> dict[str, Any]:
@@ -163,6 +186,21 @@ def confirmation_email(
     message.add_alternative(
         render_template("email/callback_confirmation.html", **context), subtype="html"
     )
+    return message
+
+
+def alert_email(
+    facts: dict[str, Any], service: Service, sender: Sender, now: datetime
+) -> EmailMessage:
+    """An alert to one member of staff: references and counts, a neutral subject."""
+    subject, text = alerts.describe(facts, service.zone, service.zone_label)
+    message = EmailMessage()
+    message["Subject"] = subject
+    message["From"] = formataddr((sender.name, sender.address))
+    message["To"] = facts["to"]
+    message["Date"] = format_datetime(now)
+    message["Message-ID"] = make_msgid(domain=sender.address.rpartition("@")[2])
+    message.set_content(text + "\n")
     return message
 
 

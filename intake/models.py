@@ -3,6 +3,7 @@
 from datetime import datetime
 from typing import Any
 
+from flask_login import UserMixin
 from sqlalchemy import (
     JSON,
     DateTime,
@@ -42,7 +43,7 @@ class UTCDateTime(TypeDecorator):
         return None if value is None else as_utc(value)
 
 
-class StaffMember(db.Model):
+class StaffMember(UserMixin, db.Model):
     """An admissions agent or supervisor who signs in to work the queue."""
 
     __tablename__ = "staff_members"
@@ -64,16 +65,14 @@ class StaffMember(db.Model):
     temporary_password_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
-    # Flask-Login's interface, written out so the session id carries the version:
-    # signing out, disabling or resetting the second factor ends every session.
-    is_authenticated = True
-    is_anonymous = False
-
     @property
     def is_active(self) -> bool:
+        """Flask-Login's: a disabled member is not signed in (UserMixin reads this)."""
         return self.active
 
     def get_id(self) -> str:
+        """The session id carries the version: signing out, disabling or resetting the
+        second factor ends every session."""
         return f"{self.id}:{self.session_version}"
 
     @property
@@ -104,12 +103,16 @@ class CallbackRequest(db.Model):
     reference: Mapped[str] = mapped_column(String(9), unique=True)
     status: Mapped[str] = mapped_column(String(20), default=states.NEW)
     urgent: Mapped[bool]
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
     due_at: Mapped[datetime] = mapped_column(UTCDateTime)
     # Overdue only after this: the end of a chosen window; otherwise the due time.
     # Rows from before the column was added were given their due time.
     overdue_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=_due_time)
     callable_from: Mapped[datetime] = mapped_column(UTCDateTime)
+    # `callable_from` as the request arrived: that one moves on after an unanswered call
+    # or a reopening; this one stays, for the reports' wait for a first call. Empty on
+    # older rows where it was no longer known.
+    first_callable_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     source_page: Mapped[str | None] = mapped_column(String(60))
     personal_data: Mapped[bytes | None] = mapped_column(LargeBinary)
     phone_hash: Mapped[str | None] = mapped_column(String(64), index=True)
@@ -278,3 +281,65 @@ Index(
     postgresql_where=WAITING_ONLY,
     sqlite_where=WAITING_ONLY,
 )
+
+
+class QueueAlert(db.Model):
+    """One request found waiting unseen, and what was sent about it (intake.domain.alerts).
+
+    A request has at most one open alert (the partial unique index below), so two
+    workers checking at once raise it once: the second one's insert does nothing.
+    `escalate_at` is when supervisors are told if it is still unseen; `closed_at` is
+    when the queue was back within target and a notice said so. It holds no personal
+    data: the request's id and times only.
+    """
+
+    __tablename__ = "queue_alerts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    request_id: Mapped[int] = mapped_column(ForeignKey("callback_requests.id"))
+    # Why it was raised: "urgent" (waited too long to be called) or "overdue".
+    reason: Mapped[str] = mapped_column(String(20))
+    raised_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    escalate_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    escalated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+OPEN_ALERTS_ONLY = text("closed_at IS NULL")
+Index(
+    "uq_queue_alerts_open_request",
+    QueueAlert.request_id,
+    unique=True,
+    postgresql_where=OPEN_ALERTS_ONLY,
+    sqlite_where=OPEN_ALERTS_ONLY,
+)
+
+
+class Wallboard(db.Model):
+    """A screen (the office TV) paired by a supervisor to show the queue's numbers to a
+    room (intake.domain.wallboards). It holds no personal data and is not a staff
+    session: it never times out, and ends only when a supervisor revokes it.
+
+    The screen's browser holds a random token in a cookie; only its SHA-256 digest is
+    kept, as for staff sessions, so a copy of the database pairs no screen.
+    `last_seen_at` (written at most once a minute) tells supervisors which screens are
+    alive; `last_audited_at` is claimed by a conditional UPDATE when a view is audited
+    (at most once an hour), so refreshes at the same moment audit once.
+    """
+
+    __tablename__ = "wallboards"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(60))
+    token_digest: Mapped[str] = mapped_column(String(64), unique=True)
+    created_by_id: Mapped[int] = mapped_column(ForeignKey("staff_members.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    last_seen_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_audited_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    revoked_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff_members.id"))
+
+    created_by: Mapped[StaffMember] = relationship(lazy="joined", foreign_keys=[created_by_id])
+
+    def __repr__(self) -> str:
+        return f"<Wallboard {self.id}>"

@@ -21,17 +21,19 @@ from sqlalchemy import create_engine, select, text
 from sqlalchemy.orm import Session
 
 from intake import create_app
+from intake.config import sqlalchemy_url
 from intake.domain.crypto import new_key
 from intake.extensions import db
 from intake.models import CallbackRequest, StaffMember
 from tests.factories import STAFF_PASSWORD, enrol, make_staff, valid_form
+from tests.smtp import SmtpServer, free_port
 
 POSTGRES_URL = os.environ.get("INTAKE_TEST_DATABASE_URL", "")
 BACKENDS = ["sqlite"] + (["postgresql"] if POSTGRES_URL else [])
 DATA_KEY = new_key()
 TABLES = (
     "audit_events, call_attempts, request_notes, handover_notes, staff_sessions, "
-    "outbox_messages, callback_requests, staff_members"
+    "outbox_messages, queue_alerts, wallboards, callback_requests, staff_members"
 )
 
 
@@ -66,18 +68,14 @@ def sqlite_template(tmp_path_factory) -> Path:
 def postgres_schema() -> Iterator[str]:
     """A schema migrated once for the session, dropped at the end."""
     schema = f"intake_test_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(_psycopg(POSTGRES_URL))
+    admin = create_engine(sqlalchemy_url(POSTGRES_URL))
     with admin.begin() as connection:
         connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-    migrate(base_config(_psycopg(POSTGRES_URL), _search_path(schema)))
+    migrate(base_config(sqlalchemy_url(POSTGRES_URL), _search_path(schema)))
     yield schema
     with admin.begin() as connection:
         connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
     admin.dispose()
-
-
-def _psycopg(url: str) -> str:
-    return url.replace("postgresql://", "postgresql+psycopg://", 1)
 
 
 def _search_path(schema: str) -> dict:
@@ -91,7 +89,7 @@ def app_config(request, tmp_path) -> dict:
         shutil.copy(request.getfixturevalue("sqlite_template"), path)
         return base_config(f"sqlite:///{path}")
     schema = request.getfixturevalue("postgres_schema")
-    return base_config(_psycopg(POSTGRES_URL), _search_path(schema))
+    return base_config(sqlalchemy_url(POSTGRES_URL), _search_path(schema))
 
 
 @pytest.fixture
@@ -125,6 +123,19 @@ def db_session(app) -> Iterator[Session]:
     session = Session(engine)
     yield session
     session.close()
+
+
+@pytest.fixture
+def smtp_server() -> Iterator[SmtpServer]:
+    """A real SMTP server not yet started: `smtp_server.start()` brings it up."""
+    server = SmtpServer(free_port())
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def running_smtp(smtp_server) -> SmtpServer:
+    return smtp_server.start()
 
 
 @pytest.fixture

@@ -251,3 +251,16 @@ def test_supervisors_download_the_trail_as_csv_and_the_download_is_recorded(
         select(AuditEvent).where(AuditEvent.action == audit.TRAIL_EXPORTED)
     ).one()
     assert exported.detail == {"entries": 1}
+
+
+def test_the_trail_csv_shows_a_formula_in_a_name_as_text(
+    make_member, supervisor, db_session, vault
+):
+    request = submit_request(db_session, vault)
+    _, prankster = make_member(role="agent", name="=HYPERLINK(\"http://evil.example\")")
+    prankster.sign_in().get_page(f"/staff/requests/{request.reference}")
+    response = supervisor.post(
+        f"/staff/audit.csv?reference={request.reference}", form_page="/staff/audit"
+    )
+    rows = list(csv.reader(io.StringIO(response.get_data(as_text=True))))
+    assert rows[1][1] == "'=HYPERLINK(\"http://evil.example\")"

@@ -13,6 +13,7 @@ from sqlalchemy import create_engine, select, text
 from sqlalchemy.orm import Session
 
 from intake import create_app
+from intake.config import sqlalchemy_url
 from intake.extensions import db
 from intake.models import CallbackRequest
 from tests.conftest import POSTGRES_URL, base_config
@@ -29,8 +30,8 @@ pytestmark = [
 def test_a_backup_restores_everything_after_the_data_is_lost(tmp_path):
     schema = f"intake_backup_{uuid.uuid4().hex[:8]}"
     url = f"{POSTGRES_URL}?options={quote(f'-csearch_path={schema}')}"
-    engine_url = url.replace("postgresql://", "postgresql+psycopg://", 1)
-    admin = create_engine(POSTGRES_URL.replace("postgresql://", "postgresql+psycopg://", 1))
+    engine_url = sqlalchemy_url(url)
+    admin = create_engine(sqlalchemy_url(POSTGRES_URL))
     with admin.begin() as connection:
         connection.execute(text(f'CREATE SCHEMA "{schema}"'))
     try:

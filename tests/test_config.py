@@ -170,3 +170,67 @@ def test_gunicorn_with_several_production_workers_and_no_redis_does_not_start(tm
     assert server.returncode != 0
     assert "Worker failed to boot" in log
     assert "with 2 workers needs REDIS_URL" in log
+
+
+# Queue alerts
+
+
+def test_alerts_are_off_by_default_with_5_and_15_minutes(tmp_path):
+    config = load_config(tmp_path, {})
+    assert config["INTAKE_ALERT_EMAILS"] == ()
+    assert config["INTAKE_ALERT_WEBHOOK_URL"] is None
+    assert config["INTAKE_URGENT_ALERT_MINUTES"] == 5
+    assert config["INTAKE_OVERDUE_ALERT_MINUTES"] == 15
+
+
+def test_alert_addresses_are_read_comma_separated_checked_and_counted_once(tmp_path):
+    raw = " on-call@intake.example, Manager@Intake.Example ,,on-call@intake.example"
+    config = load_config(tmp_path, {"INTAKE_ALERT_EMAILS": raw})
+    assert config["INTAKE_ALERT_EMAILS"] == ("on-call@intake.example", "Manager@intake.example")
+
+
+@pytest.mark.parametrize("bad", ["on-call", "on call@intake.example", "a@b@intake.example"])
+def test_an_alert_address_that_is_not_one_stops_the_app_and_is_named(tmp_path, bad):
+    with pytest.raises(ConfigError, match="INTAKE_ALERT_EMAILS") as refused:
+        load_config(tmp_path, {"INTAKE_ALERT_EMAILS": f"ok@intake.example,{bad}"})
+    assert repr(bad) in str(refused.value)
+
+
+def test_an_alert_webhook_needs_its_secret(tmp_path):
+    url = {"INTAKE_ALERT_WEBHOOK_URL": "https://hooks.example.org/T000/B000/tokenpart"}
+    with pytest.raises(ConfigError, match="INTAKE_ALERT_WEBHOOK_SECRET") as refused:
+        load_config(tmp_path, url)
+    assert "tokenpart" not in str(refused.value)
+    config = load_config(tmp_path, {**url, "INTAKE_ALERT_WEBHOOK_SECRET": "s" * 32})
+    assert config["INTAKE_ALERT_WEBHOOK_URL"] == url["INTAKE_ALERT_WEBHOOK_URL"]
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["ftp://hooks.example.org/tokenpart", "https:///tokenpart", "https://h:port/tokenpart", "x"],
+)
+def test_an_unusable_alert_webhook_address_stops_the_app_without_repeating_it(tmp_path, url):
+    environ = {"INTAKE_ALERT_WEBHOOK_URL": url, "INTAKE_ALERT_WEBHOOK_SECRET": "s" * 32}
+    with pytest.raises(ConfigError, match="INTAKE_ALERT_WEBHOOK_URL") as refused:
+        load_config(tmp_path, environ)
+    assert "tokenpart" not in str(refused.value)
+
+
+def test_production_posts_alerts_over_https_only(tmp_path):
+    hook = {"INTAKE_ALERT_WEBHOOK_SECRET": "s" * 32}
+    with pytest.raises(ConfigError, match="https:// in production"):
+        load_config(tmp_path, {**PRODUCTION, **hook, "INTAKE_ALERT_WEBHOOK_URL": "http://h/x"})
+    config = load_config(
+        tmp_path, {**PRODUCTION, **hook, "INTAKE_ALERT_WEBHOOK_URL": "https://h/x"}
+    )
+    assert config["INTAKE_ALERT_WEBHOOK_URL"] == "https://h/x"
+    development = load_config(tmp_path, {**hook, "INTAKE_ALERT_WEBHOOK_URL": "http://127.0.0.1/x"})
+    assert development["INTAKE_ALERT_WEBHOOK_URL"] == "http://127.0.0.1/x"
+
+
+@pytest.mark.parametrize("name", ["INTAKE_URGENT_ALERT_MINUTES", "INTAKE_OVERDUE_ALERT_MINUTES"])
+def test_alert_minutes_are_whole_numbers_above_0(tmp_path, name):
+    assert load_config(tmp_path, {name: "30"})[name] == 30
+    for bad in ("0", "-1", "soon"):
+        with pytest.raises(ConfigError, match=name):
+            load_config(tmp_path, {name: bad})

@@ -33,7 +33,11 @@ def test_references_do_not_repeat():
 
 
 def test_alphabet_has_no_lookalikes():
+    misread = {"0", "O", "1", "I", "L", "U"}  # 0/O, 1/I/L, and U heard as "you"
+    assert misread.isdisjoint(ALPHABET)
     assert len(ALPHABET) == len(set(ALPHABET)) == 30
+    assert all(new_reference().replace("-", "").isalnum() for _ in range(100))
+    assert not misread & set("".join(new_reference() for _ in range(2000)))
 
 
 @pytest.mark.parametrize("typed", ["k7qm-4z2p", "K7QM4Z2P", " k7qm 4z2p ", "K7QM-4Z2P"])

@@ -86,9 +86,15 @@ def test_repeated_scalar_fields_do_not_break_the_form(visitor):
     assert response.status_code in (303, 400)
 
 
-@pytest.mark.parametrize("path", ["/guide/<script>", "/guide/..%2f..%2fetc%2fpasswd", "/guide/"])
-def test_odd_guide_urls_get_a_page_not_an_error(client, path):
-    assert client.get(path).status_code in (200, 404)
+@pytest.mark.parametrize("path", ["/guide/<script>", "/guide/..%2f..%2fetc%2fpasswd"])
+def test_odd_guide_urls_get_the_not_found_page(client, path):
+    response = client.get(path)
+    assert response.status_code == 404
+    assert "<script>" not in response.get_data(as_text=True).split("<body", 1)[1]
+
+
+def test_the_guide_folder_gets_the_contents_page(client):
+    assert client.get("/guide/").status_code == 200
 
 
 def test_unknown_methods_get_a_friendly_page(client):

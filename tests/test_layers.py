@@ -33,6 +33,16 @@ def test_the_staff_side_takes_nothing_from_the_public_blueprint(path):
     assert not [name for name in imported_modules(path) if name.startswith("intake.public")]
 
 
+@pytest.mark.parametrize("path", sorted((PACKAGE / "wallboard").glob("*.py")), ids=lambda p: p.name)
+def test_the_wallboard_stands_on_the_domain_alone(path):
+    """The third audience takes nothing from the visitors' or the staff's blueprint, and
+    leaves committing and auditing to intake.domain.wallboards."""
+    others = ("intake.public", "intake.staff")
+    assert not [name for name in imported_modules(path) if name.startswith(others)]
+    assert "session.commit()" not in path.read_text()
+    assert "audit.record(" not in path.read_text()
+
+
 @pytest.mark.parametrize("name", ["views.py", "team.py"])
 def test_staff_views_leave_committing_and_auditing_to_the_domain(name):
     text = (PACKAGE / "staff" / name).read_text()

@@ -1,13 +1,10 @@
 """The outbox: the visitor's email is stored with the request, and a worker sends it
-through a real SMTP server (aiosmtpd, started here) exactly once."""
+through a real SMTP server (aiosmtpd, tests/smtp.py) exactly once."""
 
-import email
-import email.policy
 import os
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -16,7 +13,6 @@ from email.message import EmailMessage
 from pathlib import Path
 
 import pytest
-from aiosmtpd.controller import Controller
 from bs4 import BeautifulSoup
 from sqlalchemy import func, select
 from sqlalchemy.exc import OperationalError
@@ -32,6 +28,7 @@ from intake.mail import SmtpSettings, parse_smtp_url
 from intake.models import AuditEvent, OutboxMessage
 from tests.conftest import DATA_KEY, page
 from tests.factories import POLICY, make_answers, submit_request, utc
+from tests.smtp import READY_SECONDS, SmtpServer, free_port
 
 ROOT = Path(__file__).resolve().parents[1]
 ADDRESS = "quill.visitor@example.net"
@@ -44,78 +41,6 @@ PERSONAL = {
 }
 # Words a neutral email never says, wherever it is read.
 REVEALING = re.compile(r"addict|alcohol|drink|cocaine|drug|baclofen|medicine|rehab", re.I)
-# Generous: tests must not fail because the machine is busy.
-READY_SECONDS = 60
-
-
-class Inbox:
-    """An aiosmtpd handler that keeps what it accepts (or refuses every address)."""
-
-    def __init__(self, refuse: bool = False) -> None:
-        self.refuse = refuse
-        self.envelopes = []
-        self.lock = threading.Lock()
-
-    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
-        if self.refuse:
-            return f"550 5.1.1 <{address}>: Recipient address rejected"
-        envelope.rcpt_tos.append(address)
-        return "250 OK"
-
-    async def handle_DATA(self, server, session, envelope):
-        with self.lock:
-            self.envelopes.append(envelope)
-        return "250 Message accepted for delivery"
-
-    @property
-    def messages(self) -> list[EmailMessage]:
-        with self.lock:
-            contents = [envelope.content for envelope in self.envelopes]
-        return [email.message_from_bytes(c, policy=email.policy.default) for c in contents]
-
-
-class SmtpServer:
-    """A real SMTP server on a port chosen before it starts, so it can be down first."""
-
-    def __init__(self, port: int, refuse: bool = False) -> None:
-        self.port = port
-        self.inbox = Inbox(refuse)
-        self.controller: Controller | None = None
-
-    @property
-    def url(self) -> str:
-        return f"smtp://127.0.0.1:{self.port}"
-
-    def start(self) -> "SmtpServer":
-        self.controller = Controller(
-            self.inbox, hostname="127.0.0.1", port=self.port, ready_timeout=READY_SECONDS
-        )
-        self.controller.start()
-        return self
-
-    def stop(self) -> None:
-        if self.controller is not None:
-            self.controller.stop()
-            self.controller = None
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-@pytest.fixture
-def smtp_server():
-    """A server not yet started: `smtp_server.start()` brings it up."""
-    server = SmtpServer(free_port())
-    yield server
-    server.stop()
-
-
-@pytest.fixture
-def running_smtp(smtp_server) -> SmtpServer:
-    return smtp_server.start()
 
 
 def sender_for(server: SmtpServer) -> emails.Sender:

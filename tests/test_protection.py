@@ -1,5 +1,6 @@
 """Forged, expired, automated and overwhelming submissions, and a database that fails."""
 
+import re
 import sqlite3
 
 import pytest
@@ -8,7 +9,7 @@ from sqlalchemy.exc import OperationalError
 
 from intake import create_app
 from intake.extensions import db
-from tests.conftest import CallbackVisitor, StoredRequests, page
+from tests.conftest import CallbackVisitor, StoredRequests, asset, page
 
 REDIS_URL = "redis://127.0.0.1:6379/15"
 
@@ -45,9 +46,13 @@ def test_a_filled_honeypot_is_refused_and_stores_nothing(visitor, stored):
     assert stored.count() == 0
 
 
-def test_the_honeypot_is_hidden_from_people(visitor):
-    form = visitor.open_form()
-    assert "trap" in form.select_one("#website").find_parent("div", class_="trap")["class"]
+def test_the_honeypot_is_hidden_from_people(client, visitor):
+    website = visitor.open_form().select_one("#website")
+    css = client.get(asset(client, "intake.css")).get_data(as_text=True)
+    hiding = re.search(r"\.trap\s*\{([^}]*)\}", css)
+    assert website.find_parent("div", class_="trap") is not None
+    assert hiding and "display: none" in hiding.group(1)
+    assert website["autocomplete"] == "off"
 
 
 def rate_limited_app(app_config, **extra):

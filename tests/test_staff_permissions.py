@@ -23,9 +23,13 @@ SUPERVISOR_ONLY = {
     "staff.audit_trail",
     "staff.reopen",
     "staff.retry_email",
+    "staff.reports",
+    "staff.report_csv",
+    "staff.create_wallboard",
+    "staff.revoke_wallboard",
 }
 SIGN_IN_STEPS = ("/staff/sign-in/new-password", "/staff/sign-in/code", "/staff/sign-in/set-up-code")
-SAMPLE_VALUES = {"reference": "K7QM-4Z2P", "member_id": 1, "message_id": 1}
+SAMPLE_VALUES = {"reference": "K7QM-4Z2P", "member_id": 1, "message_id": 1, "wallboard_id": 1}
 
 
 def staff_routes(app: Flask):

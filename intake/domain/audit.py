@@ -45,6 +45,10 @@ SEARCHED_BY_PHONE = "searched_by_phone"
 HANDOVER_WRITTEN = "handover_written"
 TRAIL_EXPORTED = "trail_exported"
 EMAIL_RETRIED = "email_retried"
+REPORT_EXPORTED = "report_exported"
+WALLBOARD_CREATED = "wallboard_created"
+WALLBOARD_REVOKED = "wallboard_revoked"
+WALLBOARD_VIEWED = "wallboard_viewed"
 
 EXPORT_LIMIT = 50_000
 
@@ -80,6 +84,10 @@ DESCRIPTIONS = {
     HANDOVER_WRITTEN: "Left a shift handover note",
     TRAIL_EXPORTED: "Downloaded the audit trail",
     EMAIL_RETRIED: "Sent a failed email again",
+    REPORT_EXPORTED: "Downloaded a report",
+    WALLBOARD_CREATED: "Made a browser a wallboard (and signed out on it)",
+    WALLBOARD_REVOKED: "Revoked a wallboard",
+    WALLBOARD_VIEWED: "Wallboard shown on its screen (one entry an hour at most)",
 }
 
 

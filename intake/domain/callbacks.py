@@ -153,6 +153,7 @@ def submit_callback(
         "due_at": due_at,
         "overdue_at": overdue_at,
         "callable_from": callable_from,
+        "first_callable_at": callable_from,
         "source_page": answers.source_page,
         "personal_data": vault.seal(answers.personal()),
         "phone_hash": vault.phone_hash(answers.phone),

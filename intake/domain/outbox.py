@@ -1,5 +1,6 @@
-"""The outbox: emails are written in the same transaction as the change that causes
-them, and a worker (`flask --app intake outbox run`) sends them afterwards.
+"""The outbox: emails (and alert webhooks) are written in the same transaction as the
+change that causes them, and a worker (`flask --app intake outbox run`) sends them
+afterwards.
 
 So a request is never stored without its email, nor an email sent for a request
 that was rolled back. A message's address and words are sealed with the Vault in
@@ -40,8 +41,16 @@ DISCARDED = "discarded"
 STATUSES = (WAITING, SENT, FAILED, DISCARDED)
 
 CALLBACK_CONFIRMATION = "callback_confirmation"
+# Alerts about requests waiting unseen (intake.domain.alerts): an email to one address
+# of the alert list or to one supervisor, and a signed POST to the alert webhook.
+ALERT_EMAIL = "alert_email"
+ALERT_WEBHOOK = "alert_webhook"
 # How supervisors read each kind of message.
-KIND_LABELS = {CALLBACK_CONFIRMATION: "Callback confirmation to the visitor"}
+KIND_LABELS = {
+    CALLBACK_CONFIRMATION: "Callback confirmation to the visitor",
+    ALERT_EMAIL: "Queue alert email to staff",
+    ALERT_WEBHOOK: "Queue alert to the alert webhook",
+}
 
 BATCH_SIZE = 20
 # Longer than a batch can take to send (each connection times out well before), so

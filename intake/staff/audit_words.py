@@ -1,7 +1,7 @@
 """Audit entries in words a supervisor can read: "Changed the status from waiting to
 completed", never "to: completed"."""
 
-from intake.domain import audit, calls, states
+from intake.domain import audit, calls, reports, states
 
 
 def _status(value: str) -> str:
@@ -34,4 +34,9 @@ def detail_words(event, names: dict[int, str]) -> str:
         parts.append(f"{detail['requests']} requests")
     if "entries" in detail:
         parts.append(f"{detail['entries']} entries")
+    if "wallboard" in detail:
+        parts.append(f"“{detail.get('name', '')}” (wallboard {detail['wallboard']})")
+    if "export" in detail:
+        export = reports.EXPORTS.get(detail["export"], detail["export"])
+        parts.append(f"{export}, {detail.get('start')} to {detail.get('end')}")
     return "; ".join(parts)

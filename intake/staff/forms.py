@@ -25,7 +25,9 @@ from wtforms.validators import (
 
 from intake.domain.audit import DESCRIPTIONS
 from intake.domain.calls import MANUAL_CLOSES, NOTE_MAX, OUTCOMES, REACHED, RESULTS
+from intake.domain.reports import DEFAULT_DAYS, MAX_DAYS, Period
 from intake.domain.staff_accounts import ROLES
+from intake.domain.wallboards import NAME_MAX
 from intake.formtools import ChoiceField, CleanForm, options
 from intake.models import MAX_DATABASE_ID
 
@@ -200,6 +202,19 @@ class AddStaffForm(CleanForm):
     )
 
 
+class WallboardForm(CleanForm):
+    """Naming the screen this browser is on, as it is made a wallboard."""
+
+    screen_name = StringField(
+        "Name of this screen",
+        description="So you can tell the screens apart, for example Office TV.",
+        validators=[
+            DataRequired("Enter a name for the screen"),
+            Length(max=NAME_MAX, message=f"Keep the screen's name to {NAME_MAX} characters"),
+        ],
+    )
+
+
 class AuditFilterForm(CleanForm):
     """Filters for the audit trail, read from the address (nothing personal in them)."""
 
@@ -226,3 +241,58 @@ class AuditFilterForm(CleanForm):
             return None
         day = day + timedelta(days=1) if next_day else day
         return datetime.combine(day, time(0), tzinfo=zone)
+
+
+class ReportPeriodForm(CleanForm):
+    """The days a report covers, read from the address (`start`, `end`), in the
+    service's zone. Left blank: the last 7 days, ending today; with one date given,
+    the other is today (for a start) or 7 days back (for an end)."""
+
+    start = DateField(
+        "From",
+        description="For example, 2026-11-19",
+        validators=[Optional()],
+        invalid_value_message="The start date must be a real date, like 2026-11-19",
+    )
+    end = DateField(
+        "To (included)",
+        description="For example, 2026-11-25. Leave both blank for the last 7 days.",
+        validators=[Optional()],
+        invalid_value_message="The end date must be a real date, like 2026-11-25",
+    )
+
+    def __init__(self, *args, today: date, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.today = today
+
+    def validate_start(self, field) -> None:
+        if field.data is not None and field.data > self.today:
+            raise ValidationError("The start date must be today or in the past")
+
+    def validate_end(self, field) -> None:
+        if field.data is not None and field.data > self.today:
+            raise ValidationError("The end date must be today or in the past")
+
+    def validate(self, extra_validators=None) -> bool:
+        if not super().validate(extra_validators):
+            return False
+        period = self.period()
+        if period.end < period.start:
+            self.end.errors.append("The end date must be the same as or after the start date")
+        elif period.length > MAX_DAYS:
+            self.start.errors.append(f"The period must be {MAX_DAYS} days or fewer")
+        return not self.errors
+
+    def fill_in(self) -> Period:
+        """The period asked for, written into both fields, so the page says which it is."""
+        period = self.period()
+        for field, day in ((self.start, period.start), (self.end, period.end)):
+            field.data, field.raw_data = day, []
+        return period
+
+    def period(self) -> Period:
+        """The period asked for (call after validating)."""
+        end = self.end.data or self.today
+        if self.start.data is None:
+            return Period.ending(end, DEFAULT_DAYS)
+        return Period(self.start.data, end)

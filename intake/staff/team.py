@@ -1,24 +1,26 @@
-"""Supervisors' pages: the team's accounts and the audit trail."""
+"""Supervisors' pages: the team's accounts, wallboards and the audit trail."""
 
 import csv
 import io
 from datetime import datetime
 
-from flask import Response, abort, flash, redirect, render_template, request, url_for
-from flask_login import current_user
+from flask import Response, abort, flash, g, redirect, render_template, request, session, url_for
+from flask_login import current_user, logout_user
 
-from intake.domain import audit, outbox, queue, staff_accounts
+from intake.domain import audit, outbox, queue, staff_accounts, wallboards
 from intake.domain.clock import utc_now
 from intake.domain.queue import find_by_reference
 from intake.domain.references import normalise_reference
 from intake.extensions import db
 from intake.formtools import database_id
-from intake.models import StaffMember
+from intake.models import StaffMember, Wallboard
 from intake.service import current_service
 from intake.staff.audit_words import detail_words
 from intake.staff.auth import supervisor_required
 from intake.staff.blueprint import bp
-from intake.staff.forms import ActionForm, AddStaffForm, AuditFilterForm
+from intake.staff.forms import ActionForm, AddStaffForm, AuditFilterForm, WallboardForm
+from intake.staff.spreadsheets import safe_cell
+from intake.wallboard import cookie as wallboard_cookie
 
 
 @bp.route("/team", methods=["GET", "POST"])
@@ -44,6 +46,10 @@ def team():
             )
     if form.errors:
         status = 400
+    return _team_page(form, WallboardForm(formdata=None), status)
+
+
+def _team_page(form: AddStaffForm, wallboard_form: WallboardForm, status: int = 200):
     members = staff_accounts.list_staff(db.session)
     return render_template(
         "staff/team.html",
@@ -53,6 +59,8 @@ def team():
         holdings=queue.holdings(db.session),
         failed_emails=outbox.failed_messages(db.session),
         email_kinds=outbox.KIND_LABELS,
+        wallboard_form=wallboard_form,
+        wallboards=wallboards.in_use(db.session),
         action=ActionForm(),
     ), status
 
@@ -129,6 +137,49 @@ def retry_email(message_id: int):
         else:
             flash("That email cannot be tried again: it has gone, or its details were removed.")
     return redirect(url_for("staff.team"), code=303)
+
+
+@bp.post("/team/wallboards")
+@supervisor_required
+def create_wallboard():
+    """Make the browser this is sent from a wallboard (intake.domain.wallboards).
+
+    Done on the screen's own browser, so the pairing travels in a cookie set here and
+    never in an address. The supervisor's sign-in on this browser ends at the same
+    time: a screen anyone can walk up to must hold no staff session.
+    """
+    form = WallboardForm()
+    if not form.validate_on_submit():
+        return _team_page(AddStaffForm(formdata=None), form, 400)
+    try:
+        _, token = wallboards.create(
+            db.session,
+            form.screen_name.data,
+            created_by=current_user.id,
+            now=utc_now(),
+            staff_session=g.staff_session,
+        )
+    except wallboards.WallboardRefused as error:
+        form.screen_name.errors.append(str(error))
+        return _team_page(AddStaffForm(formdata=None), form, 400)
+    logout_user()
+    session.clear()
+    response = redirect(url_for("wallboard.screen"), code=303)
+    return wallboard_cookie.pair(response, token)
+
+
+@bp.post("/team/wallboards/<int:wallboard_id>/revoke")
+@supervisor_required
+def revoke_wallboard(wallboard_id: int):
+    """Unpair a screen: from its next refresh it shows only "not a wallboard"."""
+    wallboard = db.get_or_404(Wallboard, wallboard_id)
+    name = wallboard.name
+    if ActionForm().validate_on_submit():
+        if wallboards.revoke(db.session, wallboard, by=current_user.id, now=utc_now()):
+            flash(f"The wallboard “{name}” is revoked: from its next refresh it shows nothing.")
+        else:
+            flash(f"The wallboard “{name}” was revoked already.")
+    return redirect(url_for("staff.team", _anchor="wallboards"), code=303)
 
 
 @bp.get("/audit")
@@ -209,11 +260,12 @@ def trail_csv(events, names: dict[int, str]) -> str:
     writer = csv.writer(out)
     writer.writerow(["when", "who", "what", "request", "detail"])
     for event in events:
-        writer.writerow([
+        cells = [
             event.occurred_at.astimezone(zone).isoformat(timespec="seconds"),
             names.get(event.staff_id, ""),
             audit.DESCRIPTIONS[event.action],
             event.request.reference if event.request else "",
             detail_words(event, names),
-        ])  # fmt: skip
+        ]
+        writer.writerow([safe_cell(cell) for cell in cells])
     return out.getvalue()

@@ -4,7 +4,7 @@ that matters, and the checks axe cannot make: headings, focus, target size, zoom
 from itertools import pairwise
 
 import pytest
-from playwright.sync_api import Page
+from playwright.sync_api import Page, expect
 
 from intake.pages import SERVICE_PAGES
 from tests.browser.conftest import DESKTOP, PHONE, run_axe, sign_in_staff
@@ -67,6 +67,15 @@ def staff_states(page: Page, server):
     yield "team"
     page.goto(server.url + "/staff/audit")
     yield "audit trail"
+    make_this_browser_a_wallboard(page, server)
+    yield "wallboard"
+
+
+def make_this_browser_a_wallboard(page: Page, server) -> None:
+    page.goto(server.url + "/staff/team")
+    page.fill("#screen_name", "Office TV")
+    page.click("button:has-text('Make this browser a wallboard')")
+    page.wait_for_selector("h1:has-text('Callback queue')")
 
 
 def axe_everywhere(page: Page, states) -> tuple[int, dict]:
@@ -91,8 +100,36 @@ def test_axe_finds_no_violation_on_any_staff_page_or_state(server, open_page):
     server.create_staff("boss@intake.example", "Sam Supervisor", role="supervisor")
     page = open_page(bypass_csp=True)
     checked, violations = axe_everywhere(page, staff_states(page, server))
-    assert checked == 8
+    assert checked == 9
     assert violations == {}
+
+
+TV = {"width": 1920, "height": 1080}
+PAGE_SIZE = "() => [document.documentElement.scrollWidth, document.documentElement.scrollHeight]"
+
+
+def test_the_wallboard_fits_a_tv_and_a_phone_and_updates_itself(server, open_page):
+    """On a 1920x1080 TV it needs no scrolling at all; at 320px none sideways. Its own
+    script brings in a new request's count without a reload."""
+    server.create_staff("boss@intake.example", "Sam Supervisor", role="supervisor")
+    page = open_page(viewport=TV, bypass_csp=True)
+    sign_in_staff(page, server, "boss@intake.example")
+    ask_for_a_callback(page.context.new_page(), server)
+    ask_for_a_callback(page.context.new_page(), server)
+    make_this_browser_a_wallboard(page, server)
+    assert page.locator('[data-wallboard="ready"]').inner_text() == "2"
+    width, height = page.evaluate(PAGE_SIZE)
+    assert width <= TV["width"] and height <= TV["height"]
+    assert run_axe(page) == []
+    page.evaluate("window.sameDocument = true")
+
+    ask_for_a_callback(page.context.new_page(), server)
+
+    expect(page.locator('[data-wallboard="ready"]')).to_have_text("3", timeout=30_000)
+    assert page.evaluate("window.sameDocument") is True
+    page.set_viewport_size({"width": 320, "height": 640})
+    assert page.evaluate(PAGE_SIZE)[0] <= 320
+    assert run_axe(page) == []
 
 
 HEADINGS = """() => [...document.querySelectorAll("h1,h2,h3,h4,h5,h6")]

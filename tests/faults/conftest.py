@@ -11,6 +11,7 @@ from urllib.parse import quote
 import pytest
 from sqlalchemy import create_engine, text
 
+from intake.config import sqlalchemy_url
 from tests.faults.tcp_proxy import TcpProxy
 
 POSTGRES_URL = os.environ.get("INTAKE_TEST_DATABASE_URL", "")
@@ -38,7 +39,7 @@ def database_url(tmp_path) -> str:
         yield f"sqlite:///{tmp_path / 'intake.db'}"
         return
     schema = f"intake_fault_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(POSTGRES_URL.replace("postgresql://", "postgresql+psycopg://", 1))
+    admin = create_engine(sqlalchemy_url(POSTGRES_URL))
     with admin.begin() as connection:
         connection.execute(text(f'CREATE SCHEMA "{schema}"'))
     yield f"{POSTGRES_URL}?options={quote(f'-csearch_path={schema}')}"

@@ -17,6 +17,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from intake import create_app
+from intake.config import sqlalchemy_url
 from intake.domain.crypto import Vault
 from intake.domain.staff_accounts import complete_sign_in, create_staff, start_enrolment
 from intake.extensions import db
@@ -28,10 +29,6 @@ from tests.faults.http_visitor import HttpVisitor
 from tests.faults.tcp_proxy import TcpProxy
 
 HELPLINE = "0808 157 0192"
-
-
-def sqlalchemy_url(url: str) -> str:
-    return url.replace("postgresql://", "postgresql+psycopg://", 1)
 
 
 def stored_names(server) -> list[str]:

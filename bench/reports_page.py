@@ -1,0 +1,88 @@
+"""The supervisors' reports page on a big database: 1,000,000 requests (200,000 open),
+each closed one with its call and its audit lines (taken, closed).
+
+Goal: the page answers in under a second for the default period (the last 7 days)
+and for a whole year. Each page is fetched one at a time, signed in as a supervisor,
+after one warm-up; the baseline is the bare Flask app's fixed page fetched the same
+way under the same gunicorn.
+"""
+
+import time
+from datetime import timedelta
+
+from bench.common import bare_app, gunicorn, percentile, signed_in
+from bench.seed import seed
+from bench.setup import intake_env, migrate, postgres_schema, sqlalchemy_url
+from intake import create_app
+from intake.domain.clock import utc_now
+from intake.domain.staff_accounts import complete_sign_in, create_staff, start_enrolment
+from intake.extensions import db
+from tests.faults.http_visitor import HttpVisitor
+
+PASSWORD = "correct horse battery staple"
+BOSS = "boss@intake.example"
+GOAL_MS = 1000
+FETCHES = 10
+
+
+def timed_fetches(visitor: HttpVisitor, path: str) -> list[float]:
+    visitor.get(path)  # warm up
+    timings = []
+    for _ in range(FETCHES):
+        started = time.perf_counter()
+        response = visitor.get(path)
+        timings.append((time.perf_counter() - started) * 1000)
+        if response.status != 200:
+            raise RuntimeError(f"{path} answered {response.status}")
+    return timings
+
+
+def run() -> dict:
+    today = utc_now().date()
+    year = f"/staff/reports?start={today - timedelta(days=365)}&end={today}"
+    with postgres_schema() as database_url:
+        env = intake_env(database_url)
+        migrate(env)
+        seed(database_url, 1_000_000, 200_000, env["INTAKE_DATA_KEYS"], with_history=True)
+        app = create_app({
+            "SQLALCHEMY_DATABASE_URI": sqlalchemy_url(database_url),
+            "INTAKE_DATA_KEYS": [env["INTAKE_DATA_KEYS"]], "SECRET_KEY": env["SECRET_KEY"],
+        })
+        with app.app_context():
+            boss = create_staff(
+                db.session, email=BOSS, name="Boss", role="supervisor", password=PASSWORD
+            )
+            vault = app.extensions["intake"].service.vault
+            secret = start_enrolment(db.session, vault, boss, "b").secret
+            complete_sign_in(db.session, boss)
+            db.engine.dispose()
+        with gunicorn("intake:create_app()", env) as (url, _):
+            boss_browser = signed_in(url, BOSS, PASSWORD, secret)
+            week = timed_fetches(boss_browser, "/staff/reports")
+            whole_year = timed_fetches(boss_browser, year)
+    with bare_app() as url:
+        bare = timed_fetches(HttpVisitor(url), "/page")
+    return {"week": week, "year": whole_year, "bare": bare}
+
+
+def report(result: dict) -> str:
+    bare_p50 = percentile(result["bare"], 0.5)
+    lines = [
+        "Reports page on 1,000,000 requests with their calls and audit lines, PostgreSQL,",
+        f"{FETCHES} fetches one at a time after a warm-up:",
+        "| | p50 ms | slowest ms | times the bare page (p50) |",
+        "| --- | --- | --- | --- |",
+    ]
+    met = True
+    for name, key in (("Last 7 days (the default)", "week"), ("A whole year", "year")):
+        timings = result[key]
+        p50, slowest = percentile(timings, 0.5), max(timings)
+        met = met and slowest < GOAL_MS
+        lines.append(f"| {name} | {p50:.0f} | {slowest:.0f} | {p50 / bare_p50:.0f} |")
+    lines.append(f"| Bare Flask fixed page | {bare_p50:.1f} | {max(result['bare']):.1f} | 1 |")
+    lines.append(f"Goal (every fetch under {GOAL_MS} ms): {'met' if met else 'missed'}.")
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    print(report(run()))
