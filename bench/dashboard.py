@@ -6,13 +6,15 @@ fixed page measured the same way in the same run.
 
 from bench.common import bare_fixed_page, gunicorn, staff_cookie_header, wrk
 from bench.seed import seed
-from bench.setup import intake_env, migrate, postgres_schema, sqlalchemy_url
-from intake import create_app
-from intake.domain.staff_accounts import complete_sign_in, create_staff, start_enrolment
-from intake.extensions import db
+from bench.setup import (
+    BOSS,
+    BOSS_PASSWORD,
+    enrolled_supervisor,
+    intake_env,
+    migrate,
+    postgres_schema,
+)
 
-PASSWORD = "correct horse battery staple"
-BOSS = "boss@intake.example"
 REQUESTS, OPEN = 50_000, 5_000
 GOAL_MEDIAN_MS = 50
 
@@ -23,24 +25,10 @@ def run() -> dict:
         migrate(env)
         print(f"Seeding {REQUESTS:,} requests ({OPEN:,} open)…", flush=True)
         seed(database_url, REQUESTS, OPEN, env["INTAKE_DATA_KEYS"])
-        app = create_app(
-            {
-                "SQLALCHEMY_DATABASE_URI": sqlalchemy_url(database_url),
-                "INTAKE_DATA_KEYS": [env["INTAKE_DATA_KEYS"]],
-                "SECRET_KEY": env["SECRET_KEY"],
-            }
-        )
-        with app.app_context():
-            boss = create_staff(
-                db.session, email=BOSS, name="Boss", role="supervisor", password=PASSWORD
-            )
-            vault = app.extensions["intake"].service.vault
-            secret = start_enrolment(db.session, vault, boss, "b").secret
-            complete_sign_in(db.session, boss)
-            db.engine.dispose()
+        secret = enrolled_supervisor(database_url, env)
         print("Measuring the dashboard (10 s)…", flush=True)
         with gunicorn("intake:create_app()", env) as (url, _):
-            headers = staff_cookie_header(url, BOSS, PASSWORD, secret)
+            headers = staff_cookie_header(url, BOSS, BOSS_PASSWORD, secret)
             wrk(url + "/staff/", seconds=3, connections=8, headers=headers)
             page = wrk(url + "/staff/", seconds=10, connections=8, headers=headers)
     print("Measuring the bare Flask baseline (10 s)…", flush=True)

@@ -12,15 +12,17 @@ from datetime import timedelta
 
 from bench.common import bare_app, gunicorn, percentile, signed_in
 from bench.seed import seed
-from bench.setup import intake_env, migrate, postgres_schema, sqlalchemy_url
-from intake import create_app
+from bench.setup import (
+    BOSS,
+    BOSS_PASSWORD,
+    enrolled_supervisor,
+    intake_env,
+    migrate,
+    postgres_schema,
+)
 from intake.domain.clock import utc_now
-from intake.domain.staff_accounts import complete_sign_in, create_staff, start_enrolment
-from intake.extensions import db
 from tests.faults.http_visitor import HttpVisitor
 
-PASSWORD = "correct horse battery staple"
-BOSS = "boss@intake.example"
 GOAL_MS = 1000
 FETCHES = 10
 
@@ -44,20 +46,9 @@ def run() -> dict:
         env = intake_env(database_url)
         migrate(env)
         seed(database_url, 1_000_000, 200_000, env["INTAKE_DATA_KEYS"], with_history=True)
-        app = create_app({
-            "SQLALCHEMY_DATABASE_URI": sqlalchemy_url(database_url),
-            "INTAKE_DATA_KEYS": [env["INTAKE_DATA_KEYS"]], "SECRET_KEY": env["SECRET_KEY"],
-        })
-        with app.app_context():
-            boss = create_staff(
-                db.session, email=BOSS, name="Boss", role="supervisor", password=PASSWORD
-            )
-            vault = app.extensions["intake"].service.vault
-            secret = start_enrolment(db.session, vault, boss, "b").secret
-            complete_sign_in(db.session, boss)
-            db.engine.dispose()
+        secret = enrolled_supervisor(database_url, env)
         with gunicorn("intake:create_app()", env) as (url, _):
-            boss_browser = signed_in(url, BOSS, PASSWORD, secret)
+            boss_browser = signed_in(url, BOSS, BOSS_PASSWORD, secret)
             week = timed_fetches(boss_browser, "/staff/reports")
             whole_year = timed_fetches(boss_browser, year)
     with bare_app() as url:

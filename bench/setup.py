@@ -13,7 +13,10 @@ from urllib.parse import quote
 from cryptography.fernet import Fernet
 from sqlalchemy import create_engine, text
 
+from intake import create_app
 from intake.config import sqlalchemy_url
+from intake.domain.staff_accounts import complete_sign_in, create_staff, start_enrolment
+from intake.extensions import db
 from tests.browser.live_server import ROOT
 
 POSTGRES_URL = os.environ.get(
@@ -56,3 +59,27 @@ def postgres_schema(keep: bool = False):
 
 def sqlite_url(folder: Path) -> str:
     return f"sqlite:///{folder / 'intake.db'}"
+
+
+BOSS = "boss@intake.example"
+BOSS_PASSWORD = "correct horse battery staple"
+
+
+def enrolled_supervisor(database_url: str, env: dict[str, str]) -> str:
+    """A supervisor (BOSS) with the second factor set up; returns its TOTP secret."""
+    app = create_app(
+        {
+            "SQLALCHEMY_DATABASE_URI": sqlalchemy_url(database_url),
+            "INTAKE_DATA_KEYS": [env["INTAKE_DATA_KEYS"]],
+            "SECRET_KEY": env["SECRET_KEY"],
+        }
+    )
+    with app.app_context():
+        boss = create_staff(
+            db.session, email=BOSS, name="Boss", role="supervisor", password=BOSS_PASSWORD
+        )
+        vault = app.extensions["intake"].service.vault
+        secret = start_enrolment(db.session, vault, boss, "b").secret
+        complete_sign_in(db.session, boss)
+        db.engine.dispose()
+    return secret

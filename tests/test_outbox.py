@@ -276,7 +276,8 @@ def test_a_supervisor_tries_a_failed_message_again_and_it_goes_once(
     smtp_server.start()
     assert send_round(app, smtp_server, utc_now()).sent == 1  # due at once
     assert len(smtp_server.inbox.envelopes) == 1
-    assert "None: every email has been sent" in supervisor.get_page("/staff/team").get_text()
+    team = supervisor.get_page("/staff/team").get_text()
+    assert "None: every email and alert has been sent" in team
 
 
 def test_an_address_the_server_refuses_fails_at_once_and_the_error_names_no_address(
