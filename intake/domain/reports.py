@@ -299,7 +299,7 @@ def waits(seconds: Sequence[float | None], target: timedelta) -> Waits:
 
 def _first_call_times(where):
     """Per request matching `where`: its first call and when it could first be called
-    (see the module's docstring), as a subquery with the request's own columns."""
+    (see the module's docstring), as a select with the request's own columns."""
     first_call = (
         select(func.min(CallAttempt.made_at))
         .where(CallAttempt.request_id == CallbackRequest.id)
@@ -310,34 +310,29 @@ def _first_call_times(where):
         AuditEvent.request_id == CallbackRequest.id,
         AuditEvent.action == audit.REQUEST_REOPENED,
     )
+    # Kept since the request arrived; for older rows, `callable_from` while it is still
+    # the one it arrived with, else arrival. The audit trail is read only for those.
+    first_callable = case(
+        (CallbackRequest.first_callable_at.is_not(None), CallbackRequest.first_callable_at),
+        (reopened, CallbackRequest.created_at),
+        (
+            or_(first_call.is_(None), CallbackRequest.callable_from <= first_call),
+            CallbackRequest.callable_from,
+        ),
+        else_=CallbackRequest.created_at,
+    )
     return select(
         CallbackRequest.id,
         CallbackRequest.urgent,
         CallbackRequest.created_at,
-        CallbackRequest.callable_from,
-        CallbackRequest.first_callable_at,
         first_call.label("first_call"),
-        reopened.label("reopened"),
+        first_callable.label("first_callable"),
     ).where(where)
-
-
-def _first_callable(times):
-    """When the request could first be called: kept since it arrived; for older rows,
-    `callable_from` while it is still the one it arrived with, else arrival."""
-    return case(
-        (times.c.first_callable_at.is_not(None), times.c.first_callable_at),
-        (times.c.reopened, times.c.created_at),
-        (
-            or_(times.c.first_call.is_(None), times.c.callable_from <= times.c.first_call),
-            times.c.callable_from,
-        ),
-        else_=times.c.created_at,
-    )
 
 
 def first_calls(session: Session, period: Period, zone: ZoneInfo, target: timedelta) -> FirstCalls:
     times = _first_call_times(_made_in(period, zone)).subquery()
-    query = select(times.c.urgent, seconds_between(times.c.first_call, _first_callable(times)))
+    query = select(times.c.urgent, seconds_between(times.c.first_call, times.c.first_callable))
     rows = session.execute(query).all()
     return FirstCalls(
         target=target,
@@ -550,9 +545,7 @@ def request_rows(session: Session, period: Period, zone: ZoneInfo) -> Iterator[R
             .limit(ROWS_AT_A_TIME)
             .subquery()
         )
-        rows = session.execute(
-            select(times, _first_callable(times).label("first_callable")).order_by(times.c.id)
-        ).all()
+        rows = session.execute(select(times).order_by(times.c.id)).all()
         if not rows:
             return
         ids = [row.id for row in rows]

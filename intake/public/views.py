@@ -128,17 +128,12 @@ def asap_minutes(now: datetime) -> int:
     return app_state().asap_estimate.minutes_at(now, from_the_queue)
 
 
-def callback_form(formdata=None, now: datetime | None = None) -> CallbackForm:
-    """The form, bound to the posted data (or the given data), for this moment."""
+def callback_form(now: datetime | None = None) -> CallbackForm:
+    """The form, bound to what was posted (if anything), for this moment."""
     service = current_service()
-    kwargs = {} if formdata is None else {"formdata": formdata}
     now = now or utc_now()
     return CallbackForm(
-        now=now,
-        zone=service.zone,
-        region=service.country.code,
-        asap_minutes=asap_minutes(now),
-        **kwargs,
+        now=now, zone=service.zone, region=service.country.code, asap_minutes=asap_minutes(now)
     )
 
 
@@ -159,7 +154,8 @@ def blank_callback_form() -> str:
         form = callback_form(now=now)
         form.source_page.data = source
         form.submission_token.data = submission_token
-        return render_template("public/callback.html", form=form, notice=None)
+        page, _ = render_callback_form(form)
+        return page
 
     key = (request.scheme, request.host, source, now.replace(second=0, microsecond=0))
     return app_state().form_pages.page(key, render, csrf_token, submission_token)
