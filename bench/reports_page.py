@@ -2,9 +2,11 @@
 each closed one with its call and its audit lines (taken, closed).
 
 Goal: the page answers in under a second for the default period (the last 7 days)
-and for a whole year. Each page is fetched one at a time, signed in as a supervisor,
-after one warm-up; the baseline is the bare Flask app's fixed page fetched the same
-way under the same gunicorn.
+and for a whole year. The ended days are kept first, as the outbox worker keeps them
+(`flask --app intake reports summarise`, timed too); today is worked out on each
+fetch. Each page is fetched one at a time, signed in as a supervisor, after one
+warm-up; the baseline is the bare Flask app's fixed page fetched the same way under
+the same gunicorn.
 """
 
 import time
@@ -19,6 +21,7 @@ from bench.setup import (
     intake_env,
     migrate,
     postgres_schema,
+    run_flask,
 )
 from intake.domain.clock import utc_now
 from tests.faults.http_visitor import HttpVisitor
@@ -47,13 +50,21 @@ def run() -> dict:
         migrate(env)
         seed(database_url, 1_000_000, 200_000, env["INTAKE_DATA_KEYS"], with_history=True)
         secret = enrolled_supervisor(database_url, env)
+        summarised = summarise(env)
         with gunicorn("intake:create_app()", env) as (url, _):
             boss_browser = signed_in(url, BOSS, BOSS_PASSWORD, secret)
             week = timed_fetches(boss_browser, "/staff/reports")
             whole_year = timed_fetches(boss_browser, year)
     with bare_app() as url:
         bare = timed_fetches(HttpVisitor(url), "/page")
-    return {"week": week, "year": whole_year, "bare": bare}
+    return {"week": week, "year": whole_year, "bare": bare, "summarise_s": summarised}
+
+
+def summarise(env: dict[str, str]) -> float:
+    """Keep every ended day's figures, as the worker would have; how long it took (s)."""
+    started = time.perf_counter()
+    run_flask(env, "reports", "summarise", quiet=False)
+    return time.perf_counter() - started
 
 
 def report(result: dict) -> str:
@@ -72,6 +83,10 @@ def report(result: dict) -> str:
         lines.append(f"| {name} | {p50:.0f} | {slowest:.0f} | {p50 / bare_p50:.0f} |")
     lines.append(f"| Bare Flask fixed page | {bare_p50:.1f} | {max(result['bare']):.1f} | 1 |")
     lines.append(f"Goal (every fetch under {GOAL_MS} ms): {'met' if met else 'missed'}.")
+    lines.append(
+        f"Keeping the 120 ended days first (once; then the worker, a day at a time): "
+        f"{result['summarise_s']:.0f} s."
+    )
     return "\n".join(lines)
 
 

@@ -34,11 +34,15 @@ def intake_env(database_url: str) -> dict[str, str]:
     }
 
 
+def run_flask(env: dict[str, str], *args: str, quiet: bool = True) -> None:
+    """`flask --app intake ARGS` in the bench's environment (its progress shown unless
+    `quiet`)."""
+    command = [sys.executable, "-m", "flask", "--app", "intake", *args]
+    subprocess.run(command, env={**os.environ, **env}, cwd=ROOT, check=True, capture_output=quiet)
+
+
 def migrate(env: dict[str, str]) -> None:
-    subprocess.run(
-        [sys.executable, "-m", "flask", "--app", "intake", "db", "upgrade"],
-        env={**os.environ, **env}, cwd=ROOT, check=True, capture_output=True,
-    )  # fmt: skip
+    run_flask(env, "db", "upgrade")
 
 
 @contextmanager

@@ -1,5 +1,6 @@
 """Operator commands: `flask --app intake staff ...`, `purge`, `rotate-keys`, `content check`,
-`outbox run` (which also checks for queue alerts) and `outbox status`."""
+`outbox run` (which also checks for queue alerts and keeps the reports' days),
+`outbox status` and `reports summarise`."""
 
 import signal
 import sys
@@ -13,17 +14,28 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from intake import emails
 from intake.content_review import review_library
-from intake.domain import alerts, outbox, queue, retention, rotation, staff_accounts
+from intake.domain import (
+    alerts,
+    outbox,
+    queue,
+    report_days,
+    retention,
+    rotation,
+    staff_accounts,
+)
 from intake.domain.clock import utc_now
 from intake.extensions import db
 from intake.models import StaffMember
 from intake.service import current_service
+
+SUMMARISE_EVERY = 60  # seconds
 
 staff = AppGroup("staff", help="Manage admissions staff accounts.")
 content = AppGroup("content", help="Check the guide and service pages.")
 outbox_commands = AppGroup(
     "outbox", help="Send the emails and alerts waiting in the outbox; raise queue alerts."
 )
+reports_commands = AppGroup("reports", help="The supervisors' reports.")
 
 
 def register_commands(app: Flask) -> None:
@@ -33,6 +45,7 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(content)
     app.cli.add_command(release_holds)
     app.cli.add_command(outbox_commands)
+    app.cli.add_command(reports_commands)
 
 
 def _member(email: str) -> StaffMember:
@@ -175,9 +188,10 @@ def release_holds() -> None:
     help="Seconds between rounds.",
 )
 def run_outbox(once: bool, interval: int) -> None:
-    """Send due emails, round after round (for systemd), and check every minute for
-    requests waiting unseen (intake.domain.alerts). SIGTERM stops it after the email
-    in hand; what it had claimed but not tried goes back to the outbox."""
+    """Send due emails, round after round (for systemd); every minute, check for
+    requests waiting unseen (intake.domain.alerts) and keep the reports' ended days
+    (intake.domain.report_days). SIGTERM stops it after the email in hand; what it
+    had claimed but not tried goes back to the outbox."""
     sender = emails.Sender.from_config(current_app.config)
     alert_settings = alerts.AlertSettings.from_config(current_app.config)
     stop = threading.Event()
@@ -187,8 +201,12 @@ def run_outbox(once: bool, interval: int) -> None:
         click.echo(f"Sending the outbox's emails every {interval} second{_plural(interval)}.")
     click.echo(_alerts_said(alert_settings))
     last_said: str | None = None
-    next_check = time.monotonic()
+    next_check = next_summary = time.monotonic()
     while True:
+        if time.monotonic() >= next_summary:
+            next_summary = time.monotonic() + SUMMARISE_EVERY
+            if kept_said := _keep_report_days(raise_errors=once):
+                click.echo(kept_said)
         if alert_settings.enabled and time.monotonic() >= next_check:
             checked, alert_said = _alert_check(alert_settings, raise_errors=once)
             if checked:
@@ -228,6 +246,26 @@ def _alert_check(settings: alerts.AlertSettings, raise_errors: bool) -> tuple[bo
     finally:
         db.session.remove()
     return True, (str(report) if report.anything else None)
+
+
+def _keep_report_days(raise_errors: bool) -> str | None:
+    """The worker's turn at the reports' days: what to tell the operator (None: nothing)."""
+    try:
+        kept, left = report_days.keep_some(db.session, current_service().zone, utc_now())
+    except SQLAlchemyError:
+        db.session.rollback()
+        if raise_errors:
+            raise
+        return None
+    finally:
+        db.session.remove()
+    if not kept:
+        return None
+    return f"Kept the reports' figures of {_days(kept)}" + (f"; {left} to go." if left else ".")
+
+
+def _days(count: int) -> str:
+    return f"{count} day{_plural(count)}"
 
 
 def _outbox_round(
@@ -271,3 +309,20 @@ def outbox_status() -> None:
     click.echo(f"Waiting: {counts.waiting}{oldest}")
     click.echo(f"Failed:  {counts.failed} (supervisors see them on the Team page)")
     click.echo(f"Sent:    {counts.sent}")
+
+
+@reports_commands.command("summarise")
+def summarise_reports() -> None:
+    """Keep the figures of every ended day not kept yet, or changed since (the outbox
+    worker does this each minute, a month at a time); shows its progress."""
+    zone, now = current_service().zone, utc_now()
+    report_days.check(db.session, zone, now)
+    db.session.commit()
+    days = report_days.wanted(db.session, zone, now)
+    step = report_days.DAYS_PER_RUN
+    with click.progressbar(length=len(days), label="Summarising days") as bar:
+        for start in range(0, len(days), step):
+            report_days.keep(db.session, days[start : start + step], zone, now)
+            db.session.commit()
+            bar.update(len(days[start : start + step]))
+    click.echo(f"The reports' figures are kept for every ended day: {_days(len(days))} added.")

@@ -1,6 +1,6 @@
 """Database models (SQLAlchemy 2 typed mappings). The schema changes only through migrations."""
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from flask_login import UserMixin
@@ -343,3 +343,27 @@ class Wallboard(db.Model):
 
     def __repr__(self) -> str:
         return f"<Wallboard {self.id}>"
+
+
+class ReportDay(db.Model):
+    """One ended day's figures for the supervisors' reports, in one zone, kept so that a
+    report over months reads a row a day (intake.domain.report_days). Counts, and the
+    waits and times on a request packed as floats: references, names and numbers never.
+
+    `fresh_at`: nothing written before it (less a few minutes for transactions still
+    in flight) has changed the day's figures since they were worked out.
+    """
+
+    __tablename__ = "report_days"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    zone: Mapped[str] = mapped_column(String(60))
+    day: Mapped[date]
+    version: Mapped[int]
+    fresh_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    counts: Mapped[dict[str, Any]] = mapped_column(JSON)
+    waits: Mapped[bytes] = mapped_column(LargeBinary)
+    urgent_waits: Mapped[bytes] = mapped_column(LargeBinary)
+    held: Mapped[bytes] = mapped_column(LargeBinary)
+
+    __table_args__ = (UniqueConstraint("zone", "day"),)

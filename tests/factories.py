@@ -5,12 +5,14 @@ import json
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from intake.domain import calls, queue
 from intake.domain.callbacks import CallbackAnswers, CallbackPolicy, submit_callback
 from intake.domain.staff_accounts import complete_sign_in, create_staff, start_enrolment
 from intake.models import CallbackRequest
 
 LONDON = ZoneInfo("Europe/London")
 POLICY = CallbackPolicy(zone=LONDON, target=timedelta(minutes=15))
+CALL_POLICY = calls.CallPolicy(retry_delay=timedelta(minutes=30), max_unanswered=3)
 
 VALID_FORM = {
     "name": "Sam",
@@ -82,6 +84,16 @@ def submit_request(session, vault, *, token: str | None = None, now=None, **answ
 
 
 _serial = iter(range(1, 1_000_000))
+
+
+def take_and_call(session, vault, request, staff, at, outcome=calls.REACHED, **extra):
+    """`staff` takes the request at `at` and records a call at once."""
+    queue.take(session, request, staff, now=at)
+    if outcome == calls.REACHED:
+        extra.setdefault("result", "assessment_booked")
+    calls.record_attempt(
+        session, vault, request, staff, outcome=outcome, policy=CALL_POLICY, now=at, **extra
+    )
 
 
 def cursor_text(*values: object) -> str:

@@ -15,12 +15,18 @@ from intake.models import AuditEvent
 from intake.staff.charts import bar_chart, column_chart, heat_level
 from intake.staff.spreadsheets import safe_cell
 from tests.conftest import page
-from tests.factories import LONDON, make_staff, submit_request, utc
+from tests.factories import (
+    CALL_POLICY,
+    LONDON,
+    make_staff,
+    submit_request,
+    take_and_call,
+    utc,
+)
 
 NOW = utc(2026, 11, 25, 12, 0)  # a Wednesday, in winter (UK time is UTC)
 TODAY = date(2026, 11, 25)
 TARGET = timedelta(minutes=15)
-CALLS = calls.CallPolicy(retry_delay=timedelta(minutes=30), max_unanswered=3)
 SECRET_NAME, SECRET_PHONE, SECRET_EMAIL = "Zebedee Quillfeather", "+447700900461", "zq@example.net"
 PERIOD = "start=2026-11-19&end=2026-11-25"
 
@@ -29,19 +35,9 @@ def minutes(count: float) -> timedelta:
     return timedelta(minutes=count)
 
 
-def call(db_session, vault, request, staff, at, outcome=calls.REACHED, **extra):
-    """`staff` takes the request at `at` and records a call at once."""
-    queue.take(db_session, request, staff, now=at)
-    if outcome == calls.REACHED:
-        extra.setdefault("result", "assessment_booked")
-    calls.record_attempt(
-        db_session, vault, request, staff, outcome=outcome, policy=CALLS, now=at, **extra
-    )
-
-
 def called_after(db_session, vault, staff, arrived, waited, outcome=calls.REACHED, **answers):
     request = submit_request(db_session, vault, now=arrived, **answers)
-    call(db_session, vault, request, staff, arrived + minutes(waited), outcome)
+    take_and_call(db_session, vault, request, staff, arrived + minutes(waited), outcome)
     return request
 
 
@@ -51,6 +47,11 @@ def boss(make_member):
     _, browser = make_member("supervisor", "Sam Supervisor")
     with time_machine.travel(NOW, tick=False):
         yield browser.sign_in()
+
+
+def week(db_session) -> list[reports.DaySummary]:
+    """The figures of the seven days to TODAY, day by day."""
+    return reports.summaries(db_session, reports.Period(date(2026, 11, 19), TODAY), LONDON)
 
 
 def csv_rows(response) -> list[list[str]]:
@@ -140,7 +141,7 @@ def test_requests_per_day_are_counted_in_uk_time_across_the_clock_change(db_sess
     ):
         submit_request(db_session, vault, now=moment)
     period = reports.Period(date(2026, 10, 24), date(2026, 10, 26))
-    found = reports.arrivals(db_session, period, LONDON)
+    found = reports.arrivals(reports.summaries(db_session, period, LONDON))
     assert found.per_day == [
         (date(2026, 10, 24), 1),
         (date(2026, 10, 25), 2),
@@ -159,7 +160,7 @@ def test_hours_of_the_week_are_local_hours_on_both_sides_of_the_clock_change(db_
     ):
         submit_request(db_session, vault, now=moment)
     period = reports.Period(date(2026, 10, 19), date(2026, 10, 30))
-    by_hour = reports.arrivals(db_session, period, LONDON).by_hour
+    by_hour = reports.arrivals(reports.summaries(db_session, period, LONDON)).by_hour
     assert by_hour[2][14] == 2
     assert by_hour[6][1] == 2
     assert by_hour[6][0] == 1
@@ -188,7 +189,7 @@ def test_time_to_first_call_gives_bands_share_within_target_median_and_90th_perc
     called_after(db_session, vault, agent, arrived, 30, calls.NO_ANSWER, in_danger=True)
     submit_request(db_session, vault, now=arrived)  # never called
     period = reports.Period(date(2026, 11, 19), TODAY)
-    found = reports.first_calls(db_session, period, LONDON, TARGET)
+    found = reports.first_calls(reports.summaries(db_session, period, LONDON), TARGET)
     everyone, urgent = found.everyone, found.urgent
     assert [(band.label, band.count) for band in everyone.bands] == [
         ("5 min or less", 2),
@@ -217,9 +218,9 @@ def test_a_request_booked_for_later_is_timed_from_the_start_of_its_window(db_ses
         db_session, vault, now=arrived, when="later", day=date(2026, 11, 20), window="14-16"
     )
     assert booked.callable_from == utc(2026, 11, 20, 14, 0)
-    call(db_session, vault, booked, agent, utc(2026, 11, 20, 14, 10))
+    take_and_call(db_session, vault, booked, agent, utc(2026, 11, 20, 14, 10))
     period = reports.Period(date(2026, 11, 20), date(2026, 11, 20))
-    waits = reports.first_calls(db_session, period, LONDON, TARGET).everyone
+    waits = reports.first_calls(reports.summaries(db_session, period, LONDON), TARGET).everyone
     assert waits.median == minutes(10)
 
 
@@ -235,15 +236,15 @@ def test_a_booked_request_keeps_its_window_as_the_start_after_an_unanswered_call
         day=date(2026, 11, 20),
         window="14-16",
     )
-    call(db_session, vault, booked, agent, utc(2026, 11, 20, 14, 20), calls.NO_ANSWER)
+    take_and_call(db_session, vault, booked, agent, utc(2026, 11, 20, 14, 20), calls.NO_ANSWER)
     assert booked.callable_from > utc(2026, 11, 20, 14, 20)  # the retry moved it on
     period = reports.Period(date(2026, 11, 20), date(2026, 11, 20))
-    waits = reports.first_calls(db_session, period, LONDON, TARGET).everyone
+    waits = reports.first_calls(reports.summaries(db_session, period, LONDON), TARGET).everyone
     assert waits.median == minutes(20)  # from 2pm, not from 9am when it was made
 
 
 def test_a_target_between_the_usual_bands_gets_a_band_of_its_own():
-    labels = [band.label for band in reports.waits([60 * 20.0], minutes(20)).bands]
+    labels = [band.label for band in reports.waits([60 * 20.0], 0, minutes(20)).bands]
     assert labels[:5] == [
         "5 min or less",
         "5 to 10 min",
@@ -254,7 +255,7 @@ def test_a_target_between_the_usual_bands_gets_a_band_of_its_own():
 
 
 def test_with_nobody_called_there_is_no_median_or_share(db_session):
-    waits = reports.waits([None, None], TARGET)
+    waits = reports.waits([], 2, TARGET)
     assert (waits.median, waits.p90, waits.share_within_target) == (None, None, None)
     assert waits.bands[-1].count == 2
 
@@ -270,7 +271,7 @@ def test_outcomes_count_how_requests_ended_and_what_came_of_each_call(db_session
     assert completed.status == states.COMPLETED
     called_after(db_session, vault, agent, day, 5, calls.WRONG_NUMBER)
     retried = called_after(db_session, vault, agent, day, 5, calls.NO_ANSWER)
-    call(db_session, vault, retried, agent, day + minutes(40))  # reached at the second try
+    take_and_call(db_session, vault, retried, agent, day + minutes(40))  # reached at the second try
     spam = submit_request(db_session, vault, now=day)
     calls.close_without_call(db_session, spam, supervisor, states.SPAM, now=day + minutes(1))
     withdrawn = submit_request(db_session, vault, now=day)
@@ -282,7 +283,7 @@ def test_outcomes_count_how_requests_ended_and_what_came_of_each_call(db_session
     db_session.commit()
     submit_request(db_session, vault, now=day)  # waiting
     queue.take(db_session, submit_request(db_session, vault, now=day), agent, now=day)
-    found = reports.outcomes(db_session, reports.Period(date(2026, 11, 19), TODAY), LONDON)
+    found = reports.outcomes(week(db_session))
     assert [(count.label, count.count) for count in found.requests] == [
         ("Completed", 2),
         ("Unreachable", 1),
@@ -316,7 +317,7 @@ def test_per_agent_counts_calls_reached_and_the_median_time_holding_a_request(db
         twice,
         alex,
         outcome=calls.NO_ANSWER,
-        policy=CALLS,
+        policy=CALL_POLICY,
         now=start + minutes(4),
     )
     queue.take(db_session, twice, alex, now=start + minutes(40))
@@ -326,7 +327,7 @@ def test_per_agent_counts_calls_reached_and_the_median_time_holding_a_request(db
         twice,
         alex,
         outcome=calls.REACHED,
-        policy=CALLS,
+        policy=CALL_POLICY,
         result="information_given",
         now=start + minutes(46),
     )
@@ -338,7 +339,7 @@ def test_per_agent_counts_calls_reached_and_the_median_time_holding_a_request(db
         quick,
         alex,
         outcome=calls.REACHED,
-        policy=CALLS,
+        policy=CALL_POLICY,
         result="not_ready_now",
         now=start + minutes(2),
     )
@@ -353,12 +354,12 @@ def test_per_agent_counts_calls_reached_and_the_median_time_holding_a_request(db
         given,
         blake,
         outcome=calls.WRONG_NUMBER,
-        policy=CALLS,
+        policy=CALL_POLICY,
         now=start + minutes(7),
     )
     still_held = submit_request(db_session, vault, now=start)
     queue.take(db_session, still_held, blake, now=start)  # not ended: not counted yet
-    found = reports.agents(db_session, reports.Period(date(2026, 11, 19), TODAY), LONDON)
+    found = reports.agents(week(db_session), reports.staff_names(db_session))
     assert [(a.name, a.calls, a.reached, a.requests_held) for a in found] == [
         ("Alex", 3, 2, 3),
         ("Blake", 1, 0, 1),
@@ -373,7 +374,7 @@ def test_per_agent_counts_calls_reached_and_the_median_time_holding_a_request(db
 def test_guide_pages_that_led_to_requests_are_counted_and_named(boss, db_session, vault):
     for source in ("side-effects", "side-effects", "addiction", None):
         submit_request(db_session, vault, now=NOW - timedelta(days=1), source_page=source)
-    found = reports.sources(db_session, reports.Period(date(2026, 11, 19), TODAY), LONDON)
+    found = reports.sources(week(db_session))
     assert found == [("side-effects", 2), ("addiction", 1), (None, 1)]
     rows = boss.get_page("/staff/reports").select("#sources-caption ~ tbody tr")
     assert [[cell.text for cell in row.select("th, td")] for row in rows] == [
@@ -496,7 +497,7 @@ def known_requests(db_session, vault):
         alex,
         outcome=calls.REACHED,
         result="assessment_booked",
-        policy=CALLS,
+        policy=CALL_POLICY,
         now=arrived + minutes(6),
     )
     waiting = submit_request(db_session, vault, now=arrived + minutes(1), in_danger=True)

@@ -4,15 +4,11 @@ what and which guide pages led to it, over a period of whole days in the service
 Figures only: nothing here reads a request's sealed answers, and a report holds no
 name, number or message (the per-request rows carry the reference and times).
 
-Counting is done by the database (GROUP BY). Two figures need every value, not only
-a count, and fetch one number per item for it: the wait for a first call (one per
-request of the period: its bands, median and 90th percentile come from that one
-list) and the time on a request (one per hold that began in the period).
-
-Days and hours are the service's. The database groups arrivals by quarter-hour of
-UTC (the same integer on SQLite and PostgreSQL), and Python puts each of those at
-most 96 a day into its local day and hour, so a day when the clocks change has its
-23 or 25 hours, and a zone half or three quarters of an hour off UTC stays right.
+A report adds up its days: each day's figures come from intake.domain.report_days,
+kept once the day has ended (a year is 366 rows) and worked out from the tables for
+today. Two figures need every value, not only a count, and each day keeps them
+sorted: the waits for a first call (their bands, median and 90th percentile) and
+the times on a request; the period's values are merged before they are read.
 
 Definitions (the report page says them in words too):
 
@@ -35,8 +31,9 @@ Definitions (the report page says them in words too):
   them), and ends at the next change of the request's status or holder in the
   audit trail: the call that ends it (every recorded call moves the request out of
   their hands), a release, an expired hold, a hand-over, a close. An agent's holds
-  of one request are added up (a request called three times is one request), and
-  the median is over the requests whose holds began in the period and have ended.
+  of one request begun on one day are added up (a request called three times
+  that morning is one request), and the median is over the requests whose holds
+  began in the period and have ended.
   Measured this way, and not from taking to closing, an agent is never charged for
   the time a request waited in the queue for a colleague. (A hold returned when its
   member is disabled leaves no line on the request, so it ends at the next one.)
@@ -46,24 +43,24 @@ Definitions (the report page says them in words too):
 
 import math
 import statistics
-from collections import defaultdict
-from collections.abc import Iterator, Sequence
+from bisect import bisect_right
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
+from itertools import chain
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import BigInteger, Float, and_, case, exists, func, or_, select
-from sqlalchemy.ext.compiler import compiles
+from sqlalchemy import and_, select
 from sqlalchemy.orm import Session
-from sqlalchemy.sql.functions import FunctionElement
 
-from intake.domain import audit, calls, states
+from intake.domain import audit, calls, report_days, states
 from intake.domain.clock import utc_now
+from intake.domain.report_days import AgentDay, DaySummary
 from intake.models import AuditEvent, CallAttempt, CallbackRequest, StaffMember
 
 MAX_DAYS = 366
 DEFAULT_DAYS = 7
-SLOT_SECONDS = 15 * 60
 # Band edges for the wait for a first call, in minutes; the callback target joins them.
 BAND_EDGES = (5, 10, 15, 30, 60, 120)
 NOT_CALLED = "Not called"
@@ -77,17 +74,6 @@ REQUEST_OUTCOMES = {
     states.EXPIRED: states.LABELS[states.EXPIRED],
     OPEN: "Still open",
 }
-# Audit entries that start or end a hold (see "time on a request" above).
-HOLD_STARTS = (audit.REQUEST_TAKEN, audit.REQUEST_REASSIGNED)
-HOLD_EVENTS = (
-    *HOLD_STARTS,
-    audit.STATUS_CHANGED,
-    audit.REQUEST_RELEASED,
-    audit.HOLD_EXPIRED,
-    audit.REQUEST_WITHDRAWN,
-    audit.REQUEST_EXPIRED,
-    audit.REQUEST_REOPENED,
-)
 # The entry that closes a request names who closed it (no one: the visitor, the purge).
 CLOSING_EVENTS = (audit.STATUS_CHANGED, audit.REQUEST_WITHDRAWN, audit.REQUEST_EXPIRED)
 ROWS_AT_A_TIME = 2000
@@ -103,47 +89,6 @@ EXPORTS = {
     "source-pages": "Guide pages that led to requests",
     "requests": "One row per request",
 }
-
-
-class seconds_between(FunctionElement):
-    """`later - earlier` in seconds (a float; NULL if either is), on both databases."""
-
-    type = Float()
-    name = "seconds_between"
-    inherit_cache = True
-
-
-@compiles(seconds_between, "sqlite")
-def _seconds_sqlite(element, compiler, **kw) -> str:
-    later, earlier = (compiler.process(clause, **kw) for clause in element.clauses)
-    # julianday is a double of days: rounded to the millisecond, 15 minutes is 900.0.
-    return f"ROUND((julianday({later}) - julianday({earlier})) * 86400.0, 3)"
-
-
-@compiles(seconds_between, "postgresql")
-def _seconds_postgresql(element, compiler, **kw) -> str:
-    later, earlier = (compiler.process(clause, **kw) for clause in element.clauses)
-    return f"CAST(EXTRACT(EPOCH FROM ({later} - {earlier})) AS DOUBLE PRECISION)"
-
-
-class utc_slot(FunctionElement):
-    """The quarter-hour of UTC a moment falls in, counted from 1970 (an integer)."""
-
-    type = BigInteger()
-    name = "utc_slot"
-    inherit_cache = True
-
-
-@compiles(utc_slot, "sqlite")
-def _slot_sqlite(element, compiler, **kw) -> str:
-    (moment,) = (compiler.process(clause, **kw) for clause in element.clauses)
-    return f"(CAST(strftime('%s', {moment}) AS INTEGER) / {SLOT_SECONDS})"
-
-
-@compiles(utc_slot, "postgresql")
-def _slot_postgresql(element, compiler, **kw) -> str:
-    (moment,) = (compiler.process(clause, **kw) for clause in element.clauses)
-    return f"CAST(FLOOR(EXTRACT(EPOCH FROM {moment}) / {SLOT_SECONDS}) AS BIGINT)"
 
 
 @dataclass(frozen=True)
@@ -168,14 +113,12 @@ class Period:
 
     def bounds(self, zone: ZoneInfo) -> tuple[datetime, datetime]:
         """From local midnight at the start to local midnight after the end, in UTC."""
-        since = datetime.combine(self.start, time(0), tzinfo=zone)
-        until = datetime.combine(self.end + timedelta(days=1), time(0), tzinfo=zone)
-        return since.astimezone(UTC), until.astimezone(UTC)
+        return report_days.day_bounds(self.start, self.end, zone)
 
 
-def _made_in(period: Period, zone: ZoneInfo):
-    since, until = period.bounds(zone)
-    return and_(CallbackRequest.created_at >= since, CallbackRequest.created_at < until)
+def summaries(session: Session, period: Period, zone: ZoneInfo) -> list[DaySummary]:
+    """The period's days, each with its figures (see intake.domain.report_days)."""
+    return report_days.summaries(session, period.days, zone)
 
 
 # Requests per day and by hour of the week
@@ -192,16 +135,13 @@ class Arrivals:
         return sum(count for _, count in self.per_day)
 
 
-def arrivals(session: Session, period: Period, zone: ZoneInfo) -> Arrivals:
-    slot = utc_slot(CallbackRequest.created_at)
-    query = select(slot, func.count()).where(_made_in(period, zone)).group_by(slot)
-    per_day = dict.fromkeys(period.days, 0)
+def arrivals(days: Sequence[DaySummary]) -> Arrivals:
     by_hour = [[0] * 24 for _ in range(7)]
-    for number, count in session.execute(query):
-        local = datetime.fromtimestamp(int(number) * SLOT_SECONDS, UTC).astimezone(zone)
-        per_day[local.date()] += count
-        by_hour[local.weekday()][local.hour] += count
-    return Arrivals(list(per_day.items()), by_hour)
+    for summary in days:
+        week_row = by_hour[summary.day.weekday()]
+        for hour, count in enumerate(summary.by_hour):
+            week_row[hour] += count
+    return Arrivals([(summary.day, sum(summary.by_hour)) for summary in days], by_hour)
 
 
 # Time to first call
@@ -271,73 +211,42 @@ def nearest_rank(values: Sequence[float], share: float) -> float:
     return values[max(0, math.ceil(share * len(values)) - 1)]
 
 
-def waits(seconds: Sequence[float | None], target: timedelta) -> Waits:
-    """The figures for one set of requests, from each one's wait in seconds (None: not
-    called). A wait below zero, which the rule above never gives, would count as 0."""
+def waits(called: Sequence[float], not_called: int, target: timedelta) -> Waits:
+    """The figures for one set of requests: the waits of those called, in seconds and
+    sorted, and how many were not called."""
     edges = band_edges(target)
-    counts = [0] * (len(edges) + 1)
-    called = sorted(max(0.0, value) for value in seconds if value is not None)
-    for value in called:
-        index = next((i for i, edge in enumerate(edges) if value <= edge * 60), len(edges))
-        counts[index] += 1
+    up_to = [bisect_right(called, edge * 60) for edge in edges] + [len(called)]
+    counts = [upper - lower for lower, upper in zip([0, *up_to], up_to, strict=False)]
     limits = [timedelta(minutes=edge) for edge in edges] + [None]
     bands = [
         Band(label, count, limit)
         for label, count, limit in zip(band_labels(edges), counts, limits, strict=True)
     ]
-    not_called = len(seconds) - len(called)
     bands.append(Band(NOT_CALLED, not_called))
     return Waits(
         bands=bands,
         called=len(called),
         not_called=not_called,
-        within_target=sum(1 for value in called if value <= target.total_seconds()),
+        within_target=bisect_right(called, target.total_seconds()),
         median=timedelta(seconds=statistics.median(called)) if called else None,
         p90=timedelta(seconds=nearest_rank(called, 0.9)) if called else None,
     )
 
 
-def _first_call_times(where):
-    """Per request matching `where`: its first call and when it could first be called
-    (see the module's docstring), as a select with the request's own columns."""
-    first_call = (
-        select(func.min(CallAttempt.made_at))
-        .where(CallAttempt.request_id == CallbackRequest.id)
-        .correlate(CallbackRequest)
-        .scalar_subquery()
-    )
-    reopened = exists().where(
-        AuditEvent.request_id == CallbackRequest.id,
-        AuditEvent.action == audit.REQUEST_REOPENED,
-    )
-    # Kept since the request arrived; for older rows, `callable_from` while it is still
-    # the one it arrived with, else arrival. The audit trail is read only for those.
-    first_callable = case(
-        (CallbackRequest.first_callable_at.is_not(None), CallbackRequest.first_callable_at),
-        (reopened, CallbackRequest.created_at),
-        (
-            or_(first_call.is_(None), CallbackRequest.callable_from <= first_call),
-            CallbackRequest.callable_from,
-        ),
-        else_=CallbackRequest.created_at,
-    )
-    return select(
-        CallbackRequest.id,
-        CallbackRequest.urgent,
-        CallbackRequest.created_at,
-        first_call.label("first_call"),
-        first_callable.label("first_callable"),
-    ).where(where)
+def merged(sorted_runs: Iterable[Sequence[float]]) -> list[float]:
+    """Sorted runs (a day's values each) as one sorted list; the sort finds the runs."""
+    return sorted(chain.from_iterable(sorted_runs))
 
 
-def first_calls(session: Session, period: Period, zone: ZoneInfo, target: timedelta) -> FirstCalls:
-    times = _first_call_times(_made_in(period, zone)).subquery()
-    query = select(times.c.urgent, seconds_between(times.c.first_call, times.c.first_callable))
-    rows = session.execute(query).all()
+def first_calls(days: Sequence[DaySummary], target: timedelta) -> FirstCalls:
+    urgent_not_called = sum(summary.urgent_not_called for summary in days)
+    not_called = sum(summary.not_called for summary in days) + urgent_not_called
+    urgent = merged(summary.urgent_waits for summary in days)
+    everyone = merged([urgent, *(summary.waits for summary in days)])
     return FirstCalls(
         target=target,
-        everyone=waits([wait for _, wait in rows], target),
-        urgent=waits([wait for urgent, wait in rows if urgent], target),
+        everyone=waits(everyone, not_called, target),
+        urgent=waits(urgent, urgent_not_called, target),
     )
 
 
@@ -357,26 +266,16 @@ class Outcomes:
     calls: list[Count]  # what came of the calls made in the period
 
 
-def outcomes(session: Session, period: Period, zone: ZoneInfo) -> Outcomes:
-    by_status = session.execute(
-        select(CallbackRequest.status, func.count())
-        .where(_made_in(period, zone))
-        .group_by(CallbackRequest.status)
-    )
+def outcomes(days: Sequence[DaySummary]) -> Outcomes:
     ended = dict.fromkeys(REQUEST_OUTCOMES, 0)
-    for status, count in by_status:
-        ended[OPEN if status in states.OPEN_STATUSES else status] += count
-    since, until = period.bounds(zone)
-    by_outcome = dict(
-        session.execute(
-            select(CallAttempt.outcome, func.count())
-            .where(CallAttempt.made_at >= since, CallAttempt.made_at < until)
-            .group_by(CallAttempt.outcome)
-        ).all()
-    )
+    by_outcome: Counter[str] = Counter()
+    for summary in days:
+        for status, count in summary.statuses.items():
+            ended[OPEN if status in states.OPEN_STATUSES else status] += count
+        by_outcome.update(summary.call_outcomes)
     return Outcomes(
         requests=[Count(key, label, ended[key]) for key, label in REQUEST_OUTCOMES.items()],
-        calls=[Count(key, label, by_outcome.get(key, 0)) for key, label in calls.OUTCOMES.items()],
+        calls=[Count(key, label, by_outcome[key]) for key, label in calls.OUTCOMES.items()],
     )
 
 
@@ -393,88 +292,40 @@ class AgentFigures:
     median_time_on_request: timedelta | None
 
 
-def _holds(session: Session, since: datetime, until: datetime) -> dict[tuple[int, int], float]:
-    """Seconds each member held each request, over the holds that began in the period
-    and have ended (see the module's docstring)."""
-    given_to = AuditEvent.detail["given_to"].as_integer()
-    events = (
-        select(
-            AuditEvent.request_id,
-            AuditEvent.action,
-            AuditEvent.occurred_at,
-            case(
-                (AuditEvent.action == audit.REQUEST_TAKEN, AuditEvent.staff_id), else_=given_to
-            ).label("holder"),
-            func.lead(AuditEvent.occurred_at)
-            .over(
-                partition_by=AuditEvent.request_id,
-                order_by=(AuditEvent.occurred_at, AuditEvent.id),
-            )
-            .label("ended_at"),
-        )
-        .where(
-            AuditEvent.action.in_(HOLD_EVENTS),
-            AuditEvent.request_id.is_not(None),
-            AuditEvent.occurred_at >= since,
-        )
-        .subquery()
-    )
-    query = select(
-        events.c.holder,
-        events.c.request_id,
-        seconds_between(events.c.ended_at, events.c.occurred_at),
-    ).where(
-        events.c.action.in_(HOLD_STARTS),
-        events.c.occurred_at < until,
-        events.c.ended_at.is_not(None),
-        events.c.holder.is_not(None),
-    )
-    held: dict[tuple[int, int], float] = defaultdict(float)
-    for holder, request_id, seconds in session.execute(query):
-        held[holder, request_id] += max(0.0, seconds)
-    return held
-
-
-def agents(session: Session, period: Period, zone: ZoneInfo) -> list[AgentFigures]:
+def agents(days: Sequence[DaySummary], names: dict[int, str]) -> list[AgentFigures]:
     """Everyone who made a call or held a request in the period, by name."""
-    since, until = period.bounds(zone)
-    reached = func.sum(case((CallAttempt.outcome == calls.REACHED, 1), else_=0))
-    made = {
-        staff_id: (count, int(reached_count or 0))
-        for staff_id, count, reached_count in session.execute(
-            select(CallAttempt.staff_id, func.count(), reached)
-            .where(CallAttempt.made_at >= since, CallAttempt.made_at < until)
-            .group_by(CallAttempt.staff_id)
-        )
-    }
-    per_member: dict[int, list[float]] = defaultdict(list)
-    for (holder, _), seconds in _holds(session, since, until).items():
-        per_member[holder].append(seconds)
-    ids = set(made) | set(per_member)
-    named = select(StaffMember.id, StaffMember.name).where(StaffMember.id.in_(ids))
-    names = {staff_id: name for staff_id, name in session.execute(named)}
+    per_member: dict[int, list[AgentDay]] = defaultdict(list)
+    for summary in days:
+        for staff_id, agent_day in summary.agents.items():
+            per_member[staff_id].append(agent_day)
     figures = []
-    for staff_id in ids:
-        count, reached_count = made.get(staff_id, (0, 0))
-        held = per_member.get(staff_id, [])
-        median = timedelta(seconds=statistics.median(held)) if held else None
-        name = names.get(staff_id, "A former colleague")
-        figures.append(AgentFigures(staff_id, name, count, reached_count, len(held), median))
+    for staff_id, agent_days in per_member.items():
+        held = merged(agent_day.held for agent_day in agent_days)
+        figures.append(
+            AgentFigures(
+                staff_id=staff_id,
+                name=names.get(staff_id, "A former colleague"),
+                calls=sum(agent_day.calls for agent_day in agent_days),
+                reached=sum(agent_day.reached for agent_day in agent_days),
+                requests_held=len(held),
+                median_time_on_request=(
+                    timedelta(seconds=statistics.median(held)) if held else None
+                ),
+            )
+        )
     return sorted(figures, key=lambda figure: (figure.name.casefold(), figure.staff_id))
 
 
 # Guide pages
 
 
-def sources(session: Session, period: Period, zone: ZoneInfo) -> list[tuple[str | None, int]]:
+def sources(days: Sequence[DaySummary]) -> list[tuple[str | None, int]]:
     """(guide page slug, or None for none, requests), the most first."""
-    rows = session.execute(
-        select(CallbackRequest.source_page, func.count())
-        .where(_made_in(period, zone))
-        .group_by(CallbackRequest.source_page)
-    )
-    counted = [(slug, count) for slug, count in rows]
-    return sorted(counted, key=lambda row: (-row[1], row[0] is None, row[0] or ""))
+    counted: Counter[str] = Counter()
+    for summary in days:
+        counted.update(summary.sources)
+    rows = [(slug or None, count) for slug, count in counted.items()]
+    return sorted(rows, key=lambda row: (-row[1], row[0] is None, row[0] or ""))
 
 
 # Everything together
@@ -491,13 +342,14 @@ class Report:
 
 
 def report(session: Session, period: Period, zone: ZoneInfo, target: timedelta) -> Report:
+    days = summaries(session, period, zone)
     return Report(
         period=period,
-        arrivals=arrivals(session, period, zone),
-        first_calls=first_calls(session, period, zone, target),
-        outcomes=outcomes(session, period, zone),
-        agents=agents(session, period, zone),
-        sources=sources(session, period, zone),
+        arrivals=arrivals(days),
+        first_calls=first_calls(days, target),
+        outcomes=outcomes(days),
+        agents=agents(days, staff_names(session)),
+        sources=sources(days),
     )
 
 
@@ -529,11 +381,11 @@ class RequestRow:
 
 def request_rows(session: Session, period: Period, zone: ZoneInfo) -> Iterator[RequestRow]:
     """Every request made in the period, oldest first, read a few thousand at a time."""
-    made = _made_in(period, zone)
+    made = report_days.made_between(*period.bounds(zone))
     after = 0
     while True:
         times = (
-            _first_call_times(and_(made, CallbackRequest.id > after))
+            report_days.first_call_times(and_(made, CallbackRequest.id > after))
             .add_columns(
                 CallbackRequest.reference,
                 CallbackRequest.status,

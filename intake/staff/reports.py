@@ -249,20 +249,18 @@ def csv_text(rows: Iterable[Iterable[object]]) -> Iterator[str]:
     yield buffer.getvalue()
 
 
-def _service():
-    return db.session, current_service().zone
+def _days(period: figures.Period) -> list[figures.DaySummary]:
+    return figures.summaries(db.session, period, current_service().zone)
 
 
 def per_day_rows(period: figures.Period) -> Iterator[list]:
-    session, zone = _service()
     yield ["date", "requests"]
-    for day, count in figures.arrivals(session, period, zone).per_day:
+    for day, count in figures.arrivals(_days(period)).per_day:
         yield [day.isoformat(), count]
 
 
 def by_hour_rows(period: figures.Period) -> Iterator[list]:
-    session, zone = _service()
-    by_hour = figures.arrivals(session, period, zone).by_hour
+    by_hour = figures.arrivals(_days(period)).by_hour
     yield ["day of the week", "hour", "requests"]
     for name, counts in zip(WEEKDAYS, by_hour, strict=True):
         for hour, count in enumerate(counts):
@@ -270,9 +268,8 @@ def by_hour_rows(period: figures.Period) -> Iterator[list]:
 
 
 def first_call_rows(period: figures.Period) -> Iterator[list]:
-    session, zone = _service()
     target = current_service().policy.target
-    found = figures.first_calls(session, period, zone, target)
+    found = figures.first_calls(_days(period), target)
     everyone, urgent = found.everyone, found.urgent
     yield ["time to first call", "all requests", "urgent requests"]
     for mine, theirs in zip(everyone.bands, urgent.bands, strict=True):
@@ -287,21 +284,18 @@ def first_call_rows(period: figures.Period) -> Iterator[list]:
 
 
 def request_outcome_rows(period: figures.Period) -> Iterator[list]:
-    session, zone = _service()
     yield ["how it ended", "requests"]
-    for count in figures.outcomes(session, period, zone).requests:
+    for count in figures.outcomes(_days(period)).requests:
         yield [count.label, count.count]
 
 
 def call_outcome_rows(period: figures.Period) -> Iterator[list]:
-    session, zone = _service()
     yield ["outcome", "calls"]
-    for count in figures.outcomes(session, period, zone).calls:
+    for count in figures.outcomes(_days(period)).calls:
         yield [count.label, count.count]
 
 
 def agent_rows(period: figures.Period) -> Iterator[list]:
-    session, zone = _service()
     yield [
         "agent",
         "calls made",
@@ -309,22 +303,21 @@ def agent_rows(period: figures.Period) -> Iterator[list]:
         "requests held",
         "median minutes on a request",
     ]
-    for agent in figures.agents(session, period, zone):
+    for agent in figures.agents(_days(period), figures.staff_names(db.session)):
         median = minutes(agent.median_time_on_request)
         yield [agent.name, agent.calls, agent.reached, agent.requests_held, median]
 
 
 def source_rows(period: figures.Period) -> Iterator[list]:
-    session, zone = _service()
     titles = page_titles(current_service().pages.guide)
     yield ["guide page", "page address", "requests"]
-    for slug, count in figures.sources(session, period, zone):
+    for slug, count in figures.sources(_days(period)):
         yield [source_label(slug, titles), f"/guide/{slug}" if slug else "", count]
 
 
 def request_rows(period: figures.Period) -> Iterator[list]:
     """One row per request: reference, times, status, outcome; no personal data."""
-    session, zone = _service()
+    session, zone = db.session, current_service().zone
     titles = page_titles(current_service().pages.guide)
     names = figures.staff_names(session)
 
