@@ -4,16 +4,13 @@ import os
 import re
 import shutil
 import subprocess
-import sys
 import tempfile
-import time
-import urllib.request
 from contextlib import contextmanager
 from pathlib import Path
 
 import pyotp
 
-from tests.browser.live_server import ROOT, free_port
+from tests.browser import live_server
 from tests.faults.http_visitor import HttpVisitor
 
 WORKERS = int(os.environ.get("BENCH_WORKERS", (os.cpu_count() or 1) * 2 + 1))
@@ -21,34 +18,11 @@ WORKERS = int(os.environ.get("BENCH_WORKERS", (os.cpu_count() or 1) * 2 + 1))
 
 @contextmanager
 def gunicorn(app_spec: str, env: dict[str, str], workers: int = WORKERS, ready_path: str = "/"):
-    """Serve `app_spec` with gunicorn.conf.py's settings; yields (base URL, process)."""
-    port = free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "-c", str(ROOT / "gunicorn.conf.py"),
-         "--bind", f"127.0.0.1:{port}", "--workers", str(workers),
-         "--access-logfile", "/dev/null", "--log-level", "warning", app_spec],
-        env={**os.environ, **env}, cwd=ROOT,
-    )  # fmt: skip
-    url = f"http://127.0.0.1:{port}"
-    try:
-        wait_for(url + ready_path, process)
-        yield url, process
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
-
-
-def wait_for(url: str, process: subprocess.Popen, seconds: float = 60) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError("the server stopped while starting")
-        try:
-            with urllib.request.urlopen(url, timeout=2):  # noqa: S310
-                return
-        except OSError:
-            time.sleep(0.2)
-    raise RuntimeError(f"{url} did not answer")
+    """Serve `app_spec` with gunicorn.conf.py's settings, but no access log lines (both
+    sides of a comparison alike); yields (base URL, process)."""
+    quiet = {**env, "GUNICORN_CMD_ARGS": "--access-logfile /dev/null"}
+    with live_server.gunicorn(app_spec, quiet, workers, ready_path) as served:
+        yield served
 
 
 def wrk(url: str, seconds: int = 10, connections: int = 32, headers: dict | None = None) -> dict:

@@ -1,7 +1,8 @@
 """A guide page's throughput against a bare Flask app sending the same bytes.
 
-Goal: at least 80% of the bare app's requests per second, both under gunicorn with
-gunicorn.conf.py's settings, measured with wrk in the same run.
+Goal: at least 95% of the bare app's requests per second, both under gunicorn with
+gunicorn.conf.py's settings, measured with wrk in the same run. The guide page is
+answered from memory (intake.prepared_pages) after its first fetch.
 """
 
 import tempfile
@@ -11,7 +12,7 @@ from pathlib import Path
 from bench.common import gunicorn, wrk
 from bench.setup import intake_env, migrate, sqlite_url
 
-GOAL = 0.80
+GOAL = 0.95
 
 
 def run(seconds: int = 10) -> dict:

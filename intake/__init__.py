@@ -14,6 +14,7 @@ from intake.config import load_config
 from intake.extensions import csrf, db, limiter, login_manager, migrate, tune_sqlite
 from intake.formtools import DatabaseId
 from intake.observability import register_observability
+from intake.prepared_pages import PreparedPages
 from intake.service import build_service
 from intake.state import AppState, app_state
 
@@ -29,7 +30,6 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         instance_path=str(PROJECT_ROOT / "instance"),
     )
     app.config.update(load_config(Path(app.instance_path), overrides=config))
-    trust_proxies(app)
     register_extensions(app)
     register_blueprints(app)
     register_observability(app)
@@ -39,7 +39,14 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     errors.register_error_handlers(app)
     cli.register_commands(app)
     templating.register_template_helpers(app)
+    answer_prepared_pages(app)
+    trust_proxies(app)  # outermost: what runs inside it sees the visitor's scheme and host
     return app
+
+
+def answer_prepared_pages(app: Flask) -> None:
+    """Pages the same for everyone are answered from memory (intake.prepared_pages)."""
+    app_state(app).prepared_pages = app.wsgi_app = PreparedPages(app.wsgi_app)
 
 
 def register_extensions(app: Flask) -> None:

@@ -151,6 +151,19 @@ Index(
     postgresql_where=OPEN_ONLY,
     sqlite_where=OPEN_ONLY,
 )
+# Every column the team's counts read (intake.domain.queue.team_counts), open requests
+# only: the counts are read from this index alone, never from the table's rows.
+Index(
+    "ix_callback_requests_open_counts",
+    CallbackRequest.status,
+    CallbackRequest.urgent,
+    CallbackRequest.attempt_count,
+    CallbackRequest.callable_from,
+    CallbackRequest.overdue_at,
+    CallbackRequest.due_at,
+    postgresql_where=OPEN_ONLY,
+    sqlite_where=OPEN_ONLY,
+)
 # Holds by age, for finding expired holds without reading the whole table.
 HELD_ONLY = text("status = 'in_progress'")
 Index(

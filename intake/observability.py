@@ -105,12 +105,16 @@ def configure_json_logging(level: int = logging.INFO) -> None:
     root.setLevel(level)
 
 
+def request_id_from(given: str) -> str:
+    """The id a request is known by: the proxy's, if it sent a safe one, else a new one."""
+    return given if SAFE_REQUEST_ID.match(given) else uuid.uuid4().hex
+
+
 def register_observability(app: Flask) -> None:
     keep_client_addresses_out_of_logs()
     @app.before_request
     def start_timer_and_name_request() -> None:
-        given = request.headers.get(REQUEST_ID_HEADER, "")
-        g.request_id = given if SAFE_REQUEST_ID.match(given) else uuid.uuid4().hex
+        g.request_id = request_id_from(request.headers.get(REQUEST_ID_HEADER, ""))
         g.started = time.perf_counter()
 
     @app.after_request

@@ -21,8 +21,10 @@ class AppState:
     schema_head: str | None = None
     # Our static files under fingerprinted names (intake.assets.Assets).
     assets: Any = None
-    # Public pages that are the same for everyone, rendered once per address.
+    # Public pages that are the same for everyone, rendered once per address, and
+    # answered from memory before Flask (intake.prepared_pages.PreparedPages).
     page_cache: dict[tuple[str, str, str], str] = field(default_factory=dict)
+    prepared_pages: Any = None
     # The callback form before anything is typed, once a minute (intake.public.form_page).
     form_pages: BlankFormPages = field(default_factory=BlankFormPages)
     # The team's dashboard counts, reused for a few seconds: (when, counts).

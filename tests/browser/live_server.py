@@ -4,12 +4,14 @@ Used by the browser tests, bench/lighthouse and docs/screenshots.py.
 """
 
 import os
+import signal
 import socket
 import subprocess
 import sys
 import time
 import urllib.request
-from contextlib import contextmanager
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -50,7 +52,6 @@ class LiveServer:
 def live_server(folder: Path, workers: int = 2, **settings: str):
     """Migrate a new database (in `folder` unless DATABASE_URL is given), serve the app
     under gunicorn with `workers` workers, and stop it afterwards."""
-    port = free_port()
     env = {
         **os.environ,
         "DATABASE_URL": f"sqlite:///{folder / 'intake.db'}",
@@ -62,40 +63,59 @@ def live_server(folder: Path, workers: int = 2, **settings: str):
         "PROMETHEUS_MULTIPROC_DIR": str(folder / "prometheus"),
         **settings,
     }
-    server = LiveServer(f"http://127.0.0.1:{port}", env)
+    server = LiveServer("", env)
     server.flask("db", "upgrade")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}",
-         "--workers", str(workers), "--log-level", "warning", "intake:create_app()"],
-        env=env, cwd=ROOT,
-    )  # fmt: skip
-    server.process = process
-    try:
-        _wait_until_up(server.url, process)
+    with gunicorn("intake:create_app()", env, workers) as (url, process):
+        server.url, server.process = url, process
         yield server
-    finally:
-        _stop(process)
 
 
-def _stop(process: subprocess.Popen) -> None:
-    """Stop gently, then firmly: a busy machine must not fail the test at its end."""
-    process.terminate()
+@contextmanager
+def gunicorn(
+    app_spec: str, env: dict[str, str], workers: int, ready_path: str = "/"
+) -> Iterator[tuple[str, subprocess.Popen]]:
+    """Serve `app_spec` on a free port with gunicorn.conf.py's production settings (the
+    number of workers aside); yields its base URL and process, and stops it after."""
+    port = free_port()
+    command = [
+        *(sys.executable, "-m", "gunicorn", "-c", str(ROOT / "gunicorn.conf.py")),
+        *("--bind", f"127.0.0.1:{port}", "--workers", str(workers), "--log-level", "warning"),
+        app_spec,
+    ]
+    # A session of its own: stopping it reaches the workers too, whatever the master does.
+    process = subprocess.Popen(command, env={**os.environ, **env}, cwd=ROOT, start_new_session=True)
+    url = f"http://127.0.0.1:{port}"
     try:
-        process.wait(timeout=60)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
+        _wait_until_up(url + ready_path, process)
+        yield url, process
+    finally:
+        stop(process)
+
+
+def stop(process: subprocess.Popen, grace: float = 20) -> None:
+    """Stop gently, then firmly, and never fail: a busy machine that is slow to stop
+    the server must not fail the test that used it. SIGTERM lets gunicorn finish what
+    its workers hold; whatever is left of its session after `grace` is killed."""
+    _signal_session(process, signal.SIGTERM)
+    with suppress(subprocess.TimeoutExpired):
+        process.wait(timeout=grace)
+    _signal_session(process, signal.SIGKILL)
+    process.wait()
+
+
+def _signal_session(process: subprocess.Popen, number: int) -> None:
+    with suppress(ProcessLookupError, PermissionError):
+        os.killpg(process.pid, number)
 
 
 def _wait_until_up(url: str, process: subprocess.Popen, seconds: float = 180) -> None:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise RuntimeError("the app stopped while starting")
+            raise RuntimeError("the server stopped while starting")
         try:
-            with urllib.request.urlopen(url + "/", timeout=2) as response:  # noqa: S310
-                if response.status == 200:
-                    return
+            with urllib.request.urlopen(url, timeout=2):  # noqa: S310
+                return
         except OSError:
             time.sleep(0.2)
-    raise RuntimeError(f"the app did not answer on {url} within {seconds} s")
+    raise RuntimeError(f"{url} did not answer within {seconds} s")

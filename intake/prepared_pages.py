@@ -1,0 +1,186 @@
+"""Pages that are the same for everyone, answered from memory before Flask.
+
+The home page, the guide and the privacy page carry no form, session or visitor data:
+their views say so with `security.same_for_everyone`, whose Cache-Control marks the
+response. The first time such a page is asked for, Flask answers as usual; then this
+middleware asks the app for it once more, as a visitor with no cookies would, and
+keeps its bytes and headers three ways (as they are, gzip and brotli) with an ETag.
+From then on a GET or HEAD of that address (without a query string) is answered from
+memory: no routing, session, CSRF, template or compression work, and a repeat visit
+that sends the ETag back gets 304 Not Modified. Each answer still gets its own
+X-Request-Id and is timed in the latency histogram, as every other answer is.
+
+Pages are kept per process, per scheme, host and path (at most MAX_PAGES, against
+odd Host headers). Their words change only with a deploy, which restarts the workers.
+"""
+
+import gzip
+import hashlib
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from functools import lru_cache
+
+import brotli
+from werkzeug.test import EnvironBuilder, run_wsgi_app
+
+from intake.observability import LATENCY, REQUEST_ID_HEADER, request_id_from
+from intake.security import SAME_FOR_EVERYONE
+
+MAX_PAGES = 256
+ENCODINGS = ("br", "gzip")  # preferred first; "identity" when neither is accepted
+# Set per answer, or per way of sending it, rather than kept from the prepared one.
+NOT_KEPT = {"content-length", "content-encoding", "vary", "etag", REQUEST_ID_HEADER.lower()}
+TIMED = {method: LATENCY.labels("prepared_page", method) for method in ("GET", "HEAD")}
+
+WsgiApp = Callable[[dict, Callable], Iterable[bytes]]
+
+
+@dataclass(frozen=True)
+class Variant:
+    """The page sent one way: its body and every header but the request id."""
+
+    body: bytes
+    headers: list[tuple[str, str]]
+    etag: str
+
+
+@dataclass(frozen=True)
+class PreparedPage:
+    variants: dict[str, Variant]  # by content coding: "identity", "gzip", "br"
+
+    @property
+    def etags(self) -> frozenset[str]:
+        return frozenset(variant.etag for variant in self.variants.values())
+
+    @classmethod
+    def of(cls, headers: list[tuple[str, str]], body: bytes) -> "PreparedPage":
+        kept = [(name, value) for name, value in headers if name.lower() not in NOT_KEPT]
+        digest = hashlib.sha256(body).hexdigest()[:32]
+        bodies = {
+            "identity": body,
+            "gzip": gzip.compress(body, compresslevel=9, mtime=0),
+            "br": brotli.compress(body, quality=11),
+        }
+        variants = {}
+        for coding, sent in bodies.items():
+            etag = f'"{digest}"' if coding == "identity" else f'"{digest}-{coding}"'
+            extra = [] if coding == "identity" else [("Content-Encoding", coding)]
+            variants[coding] = Variant(
+                sent,
+                [
+                    *kept,
+                    *extra,
+                    ("Content-Length", str(len(sent))),
+                    ("Vary", "Accept-Encoding"),
+                    ("ETag", etag),
+                ],
+                etag,
+            )
+        return cls(variants)
+
+
+@lru_cache(maxsize=64)
+def chosen_coding(accept_encoding: str) -> str:
+    """The content coding to send for an Accept-Encoding header: brotli, then gzip, when
+    accepted with a weight above zero (as named, or by "*"); otherwise none."""
+    weights = {}
+    for part in accept_encoding.lower().split(","):
+        name, _, parameters = part.partition(";")
+        weight = 1.0
+        parameters = parameters.strip().replace(" ", "")
+        if parameters.startswith("q="):
+            try:
+                weight = float(parameters[2:])
+            except ValueError:
+                weight = 0.0
+        weights[name.strip()] = weight
+    for coding in ENCODINGS:
+        if weights.get(coding, weights.get("*", 0.0)) > 0:
+            return coding
+    return "identity"
+
+
+def _matches(if_none_match: str, etags: frozenset[str]) -> bool:
+    if if_none_match.strip() == "*":
+        return True
+    given = {tag.strip().removeprefix("W/") for tag in if_none_match.split(",")}
+    return not given.isdisjoint(etags)
+
+
+class PreparedPages:
+    """WSGI middleware around the Flask app: see the module's docstring."""
+
+    def __init__(self, app: WsgiApp) -> None:
+        self.app = app
+        self.pages: dict[tuple[str, str, str], PreparedPage] = {}
+
+    def __call__(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
+        method = environ["REQUEST_METHOD"]
+        if method not in TIMED or environ.get("QUERY_STRING"):
+            return self.app(environ, start_response)
+        key = (environ["wsgi.url_scheme"], environ.get("HTTP_HOST", ""), environ["PATH_INFO"])
+        page = self.pages.get(key)
+        if page is None:
+            return self._answer_and_learn(key, environ, start_response)
+        started = time.perf_counter()
+        variant = page.variants[chosen_coding(environ.get("HTTP_ACCEPT_ENCODING", ""))]
+        request_id = request_id_from(environ.get("HTTP_X_REQUEST_ID", ""))
+        headers = [*variant.headers, (REQUEST_ID_HEADER, request_id)]
+        if _matches(environ.get("HTTP_IF_NONE_MATCH", ""), page.etags):
+            start_response("304 Not Modified", _without_body(headers))
+            body = []
+        else:
+            start_response("200 OK", headers)
+            body = [variant.body] if method == "GET" else []
+        TIMED[method].observe(time.perf_counter() - started)
+        return body
+
+    def _answer_and_learn(self, key, environ: dict, start_response: Callable) -> Iterable[bytes]:
+        """Let Flask answer; if the page is the same for everyone, prepare it."""
+        marked = False
+
+        def noting(status: str, headers: list[tuple[str, str]], exc_info=None):
+            nonlocal marked
+            marked = _same_for_everyone(status, headers)
+            return start_response(status, headers, exc_info)
+
+        answer = self.app(environ, noting)
+        if marked and len(self.pages) < MAX_PAGES:
+            page = self._prepare(environ)
+            if page is not None:
+                self.pages[key] = page
+        return answer
+
+    def _prepare(self, environ: dict) -> PreparedPage | None:
+        """The page as a visitor without cookies gets it, or None if it is not the same
+        for everyone after all."""
+        scheme = environ["wsgi.url_scheme"]
+        host = environ.get("HTTP_HOST") or environ.get("SERVER_NAME", "localhost")
+        builder = EnvironBuilder(
+            path=environ["PATH_INFO"],
+            base_url=f"{scheme}://{host}{environ.get('SCRIPT_NAME', '')}",
+            headers={"Accept-Encoding": "identity"},
+            environ_base={"REMOTE_ADDR": environ.get("REMOTE_ADDR", "")},
+        )
+        try:
+            body, status, headers = run_wsgi_app(self.app, builder.get_environ(), buffered=True)
+            content = b"".join(body)
+        finally:
+            builder.close()
+        pairs = list(headers.items())
+        if not _same_for_everyone(status, pairs) or any(
+            name.lower() == "set-cookie" for name, _ in pairs
+        ):
+            return None
+        return PreparedPage.of(pairs, content)
+
+
+def _same_for_everyone(status: str, headers: list[tuple[str, str]]) -> bool:
+    return status.startswith("200 ") and ("Cache-Control", SAME_FOR_EVERYONE) in headers
+
+
+def _without_body(headers: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """A 304's headers: those of the 200, but nothing about a body it does not carry."""
+    dropped = {"content-length", "content-encoding", "content-type"}
+    return [(name, value) for name, value in headers if name.lower() not in dropped]
