@@ -31,7 +31,7 @@ MAX_PAGES = 256
 ENCODINGS = ("br", "gzip")  # preferred first; "identity" when neither is accepted
 # Set per answer, or per way of sending it, rather than kept from the prepared one.
 NOT_KEPT = {"content-length", "content-encoding", "vary", "etag", REQUEST_ID_HEADER.lower()}
-TIMED = {method: LATENCY.labels("prepared_page", method) for method in ("GET", "HEAD")}
+ANSWERED = ("GET", "HEAD")
 
 WsgiApp = Callable[[dict, Callable], Iterable[bytes]]
 
@@ -117,7 +117,7 @@ class PreparedPages:
 
     def __call__(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
         method = environ["REQUEST_METHOD"]
-        if method not in TIMED or environ.get("QUERY_STRING"):
+        if method not in ANSWERED or environ.get("QUERY_STRING"):
             return self.app(environ, start_response)
         key = (environ["wsgi.url_scheme"], environ.get("HTTP_HOST", ""), environ["PATH_INFO"])
         page = self.pages.get(key)
@@ -133,7 +133,7 @@ class PreparedPages:
         else:
             start_response("200 OK", headers)
             body = [variant.body] if method == "GET" else []
-        TIMED[method].observe(time.perf_counter() - started)
+        LATENCY.labels("prepared_page", method).observe(time.perf_counter() - started)
         return body
 
     def _answer_and_learn(self, key, environ: dict, start_response: Callable) -> Iterable[bytes]:

@@ -170,29 +170,30 @@ class DaySummary:
 def summaries(session: Session, days: Sequence[date], zone: ZoneInfo) -> list[DaySummary]:
     """The days' figures, in the order given (consecutive days, oldest first)."""
     kept = _kept(session, zone, days) if days else {}
-    for day in _stale(session, kept, zone):
-        del kept[day]
-    found = {day: _unpacked(row) for day, row in kept.items()}
+    stale = _stale(session, {day: row.fresh_at for day, row in kept.items()}, zone)
+    found = {day: _unpacked(row) for day, row in kept.items() if day not in stale}
     for run in _runs([day for day in days if day not in found]):
         found.update(work_out(session, run, zone))
     return [found[day] for day in days]
 
 
-def _kept(
-    session: Session, zone: ZoneInfo, days: Sequence[date] | None = None
-) -> dict[date, ReportDay]:
-    """The kept days of this version (within `days`, consecutive, when given)."""
-    query = select(ReportDay).where(ReportDay.zone == zone.key, ReportDay.version == VERSION)
-    if days is not None:
-        query = query.where(ReportDay.day >= days[0], ReportDay.day <= days[-1])
+def _kept(session: Session, zone: ZoneInfo, days: Sequence[date]) -> dict[date, ReportDay]:
+    """The kept days of this version among `days` (consecutive)."""
+    query = select(ReportDay).where(
+        ReportDay.zone == zone.key,
+        ReportDay.version == VERSION,
+        ReportDay.day >= days[0],
+        ReportDay.day <= days[-1],
+    )
     return {row.day: row for row in session.scalars(query)}
 
 
-def _stale(session: Session, kept: dict[date, ReportDay], zone: ZoneInfo) -> set[date]:
-    """The kept days that something written since they were fresh has changed."""
-    if not kept:
+def _stale(session: Session, fresh_at: dict[date, datetime], zone: ZoneInfo) -> set[date]:
+    """The kept days (with when each was last known fresh) that something written
+    since has changed."""
+    if not fresh_at:
         return set()
-    since = min(row.fresh_at for row in kept.values()) - SETTLE
+    since = min(fresh_at.values()) - SETTLE
     touched = (
         select(AuditEvent.request_id, func.max(AuditEvent.occurred_at).label("last"))
         .where(AuditEvent.occurred_at >= since, AuditEvent.request_id.is_not(None))
@@ -209,9 +210,9 @@ def _stale(session: Session, kept: dict[date, ReportDay], zone: ZoneInfo) -> set
     )
     stale = set()
     for last, counted_at in session.execute(union_all(made, held)):
-        row = kept.get(counted_at.astimezone(zone).date())
-        if row is not None and last >= row.fresh_at - SETTLE:
-            stale.add(row.day)
+        day = counted_at.astimezone(zone).date()
+        if day in fresh_at and last >= fresh_at[day] - SETTLE:
+            stale.add(day)
     return stale
 
 
@@ -399,8 +400,10 @@ def _gather_holds(session: Session, run: _Run) -> None:
 def check(session: Session, zone: ZoneInfo, now: datetime) -> None:
     """Forget the kept days something has changed since (and those of another version):
     the rest are fresh as of `now`. The caller commits."""
-    kept = _kept(session, zone)
-    stale = _stale(session, kept, zone)
+    kept = select(ReportDay.day, ReportDay.fresh_at).where(
+        ReportDay.zone == zone.key, ReportDay.version == VERSION
+    )
+    stale = _stale(session, dict(session.execute(kept).all()), zone)
     session.execute(
         delete(ReportDay).where(
             ReportDay.zone == zone.key, or_(ReportDay.version != VERSION, ReportDay.day.in_(stale))
