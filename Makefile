@@ -33,6 +33,7 @@ node_modules/.installed: package.json package-lock.json
 
 lint: $(VENV)/.test-installed
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 
 # Every page reviewed in date, sourced and easy to read (also for cron: exits 1 if not).
 content-check: $(VENV)/.installed

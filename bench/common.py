@@ -37,9 +37,10 @@ def wrk(url: str, seconds: int = 10, connections: int = 32, headers: dict | None
         "rps": float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1)),
         "p50": _ms(re.search(r"50%\s+([\d.]+\w+)", output).group(1)),
         "p99": _ms(re.search(r"99%\s+([\d.]+\w+)", output).group(1)),
-        "errors": int(m.group(1)) if (m := re.search(r"Non-2xx or 3xx responses: (\d+)", output))
+        "errors": int(m.group(1))
+        if (m := re.search(r"Non-2xx or 3xx responses: (\d+)", output))
         else 0,
-    }  # fmt: skip
+    }
 
 
 def _ms(text: str) -> float:

@@ -35,15 +35,17 @@ def run(seconds: int = 10) -> dict:
 
 def report(result: dict) -> str:
     ours, bare = result["ours"], result["bare"]
-    return "\n".join([
-        f"Guide page ({result['bytes']} bytes), wrk 32 connections, 10 s:",
-        "| | requests/s | p50 ms | p99 ms |",
-        "| --- | --- | --- | --- |",
-        f"| Intake | {ours['rps']:.0f} | {ours['p50']:.1f} | {ours['p99']:.1f} |",
-        f"| Bare Flask | {bare['rps']:.0f} | {bare['p50']:.1f} | {bare['p99']:.1f} |",
-        f"Throughput ratio: {result['ratio']:.2f} of the bare app (goal ≥ {GOAL:.2f}: "
-        f"{'met' if result['met'] else 'missed'}).",
-    ])  # fmt: skip
+    return "\n".join(
+        [
+            f"Guide page ({result['bytes']} bytes), wrk 32 connections, 10 s:",
+            "| | requests/s | p50 ms | p99 ms |",
+            "| --- | --- | --- | --- |",
+            f"| Intake | {ours['rps']:.0f} | {ours['p50']:.1f} | {ours['p99']:.1f} |",
+            f"| Bare Flask | {bare['rps']:.0f} | {bare['p50']:.1f} | {bare['p99']:.1f} |",
+            f"Throughput ratio: {result['ratio']:.2f} of the bare app (goal ≥ {GOAL:.2f}: "
+            f"{'met' if result['met'] else 'missed'}).",
+        ]
+    )
 
 
 if __name__ == "__main__":

@@ -37,10 +37,18 @@ CHROME_FLAGS = (
 
 def audit(url: str, chrome: str, report: Path) -> dict[str, int]:
     subprocess.run(
-        [str(LIGHTHOUSE), url, "--quiet", "--output=json", f"--output-path={report}",
-         f"--only-categories={','.join(CATEGORIES)}", f"--chrome-flags={CHROME_FLAGS}"],
-        env={**os.environ, "CHROME_PATH": chrome}, check=True,
-    )  # fmt: skip
+        [
+            str(LIGHTHOUSE),
+            url,
+            "--quiet",
+            "--output=json",
+            f"--output-path={report}",
+            f"--only-categories={','.join(CATEGORIES)}",
+            f"--chrome-flags={CHROME_FLAGS}",
+        ],
+        env={**os.environ, "CHROME_PATH": chrome},
+        check=True,
+    )
     categories = json.loads(report.read_text())["categories"]
     return {key: round(categories[key]["score"] * 100) for key in CATEGORIES}
 

@@ -62,14 +62,16 @@ def run() -> dict:
 
 def report(result: dict) -> str:
     (ours_warm, ours_after), (bare_warm, bare_after) = result["ours"], result["bare"]
-    return "\n".join([
-        f"Memory of one gunicorn worker (resident, MB), {REQUESTS:,} requests:",
-        "| | after warm-up | after 10,000 requests | growth |",
-        "| --- | --- | --- | --- |",
-        f"| Intake | {ours_warm:.1f} | {ours_after:.1f} | {ours_after - ours_warm:+.1f} |",
-        f"| Bare Flask | {bare_warm:.1f} | {bare_after:.1f} | {bare_after - bare_warm:+.1f} |",
-        f"Ratio after 10,000 requests: {ours_after / bare_after:.1f} times the bare worker.",
-    ])  # fmt: skip
+    return "\n".join(
+        [
+            f"Memory of one gunicorn worker (resident, MB), {REQUESTS:,} requests:",
+            "| | after warm-up | after 10,000 requests | growth |",
+            "| --- | --- | --- | --- |",
+            f"| Intake | {ours_warm:.1f} | {ours_after:.1f} | {ours_after - ours_warm:+.1f} |",
+            f"| Bare Flask | {bare_warm:.1f} | {bare_after:.1f} | {bare_after - bare_warm:+.1f} |",
+            f"Ratio after 10,000 requests: {ours_after / bare_after:.1f} times the bare worker.",
+        ]
+    )
 
 
 if __name__ == "__main__":

@@ -42,8 +42,10 @@ def plans(session: Session, staff_id: int) -> dict[str, str]:
     page = queue._filtered(select(CallbackRequest), queue.QueueFilter(), staff_id, utc_now())
     page = page.order_by(*queue.QUEUE_ORDER).limit(queue.PAGE_SIZE + 1)
     take = queue.next_candidate(datetime.now(UTC), "postgresql")
-    return {"Queue page (first 50 in order)": explain(session, page),
-            "Take next (candidate row)": explain(session, take)}  # fmt: skip
+    return {
+        "Queue page (first 50 in order)": explain(session, page),
+        "Take next (candidate row)": explain(session, take),
+    }
 
 
 def run() -> dict:
@@ -51,13 +53,17 @@ def run() -> dict:
         env = intake_env(database_url)
         migrate(env)
         seed(database_url, 1_000_000, 200_000, env["INTAKE_DATA_KEYS"])
-        app = create_app({
-            "SQLALCHEMY_DATABASE_URI": sqlalchemy_url(database_url),
-            "INTAKE_DATA_KEYS": [env["INTAKE_DATA_KEYS"]], "SECRET_KEY": env["SECRET_KEY"],
-        })  # fmt: skip
+        app = create_app(
+            {
+                "SQLALCHEMY_DATABASE_URI": sqlalchemy_url(database_url),
+                "INTAKE_DATA_KEYS": [env["INTAKE_DATA_KEYS"]],
+                "SECRET_KEY": env["SECRET_KEY"],
+            }
+        )
         with app.app_context():
-            boss = create_staff(db.session, email=BOSS, name="Boss",
-                                role="supervisor", password=PASSWORD)  # fmt: skip
+            boss = create_staff(
+                db.session, email=BOSS, name="Boss", role="supervisor", password=PASSWORD
+            )
             vault = app.extensions["intake"].service.vault
             secret = start_enrolment(db.session, vault, boss, "b").secret
             complete_sign_in(db.session, boss)
@@ -74,9 +80,12 @@ def run() -> dict:
             page = wrk(url + "/staff/", seconds=10, connections=8, headers=headers)
     bare = bare_fixed_page()
     return {
-        "page": page, "bare": bare, "plans": query_plans,
-        "take_p50": percentile(takes, 0.5), "take_p99": percentile(takes, 0.99),
-    }  # fmt: skip
+        "page": page,
+        "bare": bare,
+        "plans": query_plans,
+        "take_p50": percentile(takes, 0.5),
+        "take_p99": percentile(takes, 0.99),
+    }
 
 
 def verdict(met: bool) -> str:
@@ -96,7 +105,7 @@ def report(result: dict) -> str:
         f"Take next, {TAKES} in a row: p50 {result['take_p50']:.1f} ms, "
         f"p99 {result['take_p99']:.1f} ms "
         f"(goal < {GOAL_TAKE_MS} ms: {verdict(result['take_p99'] < GOAL_TAKE_MS)}).",
-    ]  # fmt: skip
+    ]
     for name, plan in result["plans"].items():
         lines += ["", f"{name}:", "```", plan, "```"]
     return "\n".join(lines)

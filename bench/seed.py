@@ -55,9 +55,13 @@ def sealed_pool(vault: Vault, size: int = 64) -> list[tuple[bytes, str]]:
     for number in range(size):
         phone = f"+4474001{number:05d}"
         answers = CallbackAnswers(
-            name=f"Seeded visitor {number}", phone=phone, for_whom="me", in_danger=False,
-            topics=(TOPICS[number % len(TOPICS)],), voicemail_ok=number % 2 == 0,
-        )  # fmt: skip
+            name=f"Seeded visitor {number}",
+            phone=phone,
+            for_whom="me",
+            in_danger=False,
+            topics=(TOPICS[number % len(TOPICS)],),
+            voicemail_ok=number % 2 == 0,
+        )
         pool.append((vault.seal(answers.personal()), vault.phone_hash(phone)))
     return pool
 
@@ -72,15 +76,24 @@ def rows(total: int, open_count: int, pool, staff_ids: list[int], now: datetime)
         status = (states.IN_PROGRESS if held else states.NEW) if is_open else CLOSED[number % 4]
         due = created + timedelta(minutes=15) if number % 5 else created + timedelta(days=1)
         yield (
-            reference(number), status, number % 20 == 0, created, due, created, created,
-            GUIDE_PAGES[number % len(GUIDE_PAGES)], sealed,
-            phone_hash, hashlib.sha256(b"s%d" % number).hexdigest(),
+            reference(number),
+            status,
+            number % 20 == 0,
+            created,
+            due,
+            created,
+            created,
+            GUIDE_PAGES[number % len(GUIDE_PAGES)],
+            sealed,
+            phone_hash,
+            hashlib.sha256(b"s%d" % number).hexdigest(),
             hashlib.sha256(b"w%d" % number).hexdigest() if is_open else None,
             None if is_open else created + timedelta(hours=rng.randint(1, 72)),
             staff_ids[number % len(staff_ids)] if held else None,
             now - timedelta(minutes=5) if held else None,
-            rng.randint(0, 3), 1,
-        )  # fmt: skip
+            rng.randint(0, 3),
+            1,
+        )
 
 
 def closings(total: int, open_count: int, staff_ids: list[int], now: datetime):

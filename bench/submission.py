@@ -83,16 +83,22 @@ def load(base: str, form_path: str, answers: dict) -> dict:
         thread.join()
     seconds = time.perf_counter() - started
     return {
-        "p50": percentile(timings, 0.50), "p99": percentile(timings, 0.99),
-        "confirmations": confirmations, "errors": errors,
+        "p50": percentile(timings, 0.50),
+        "p99": percentile(timings, 0.99),
+        "confirmations": confirmations,
+        "errors": errors,
         "journeys_per_s": len(timings) / seconds,
-    }  # fmt: skip
+    }
 
 
 ANSWERS = {
-    "name": "Bench", "phone": "07400 123456", "when": "asap", "for_whom": "me",
-    "in_danger": "no", "consent": "y",
-}  # fmt: skip
+    "name": "Bench",
+    "phone": "07400 123456",
+    "when": "asap",
+    "for_whom": "me",
+    "in_danger": "no",
+    "consent": "y",
+}
 
 
 def run() -> dict:
@@ -126,17 +132,19 @@ def report(result: dict) -> str:
         and ours["errors"] == 0
         and ours["stored"] == ours["confirmations"]
     )
-    return "\n".join([
-        f"Callback submission, {CLIENTS} clients x {JOURNEYS_EACH} journeys, PostgreSQL:",
-        "| | post p50 ms | post p99 ms | journeys/s | errors | confirmations | stored |",
-        "| --- | --- | --- | --- | --- | --- | --- |",
-        f"| Intake | {ours['p50']:.1f} | {ours['p99']:.1f} | {ours['journeys_per_s']:.0f} | "
-        f"{ours['errors']} | {ours['confirmations']} | {ours['stored']} |",
-        f"| Bare Flask | {bare['p50']:.1f} | {bare['p99']:.1f} | {bare['journeys_per_s']:.0f} | "
-        f"{bare['errors']} | — | — |",
-        f"p99 ratio: {result['ratio']:.1f} times the bare app. Goal (p99 < {GOAL_P99_MS} ms, "
-        f"no errors, stored = confirmations): {'met' if met else 'missed'}.",
-    ])  # fmt: skip
+    return "\n".join(
+        [
+            f"Callback submission, {CLIENTS} clients x {JOURNEYS_EACH} journeys, PostgreSQL:",
+            "| | post p50 ms | post p99 ms | journeys/s | errors | confirmations | stored |",
+            "| --- | --- | --- | --- | --- | --- | --- |",
+            f"| Intake | {ours['p50']:.1f} | {ours['p99']:.1f} | {ours['journeys_per_s']:.0f} | "
+            f"{ours['errors']} | {ours['confirmations']} | {ours['stored']} |",
+            f"| Bare Flask | {bare['p50']:.1f} | {bare['p99']:.1f} | "
+            f"{bare['journeys_per_s']:.0f} | {bare['errors']} | — | — |",
+            f"p99 ratio: {result['ratio']:.1f} times the bare app. Goal (p99 < {GOAL_P99_MS} ms, "
+            f"no errors, stored = confirmations): {'met' if met else 'missed'}.",
+        ]
+    )
 
 
 if __name__ == "__main__":

@@ -9,6 +9,7 @@ import gzip
 import hashlib
 import mimetypes
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 import brotli
@@ -27,6 +28,13 @@ class Asset:
 
 
 def _load(path: Path) -> Asset:
+    return _compressed(path, path.stat().st_mtime_ns)
+
+
+@lru_cache(maxsize=64)
+def _compressed(path: Path, modified: int) -> Asset:
+    """Each version of a file compressed once, however many apps are built (the tests
+    build one per test)."""
     raw = path.read_bytes()
     mimetype = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
     return Asset(

@@ -13,9 +13,17 @@ def register_compression(app: Flask) -> None:
     app.config.setdefault("COMPRESS_REGISTER", False)
     app.config.setdefault(
         "COMPRESS_MIMETYPES",
-        ["text/html", "text/css", "text/javascript", "application/javascript",
-         "application/json", "application/xml", "text/plain", "image/svg+xml"],
-    )  # fmt: skip
+        [
+            "text/html",
+            "text/css",
+            "text/javascript",
+            "application/javascript",
+            "application/json",
+            "application/xml",
+            "text/plain",
+            "image/svg+xml",
+        ],
+    )
     app.config.setdefault("COMPRESS_MIN_SIZE", 500)
     compress.init_app(app)
 

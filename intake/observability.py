@@ -112,6 +112,7 @@ def request_id_from(given: str) -> str:
 
 def register_observability(app: Flask) -> None:
     keep_client_addresses_out_of_logs()
+
     @app.before_request
     def start_timer_and_name_request() -> None:
         g.request_id = request_id_from(request.headers.get(REQUEST_ID_HEADER, ""))

@@ -8,6 +8,7 @@ an admonition: `!!! urgent "Call $emergency_number now if:"`.
 
 from dataclasses import dataclass
 from datetime import date
+from functools import lru_cache
 from pathlib import Path
 from string import Template
 
@@ -81,9 +82,20 @@ def _date(meta: dict[str, list[str]], key: str) -> date | None:
 
 
 def render_page(path: Path, values: dict[str, str], slug: str | None = None) -> Page:
-    """Render one Markdown file and its header, with `values` put in its placeholders."""
+    """Render one Markdown file and its header, with `values` put in its placeholders.
+
+    Each version of a file is rendered once per set of values, however many apps are
+    built from it (the tests build one per test; Markdown is most of the cost)."""
+    modified = path.stat().st_mtime_ns
+    return _rendered(path, modified, tuple(sorted(values.items())), slug)
+
+
+@lru_cache(maxsize=256)
+def _rendered(
+    path: Path, modified: int, values: tuple[tuple[str, str], ...], slug: str | None
+) -> Page:
     converter = markdown.Markdown(extensions=MARKDOWN_EXTENSIONS)
-    text = Template(path.read_text(encoding="utf-8")).safe_substitute(values)
+    text = Template(path.read_text(encoding="utf-8")).safe_substitute(dict(values))
     body = converter.convert(text)
     meta = converter.Meta  # type: ignore[attr-defined]
     return Page(

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 import brotli
+from werkzeug.http import parse_accept_header
 from werkzeug.test import EnvironBuilder, run_wsgi_app
 
 from intake.observability import LATENCY, REQUEST_ID_HEADER, request_id_from
@@ -82,23 +83,9 @@ class PreparedPage:
 
 @lru_cache(maxsize=64)
 def chosen_coding(accept_encoding: str) -> str:
-    """The content coding to send for an Accept-Encoding header: brotli, then gzip, when
-    accepted with a weight above zero (as named, or by "*"); otherwise none."""
-    weights = {}
-    for part in accept_encoding.lower().split(","):
-        name, _, parameters = part.partition(";")
-        weight = 1.0
-        parameters = parameters.strip().replace(" ", "")
-        if parameters.startswith("q="):
-            try:
-                weight = float(parameters[2:])
-            except ValueError:
-                weight = 0.0
-        weights[name.strip()] = weight
-    for coding in ENCODINGS:
-        if weights.get(coding, weights.get("*", 0.0)) > 0:
-            return coding
-    return "identity"
+    """The content coding to send for an Accept-Encoding header (as Werkzeug reads it,
+    weights and "*" included): brotli, then gzip, else none."""
+    return parse_accept_header(accept_encoding).best_match(ENCODINGS) or "identity"
 
 
 def _matches(if_none_match: str, etags: frozenset[str]) -> bool:

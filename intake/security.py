@@ -63,4 +63,3 @@ def same_for_everyone(view: Callable) -> Callable:
         return response
 
     return wrapper
-

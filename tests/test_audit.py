@@ -209,8 +209,9 @@ def test_the_trail_reads_in_words_and_filters_by_kind(make_member, supervisor, d
     request = submit_request(db_session, vault)
     path = f"/staff/requests/{request.reference}"
     agent.post(f"{path}/take", form_page=path)
-    agent.post(f"{path}/attempts", {"outcome": "reached", "result": "assessment_booked"},
-               form_page=path)  # fmt: skip
+    agent.post(
+        f"{path}/attempts", {"outcome": "reached", "result": "assessment_booked"}, form_page=path
+    )
     html = supervisor.get_page("/staff/audit?action=attempt_recorded")
     assert trail_rows(html) == [
         f"{trail_rows(html)[0].split(' Ada Agent')[0]} Ada Agent Recorded a call attempt "
@@ -257,10 +258,10 @@ def test_the_trail_csv_shows_a_formula_in_a_name_as_text(
     make_member, supervisor, db_session, vault
 ):
     request = submit_request(db_session, vault)
-    _, prankster = make_member(role="agent", name="=HYPERLINK(\"http://evil.example\")")
+    _, prankster = make_member(role="agent", name='=HYPERLINK("http://evil.example")')
     prankster.sign_in().get_page(f"/staff/requests/{request.reference}")
     response = supervisor.post(
         f"/staff/audit.csv?reference={request.reference}", form_page="/staff/audit"
     )
     rows = list(csv.reader(io.StringIO(response.get_data(as_text=True))))
-    assert rows[1][1] == "'=HYPERLINK(\"http://evil.example\")"
+    assert rows[1][1] == '\'=HYPERLINK("http://evil.example")'

@@ -18,11 +18,27 @@ def test_the_form_names_every_field_of_the_public_contract(visitor):
     form = visitor.open_form()
     names = {field["name"] for field in form.select("form [name]")}
     contract = {
-        "name", "phone", "email", "when", "day", "window", "for_whom", "topics",
-        "voicemail_ok", "say_who_we_are", "text_first", "in_danger", "message", "consent",
-        "relationship", "person_knows", "ask_for", "needs", "interpreter_language",
+        "name",
+        "phone",
+        "email",
+        "when",
+        "day",
+        "window",
+        "for_whom",
+        "topics",
+        "voicemail_ok",
+        "say_who_we_are",
+        "text_first",
+        "in_danger",
+        "message",
+        "consent",
+        "relationship",
+        "person_knows",
+        "ask_for",
+        "needs",
+        "interpreter_language",
         "other_needs",
-    }  # fmt: skip
+    }
     assert contract <= names
 
 

@@ -203,7 +203,13 @@ def test_a_supervisor_may_call_early_only_with_a_reason_and_it_is_audited(db_ses
     db_session.rollback()
     reason = "They rang back on the main line"
     record(
-        db_session, vault, request, boss, calls.REACHED, now=at, result="information_given",
+        db_session,
+        vault,
+        request,
+        boss,
+        calls.REACHED,
+        now=at,
+        result="information_given",
         override_reason=reason,
     )
     assert request.status == states.COMPLETED
@@ -292,12 +298,25 @@ def test_a_call_saved_after_the_hold_moved_on_is_kept_late_and_changes_nothing(d
     queue.release_expired_holds(db_session, NOW + timedelta(minutes=21), timedelta(minutes=20))
     db_session.refresh(request)
     queue.take(db_session, request, bea, now=NOW + timedelta(minutes=22))
-    record(db_session, vault, request, bea, calls.REACHED, result="information_given",
-           now=NOW + timedelta(minutes=23))  # fmt: skip
+    record(
+        db_session,
+        vault,
+        request,
+        bea,
+        calls.REACHED,
+        result="information_given",
+        now=NOW + timedelta(minutes=23),
+    )
     attempt = record(
-        db_session, vault, request, alex, calls.REACHED, result="assessment_booked",
-        note="Booked for Monday", now=NOW + timedelta(minutes=25),
-    )  # fmt: skip
+        db_session,
+        vault,
+        request,
+        alex,
+        calls.REACHED,
+        result="assessment_booked",
+        note="Booked for Monday",
+        now=NOW + timedelta(minutes=25),
+    )
     assert attempt.late is True
     assert request.status == states.COMPLETED, "the late call moves the request nowhere"
     entries = calls.history(db_session, vault, request)
@@ -317,8 +336,9 @@ def test_a_call_saved_after_an_expired_hold_nobody_took_counts_as_usual(db_sessi
     queue.release_expired_holds(db_session, NOW + timedelta(minutes=21), timedelta(minutes=20))
     db_session.refresh(request)
     assert request.status == states.NEW
-    attempt = record(db_session, vault, request, agent, calls.WRONG_NUMBER,
-                     now=NOW + timedelta(minutes=22))  # fmt: skip
+    attempt = record(
+        db_session, vault, request, agent, calls.WRONG_NUMBER, now=NOW + timedelta(minutes=22)
+    )
     assert attempt.late is False
     assert request.status == states.UNREACHABLE
 

@@ -40,10 +40,19 @@ def test_rotate_keys_is_safe_to_run_twice(app_config, visitor):
 def test_staff_create_reads_the_password_from_stdin(app, db_session):
     runner = app.test_cli_runner()
     result = runner.invoke(
-        args=["staff", "create", "--email", "Kim@Intake.example", "--name", "Kim",
-              "--role", "supervisor", "--password-stdin"],
+        args=[
+            "staff",
+            "create",
+            "--email",
+            "Kim@Intake.example",
+            "--name",
+            "Kim",
+            "--role",
+            "supervisor",
+            "--password-stdin",
+        ],
         input="correct horse battery staple\n",
-    )  # fmt: skip
+    )
     assert result.exit_code == 0, result.output
     assert "Created supervisor Kim <kim@intake.example>" in result.output
     member = find_by_email(db_session, "kim@intake.example")
@@ -60,10 +69,19 @@ def test_staff_create_asks_for_the_password_twice(app):
 
 def test_staff_create_refuses_a_common_password_and_says_why(app):
     result = app.test_cli_runner().invoke(
-        args=["staff", "create", "--email", "jo@intake.example", "--name", "Jo",
-              "--role", "agent", "--password-stdin"],
+        args=[
+            "staff",
+            "create",
+            "--email",
+            "jo@intake.example",
+            "--name",
+            "Jo",
+            "--role",
+            "agent",
+            "--password-stdin",
+        ],
         input="qwerty123456\n",
-    )  # fmt: skip
+    )
     assert result.exit_code != 0
     assert "common passwords" in result.output
 

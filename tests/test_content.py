@@ -14,8 +14,13 @@ COPIED_RUN = 7  # this many words in a row, taken from the source, count as copy
 # Each fact of the source notes, and the words that show the guide states it.
 FACTS = {
     "muscle relaxant and depressant": ["muscle relaxant", "central nervous system"],
-    "used for spasticity": ["spasticity", "cerebral palsy", "injury to the spinal cord",
-                            "disease of the spinal cord", "multiple sclerosis"],
+    "used for spasticity": [
+        "spasticity",
+        "cerebral palsy",
+        "injury to the spinal cord",
+        "disease of the spinal cord",
+        "multiple sclerosis",
+    ],
     "helps pain, stiffness, spasms": ["pain", "stiff", "spasms"],
     "not approved in the UK": ["not approved", "UK"],
     "ANSM 2014, 3 years": ["ANSM", "2014", "3 years"],
@@ -24,14 +29,34 @@ FACTS = {
     "Charcot-Marie-Tooth": ["Charcot-Marie-Tooth", "sorbitol", "naltrexone"],
     "Sydney liver study": ["University of Sydney", "liver disease", "twice as many", "placebo"],
     "cravings, sobriety, anxiety": ["cravings", "anxiety"],
-    "brand names": ["Lioresal Intrathecal", "Lioresal", "Gablofen", "FIRST Baclofen", "Beklo",
-                    "Baclodol", "Kemstro", "Flexibac", "Liofen", "Lyflex", "Clofen", "Bacloren",
-                    "Muslofen"],
+    "brand names": [
+        "Lioresal Intrathecal",
+        "Lioresal",
+        "Gablofen",
+        "FIRST Baclofen",
+        "Beklo",
+        "Baclodol",
+        "Kemstro",
+        "Flexibac",
+        "Liofen",
+        "Lyflex",
+        "Clofen",
+        "Bacloren",
+        "Muslofen",
+    ],
     "history 1962": ["1962", "Heinrich Keberle", "Ciba-Geigy", "epilepsy"],
     "dose varies, high doses": ["cerebrospinal fluid", "high dose"],
     "intrathecal 1984": ["1984", "intrathecal", "400 times"],
-    "Ameisen 2008": ["2008", "Olivier Ameisen", "French-American", "cardiologist",
-                     "Le Dernier Verre", "2004", "$750,000", "University of Amsterdam"],
+    "Ameisen 2008": [
+        "2008",
+        "Olivier Ameisen",
+        "French-American",
+        "cardiologist",
+        "Le Dernier Verre",
+        "2004",
+        "$750,000",
+        "University of Amsterdam",
+    ],
     "prospective alcohol use": ["prospective"],
     "safe as prescribed, misuse": ["prescribed", "tolerance", "dependence"],
     "mixing effects": ["drowsy", "dizzy", "weak"],
@@ -47,9 +72,15 @@ FACTS = {
     "call your doctor": ["hallucinations", "confusion", "shallow breathing", "convulsions"],
     "stopping": ["suddenly", "low dose", "2 months", "taper"],
     "withdrawal symptoms": ["disorientation", "agitation", "restlessness", "delirium"],
-    "tips": ["with or without food", "heavy machinery", "3.6 mg", "indifferent",
-             "January 2004", "anxiety disorder"],
-}  # fmt: skip
+    "tips": [
+        "with or without food",
+        "heavy machinery",
+        "3.6 mg",
+        "indifferent",
+        "January 2004",
+        "anxiety disorder",
+    ],
+}
 
 
 LIBRARY = load_library({"retention_days": "90"})
@@ -57,13 +88,22 @@ LIBRARY = load_library({"retention_days": "90"})
 # What matters most to this audience, each on the page a reader would look for it.
 RISKS = {
     "how-to-take": {
-        "taking too much": ["sleepy", "shallow breathing", "confusion", "floppy", "fits",
-                            "packet"],
+        "taking too much": ["sleepy", "shallow breathing", "confusion", "floppy", "fits", "packet"],
         "intrathecal pumps": ["pump", "run out", "life-threatening"],
     },
     "interactions": {
-        "mixing": ["alcohol", "opioids", "methadone", "buprenorphine", "benzodiazepines",
-                   "gabapentin", "pregabalin", "sleeping pills", "antihistamines", "breathing"],
+        "mixing": [
+            "alcohol",
+            "opioids",
+            "methadone",
+            "buprenorphine",
+            "benzodiazepines",
+            "gabapentin",
+            "pregabalin",
+            "sleeping pills",
+            "antihistamines",
+            "breathing",
+        ],
     },
     "addiction": {
         "stopping drinking safely": ["fits", "delirium tremens", "detox"],
@@ -77,7 +117,7 @@ RISKS = {
     "common-questions": {
         "Ameisen as history": ["2013", "never", "dose"],
     },
-}  # fmt: skip
+}
 DRAFTING_ASIDES = ["our notes", "our source", "source notes", "may no longer apply"]
 
 
@@ -157,9 +197,13 @@ def test_every_page_about_the_service_reads_easily(page):
 
 def test_the_guide_names_checkable_sources():
     links = " ".join(source for page in LIBRARY.guide for source in page.sources)
-    for address in ["https://www.nhs.uk/medicines/baclofen", "https://bnf.nice.org.uk/",
-                    "https://www.medicines.org.uk/emc", "https://www.nice.org.uk/guidance/cg115",
-                    "https://ansm.sante.fr"]:  # fmt: skip
+    for address in [
+        "https://www.nhs.uk/medicines/baclofen",
+        "https://bnf.nice.org.uk/",
+        "https://www.medicines.org.uk/emc",
+        "https://www.nice.org.uk/guidance/cg115",
+        "https://ansm.sante.fr",
+    ]:
         assert address in links, address
     for page in LIBRARY.guide:
         assert any("https://" in source for source in page.sources), page.slug

@@ -16,9 +16,15 @@ TODAY = date(2026, 11, 25)
 
 
 def guide_page(**changes) -> Page:
-    fields = {"slug": "about", "title": "About", "summary": "", "body": PLAIN,
-              "reviewed": date(2026, 1, 1), "next_review": date(2027, 1, 1),
-              "sources": (Markup('<a href="https://www.nhs.uk/">NHS</a>'),)}  # fmt: skip
+    fields = {
+        "slug": "about",
+        "title": "About",
+        "summary": "",
+        "body": PLAIN,
+        "reviewed": date(2026, 1, 1),
+        "next_review": date(2027, 1, 1),
+        "sources": (Markup('<a href="https://www.nhs.uk/">NHS</a>'),),
+    }
     return Page(**{**fields, **changes})
 
 

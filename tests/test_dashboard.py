@@ -79,9 +79,14 @@ def test_the_request_page_shows_everything_with_the_discreet_choices_first(
     agent, db_session, vault
 ):
     request = submit_request(
-        db_session, vault, name="Zoë", message="After 6pm please", voicemail_ok=False,
-        say_who_we_are=None, text_first=True,
-    )  # fmt: skip
+        db_session,
+        vault,
+        name="Zoë",
+        message="After 6pm please",
+        voicemail_ok=False,
+        say_who_we_are=None,
+        text_first=True,
+    )
     html = agent.get_page(f"/staff/requests/{request.reference}")
     instructions = [li.get_text(strip=True) for li in html.select(".instructions li")]
     assert instructions == [
@@ -230,9 +235,15 @@ def test_the_whole_journey_of_a_request(app, make_member, visitor, db_session):
             supervisor.client.get("/staff/queue.json").get_json()["counts"]["completed_today"] == 1
         )
     trail = [e.action for e in db_session.query(AuditEvent).order_by(AuditEvent.id)]
-    for action in (audit.SECOND_FACTOR_ENROLLED, audit.SIGN_IN, audit.REQUEST_TAKEN,
-                   audit.REQUEST_VIEWED, audit.ATTEMPT_RECORDED, audit.STATUS_CHANGED,
-                   audit.NOTE_ADDED):  # fmt: skip
+    for action in (
+        audit.SECOND_FACTOR_ENROLLED,
+        audit.SIGN_IN,
+        audit.REQUEST_TAKEN,
+        audit.REQUEST_VIEWED,
+        audit.ATTEMPT_RECORDED,
+        audit.STATUS_CHANGED,
+        audit.NOTE_ADDED,
+    ):
         assert action in trail, action
     assert trail.count(audit.ATTEMPT_RECORDED) == 2
 
@@ -332,9 +343,7 @@ def test_a_supervisor_reopens_a_completed_request_from_its_page(supervisor, db_s
     assert db_session.get(type(request), request.id).status == states.NEW
 
 
-def test_an_agent_cannot_close_an_urgent_request_as_spam_from_its_page(
-    agent, db_session, vault
-):
+def test_an_agent_cannot_close_an_urgent_request_as_spam_from_its_page(agent, db_session, vault):
     request = submit_request(db_session, vault, in_danger=True)
     path = f"/staff/requests/{request.reference}"
     agent.post(f"{path}/take", form_page=path)
@@ -355,12 +364,14 @@ def test_an_agent_whose_hold_moved_on_is_told_their_call_was_kept_late(
         alex.post(f"{path}/take", form_page=path)
         clock.shift(timedelta(minutes=21))
         bea.post("/staff/take-next", form_page="/staff/")
-        bea.post(f"{path}/attempts", {"outcome": "reached", "result": "not_ready_now"},
-                 form_page=path)  # fmt: skip
+        bea.post(
+            f"{path}/attempts", {"outcome": "reached", "result": "not_ready_now"}, form_page=path
+        )
         response = alex.post(
-            f"{path}/attempts", {"outcome": "reached", "result": "assessment_booked",
-                                 "note": "Booked for Monday"}, form_page=path,
-        )  # fmt: skip
+            f"{path}/attempts",
+            {"outcome": "reached", "result": "assessment_booked", "note": "Booked for Monday"},
+            form_page=path,
+        )
         text = page(alex.client.get(response.headers["Location"])).get_text(" ", strip=True)
     assert "saved in the history as a late call. The request is now completed." in text
     assert "Reached: Assessment booked (saved late" in text
@@ -479,9 +490,7 @@ def test_a_booked_window_shows_on_its_row_and_is_not_overdue_until_it_ends(
         assert "overdue by 1 min" in row.get_text()
 
 
-def test_take_next_says_when_the_next_booked_request_may_be_called(
-    make_member, db_session, vault
-):
+def test_take_next_says_when_the_next_booked_request_may_be_called(make_member, db_session, vault):
     with time_machine.travel("2027-07-01T08:00:00Z", tick=False):
         agent = make_member()[1].sign_in()
         submit_request(db_session, vault, when="later", day=date(2027, 7, 1), window="18-20")
@@ -541,8 +550,9 @@ def test_search_results_are_never_replaced_by_the_live_refresh(agent, db_session
 def test_the_queue_filters_to_booked_requests_from_the_page(make_member, db_session, vault):
     with time_machine.travel("2027-07-01T08:00:00Z", tick=False):
         agent = make_member()[1].sign_in()
-        booked = submit_request(db_session, vault, when="later", day=date(2027, 7, 1),
-                                window="18-20")  # fmt: skip
+        booked = submit_request(
+            db_session, vault, when="later", day=date(2027, 7, 1), window="18-20"
+        )
         ready = submit_request(db_session, vault)
         html = agent.get_page("/staff/?show=booked")
     listed = {link.get_text() for link in html.select("tbody a")}

@@ -164,8 +164,11 @@ def test_old_guide_addresses_move_permanently_to_where_their_words_are_now(clien
 
 
 def test_each_guide_page_says_who_reviewed_it_and_when_it_is_next_due(app_config):
-    settings = {**app_config, "INTAKE_REVIEWER_NAME": "Dr Priya Shah",
-                "INTAKE_REVIEWER_ROLE": "consultant addiction psychiatrist"}  # fmt: skip
+    settings = {
+        **app_config,
+        "INTAKE_REVIEWER_NAME": "Dr Priya Shah",
+        "INTAKE_REVIEWER_ROLE": "consultant addiction psychiatrist",
+    }
     client = create_app(settings).test_client()
     for slug in GUIDE_ORDER:
         meta = page(client.get(f"/guide/{slug}")).select_one(".page-meta")

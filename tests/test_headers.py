@@ -1,6 +1,5 @@
 """Security headers on every response, checked once for every route in the URL map."""
 
-
 from intake import create_app
 from intake.config import ORGANISATION_PLACEHOLDERS
 

@@ -28,8 +28,10 @@ def test_readyz_checks_the_database_and_the_schema(app, client):
 
 
 def test_readyz_is_not_ready_on_a_database_without_the_schema(tmp_path, app_config):
-    empty_database = {"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/x.db",
-                      "SQLALCHEMY_ENGINE_OPTIONS": {}}  # fmt: skip
+    empty_database = {
+        "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/x.db",
+        "SQLALCHEMY_ENGINE_OPTIONS": {},
+    }
     empty = create_app({**app_config, **empty_database})
     answer = empty.test_client().get("/readyz")
     assert answer.status_code == 503

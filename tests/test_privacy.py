@@ -66,8 +66,9 @@ def test_a_rate_limit_being_hit_logs_no_client_address(app_config, caplog):
     visitor = CallbackVisitor(app.test_client())
     address = {"REMOTE_ADDR": "203.0.113.77"}
     statuses = [
-        visitor.client.post("/callback", data=visitor.filled_form(), environ_base=address)
-        .status_code
+        visitor.client.post(
+            "/callback", data=visitor.filled_form(), environ_base=address
+        ).status_code
         for _ in "ab"
     ]
     assert statuses[-1] == 429
@@ -81,8 +82,11 @@ def test_no_personal_data_reaches_a_url(visitor):
     response = visitor.submit(**SECRETS)
     location = response.headers["Location"]
     confirmation = page(visitor.client.get(location))
-    urls = [location] + [tag.get(attr, "") for attr in ("href", "action", "src") for tag in
-                         confirmation.select(f"[{attr}]")]  # fmt: skip
+    urls = [location] + [
+        tag.get(attr, "")
+        for attr in ("href", "action", "src")
+        for tag in confirmation.select(f"[{attr}]")
+    ]
     for url in urls:
         for plaintext in PLAINTEXTS:
             assert plaintext not in url
@@ -107,9 +111,15 @@ def test_error_pages_show_no_personal_data_and_no_stack_trace(app, visitor, monk
 
 
 PUBLIC_PAGES = [
-    "/", "/guide/", "/guide/about", "/guide/addiction", "/privacy", "/about-this-service",
-    "/callback", "/no-such-page",
-]  # fmt: skip
+    "/",
+    "/guide/",
+    "/guide/about",
+    "/guide/addiction",
+    "/privacy",
+    "/about-this-service",
+    "/callback",
+    "/no-such-page",
+]
 
 
 @pytest.mark.parametrize("path", PUBLIC_PAGES)

@@ -163,19 +163,43 @@ def test_counts_tell_ready_booked_due_again_in_progress_and_the_rest_apart(db_se
     add(db_session, vault, created_minutes_ago=30, due_in=-15)
     add(db_session, vault, created_minutes_ago=2, due_in=13, urgent=True)
     add(db_session, vault, created_minutes_ago=2, due_in=60, callable_from=NOW + 60 * MINUTE)
-    add(db_session, vault, created_minutes_ago=40, due_in=20, callable_from=NOW + 20 * MINUTE,
-        attempt_count=1)  # fmt: skip
+    add(
+        db_session,
+        vault,
+        created_minutes_ago=40,
+        due_in=20,
+        callable_from=NOW + 20 * MINUTE,
+        attempt_count=1,
+    )
     mine = add(db_session, vault, created_minutes_ago=2, due_in=13)
     queue.take(db_session, mine, member, now=NOW)
-    add(db_session, vault, created_minutes_ago=90, due_in=-75, status=states.COMPLETED,
-        closed_at=NOW - 60 * MINUTE)  # fmt: skip
-    add(db_session, vault, created_minutes_ago=2000, due_in=-1900, status=states.COMPLETED,
-        closed_at=NOW - 1800 * MINUTE)  # fmt: skip
+    add(
+        db_session,
+        vault,
+        created_minutes_ago=90,
+        due_in=-75,
+        status=states.COMPLETED,
+        closed_at=NOW - 60 * MINUTE,
+    )
+    add(
+        db_session,
+        vault,
+        created_minutes_ago=2000,
+        due_in=-1900,
+        status=states.COMPLETED,
+        closed_at=NOW - 1800 * MINUTE,
+    )
     counts = queue.queue_counts(db_session, member.id, NOW, london)
     assert counts == queue.QueueCounts(
-        ready=2, booked=1, due_again=1, in_progress=1, overdue=1, urgent=1,
-        completed_today=1, held_by_me=1,
-    )  # fmt: skip
+        ready=2,
+        booked=1,
+        due_again=1,
+        in_progress=1,
+        overdue=1,
+        urgent=1,
+        completed_today=1,
+        held_by_me=1,
+    )
     assert counts.waiting == 4
     assert queue.take_next(db_session, member, now=NOW) is not None
 
@@ -183,8 +207,9 @@ def test_counts_tell_ready_booked_due_again_in_progress_and_the_rest_apart(db_se
 def test_a_chosen_window_is_overdue_only_after_it_ends(db_session, vault):
     member = make_staff(db_session)
     london = ZoneInfo("Europe/London")
-    booked = add(db_session, vault, created_minutes_ago=60, due_in=-30,
-                 overdue_at=NOW + 90 * MINUTE)  # fmt: skip
+    booked = add(
+        db_session, vault, created_minutes_ago=60, due_in=-30, overdue_at=NOW + 90 * MINUTE
+    )
     assert queue.queue_counts(db_session, member.id, NOW, london).overdue == 0
     later = NOW + 91 * MINUTE
     assert queue.queue_counts(db_session, member.id, later, london).overdue == 1
@@ -259,8 +284,14 @@ def test_each_part_of_the_queue_can_be_listed_alone_as_the_counts_split_it(db_se
     member = make_staff(db_session)
     ready = add(db_session, vault, created_minutes_ago=2, due_in=13)
     booked = add(db_session, vault, created_minutes_ago=2, due_in=60, callable_from=NOW + HOUR)
-    again = add(db_session, vault, created_minutes_ago=40, due_in=20,
-                callable_from=NOW + 20 * MINUTE, attempt_count=1)  # fmt: skip
+    again = add(
+        db_session,
+        vault,
+        created_minutes_ago=40,
+        due_in=20,
+        callable_from=NOW + 20 * MINUTE,
+        attempt_count=1,
+    )
     late = add(db_session, vault, created_minutes_ago=30, due_in=-15)
     held = add(db_session, vault, created_minutes_ago=2, due_in=13)
     queue.take(db_session, held, member, now=NOW)
@@ -278,12 +309,30 @@ def test_each_part_of_the_queue_can_be_listed_alone_as_the_counts_split_it(db_se
 
 def test_closed_requests_are_listed_by_outcome_and_closing_date(db_session, vault):
     member = make_staff(db_session)
-    done = add(db_session, vault, created_minutes_ago=90, due_in=-75, status=states.COMPLETED,
-               closed_at=NOW - 60 * MINUTE)  # fmt: skip
-    add(db_session, vault, created_minutes_ago=90, due_in=-75, status=states.SPAM,
-        closed_at=NOW - 60 * MINUTE)  # fmt: skip
-    add(db_session, vault, created_minutes_ago=9000, due_in=-8000, status=states.COMPLETED,
-        closed_at=NOW - 7000 * MINUTE)  # fmt: skip
+    done = add(
+        db_session,
+        vault,
+        created_minutes_ago=90,
+        due_in=-75,
+        status=states.COMPLETED,
+        closed_at=NOW - 60 * MINUTE,
+    )
+    add(
+        db_session,
+        vault,
+        created_minutes_ago=90,
+        due_in=-75,
+        status=states.SPAM,
+        closed_at=NOW - 60 * MINUTE,
+    )
+    add(
+        db_session,
+        vault,
+        created_minutes_ago=9000,
+        due_in=-8000,
+        status=states.COMPLETED,
+        closed_at=NOW - 7000 * MINUTE,
+    )
     filters = queue.QueueFilter(
         show="closed", closed_as=states.COMPLETED, closed_since=NOW - 2 * HOUR
     )

@@ -224,9 +224,7 @@ def test_a_request_booked_for_later_is_timed_from_the_start_of_its_window(db_ses
     assert waits.median == minutes(10)
 
 
-def test_a_booked_request_keeps_its_window_as_the_start_after_an_unanswered_call(
-    db_session, vault
-):
+def test_a_booked_request_keeps_its_window_as_the_start_after_an_unanswered_call(db_session, vault):
     agent = make_staff(db_session)
     booked = submit_request(
         db_session,

@@ -18,19 +18,51 @@ ORGANISATION = {
 
 # What each page must tell a reader, in words they would look for.
 MUST_SAY = {
-    "about-this-service": ["24 hours", "free", "GP", "drug and alcohol services", "acamprosate",
-                           "naltrexone", "nalmefene", "disulfiram", "Al-Anon", "Adfam",
-                           "Drinkline", "FRANK"],
-    "accessibility": ["WCAG 2.2", "AA", "keyboard", "JavaScript", "320", "axe",
-                      "Equality Advisory and Support Service",
-                      "Equality and Human Rights Commission"],
+    "about-this-service": [
+        "24 hours",
+        "free",
+        "GP",
+        "drug and alcohol services",
+        "acamprosate",
+        "naltrexone",
+        "nalmefene",
+        "disulfiram",
+        "Al-Anon",
+        "Adfam",
+        "Drinkline",
+        "FRANK",
+    ],
+    "accessibility": [
+        "WCAG 2.2",
+        "AA",
+        "keyboard",
+        "JavaScript",
+        "320",
+        "axe",
+        "Equality Advisory and Support Service",
+        "Equality and Human Rights Commission",
+    ],
     "cookies": ["intake_session", "strictly necessary", "analytics", "close your browser"],
     "complaints": ["working days", "Ombudsman", "Care Quality Commission"],
-    "privacy": ["Article 6", "Article 9", "explicit consent", "vital interests",
-                "someone else", "access", "correct", "delete", "restrict", "object",
-                "withdraw", "ico.org.uk", "0303 123 1113", "90 days", "encrypted"],
+    "privacy": [
+        "Article 6",
+        "Article 9",
+        "explicit consent",
+        "vital interests",
+        "someone else",
+        "access",
+        "correct",
+        "delete",
+        "restrict",
+        "object",
+        "withdraw",
+        "ico.org.uk",
+        "0303 123 1113",
+        "90 days",
+        "encrypted",
+    ],
     "leave-quickly": ["Shift", "3 times", "history", "private browsing", "999"],
-}  # fmt: skip
+}
 
 
 @pytest.mark.parametrize("slug", SERVICE_PAGES)
@@ -59,8 +91,12 @@ def test_the_organisation_details_come_from_configuration(app_config):
     for name in ["INTAKE_ORG_NAME", "INTAKE_ORG_ADDRESS", "INTAKE_ORG_REGISTRATION"]:
         assert ORGANISATION[name] in about, name
     privacy = page(client.get("/privacy")).select_one("main").get_text(" ", strip=True)
-    for name in ["INTAKE_ORG_NAME", "INTAKE_ORG_ADDRESS", "INTAKE_PRIVACY_CONTACT",
-                 "INTAKE_HOSTING_PROVIDER"]:  # fmt: skip
+    for name in [
+        "INTAKE_ORG_NAME",
+        "INTAKE_ORG_ADDRESS",
+        "INTAKE_PRIVACY_CONTACT",
+        "INTAKE_HOSTING_PROVIDER",
+    ]:
         assert ORGANISATION[name] in privacy, name
     footer = page(client.get("/guide/about")).select_one("footer.site-footer").get_text()
     assert "Northgate Recovery Ltd" in footer

@@ -170,9 +170,7 @@ def second_browser(app, browser: StaffBrowser) -> StaffBrowser:
     return other
 
 
-def test_an_idle_session_ends_alone_while_the_members_other_session_goes_on(
-    app, make_member
-):
+def test_an_idle_session_ends_alone_while_the_members_other_session_goes_on(app, make_member):
     _, desk = make_member()
     with time_machine.travel("2026-11-25T10:00:00Z", tick=False) as clock:
         desk.sign_in()
@@ -217,9 +215,13 @@ def test_signed_out_mid_call_the_agent_returns_to_what_they_typed(make_member, d
         clock.shift(timedelta(minutes=31))
         response = agent.client.post(
             f"{path}/attempts",
-            data={"csrf_token": token, "outcome": "reached", "result": "assessment_booked",
-                  "note": note},
-        )  # fmt: skip
+            data={
+                "csrf_token": token,
+                "outcome": "reached",
+                "result": "assessment_booked",
+                "note": note,
+            },
+        )
         assert response.headers["Location"].endswith("/staff/sign-in")
         told = page(agent.client.get("/staff/sign-in")).get_text()
         assert "What you were saving is kept" in told

@@ -31,12 +31,16 @@ def test_taking_holds_the_request_and_says_so_in_the_trail(db_session, vault):
     change_status(db_session, request, states.IN_PROGRESS, by=agent, now=NOW)
     db_session.commit()
     assert (request.status, request.held_by_id, request.held_at) == (
-        states.IN_PROGRESS, agent.id, NOW,
-    )  # fmt: skip
+        states.IN_PROGRESS,
+        agent.id,
+        NOW,
+    )
     event = events(db_session, request)[-1]
     assert (event.action, event.staff_id, event.detail) == (
-        audit.STATUS_CHANGED, agent.id, {"from": "new", "to": "in_progress"},
-    )  # fmt: skip
+        audit.STATUS_CHANGED,
+        agent.id,
+        {"from": "new", "to": "in_progress"},
+    )
 
 
 @pytest.mark.parametrize("target", [states.COMPLETED, states.SPAM, states.WITHDRAWN])

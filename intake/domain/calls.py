@@ -129,8 +129,7 @@ def record_attempt(
     personal = vault.open(request.personal_data) if request.personal_data else {}
     if outcome not in outcomes_for(personal):
         raise queue.QueueRefused(
-            "The visitor asked us not to leave a voicemail. If nobody answered, "
-            "record \"No answer\"."
+            'The visitor asked us not to leave a voicemail. If nobody answered, record "No answer".'
         )
     if outcome == REACHED and result not in RESULTS:
         raise queue.QueueRefused("Choose the result of the call.")

@@ -471,9 +471,7 @@ def unlock(
     if not is_locked(staff, now):
         raise AccountError(f"{staff.name}'s account is not locked.")
     _update(session, staff, [], failed_sign_ins=0, locked_until=None)
-    audit.record(
-        session, audit.ACCOUNT_UNLOCKED, staff_id=by, detail={"member": staff.id}, now=now
-    )
+    audit.record(session, audit.ACCOUNT_UNLOCKED, staff_id=by, detail={"member": staff.id}, now=now)
     session.commit()
 
 

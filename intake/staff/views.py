@@ -60,9 +60,7 @@ FILTERS = (
     "closed_until",
 )
 CLOSED_AS = {
-    status: label
-    for status, label in states.LABELS.items()
-    if status not in states.OPEN_STATUSES
+    status: label for status, label in states.LABELS.items() if status not in states.OPEN_STATUSES
 }
 
 
@@ -194,9 +192,7 @@ def queue_data():
 def take_next():
     if not ActionForm().validate_on_submit():
         abort(400)
-    reference = queue.take_next(
-        db.session, current_user, hold_limit=current_service().hold_limit
-    )
+    reference = queue.take_next(db.session, current_user, hold_limit=current_service().hold_limit)
     if reference is None:
         flash(nobody_ready_message(queue.next_callable_at(db.session)))
         return redirect(url_for("staff.dashboard"), code=303)

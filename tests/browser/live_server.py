@@ -37,15 +37,28 @@ class LiveServer:
         """Run a `flask --app intake` command against this server's database."""
         result = subprocess.run(
             [sys.executable, "-m", "flask", "--app", "intake", *args],
-            env=self.env, cwd=ROOT, input=stdin, capture_output=True, text=True, check=True,
-        )  # fmt: skip
+            env=self.env,
+            cwd=ROOT,
+            input=stdin,
+            capture_output=True,
+            text=True,
+            check=True,
+        )
         return result.stdout
 
     def create_staff(self, email: str, name: str, role: str = "agent") -> None:
         self.flask(
-            "staff", "create", "--email", email, "--name", name, "--role", role,
-            "--password-stdin", stdin=STAFF_PASSWORD + "\n",
-        )  # fmt: skip
+            "staff",
+            "create",
+            "--email",
+            email,
+            "--name",
+            name,
+            "--role",
+            role,
+            "--password-stdin",
+            stdin=STAFF_PASSWORD + "\n",
+        )
 
 
 @contextmanager

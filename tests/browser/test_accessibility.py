@@ -183,9 +183,10 @@ def test_targets_are_at_least_24_by_24_pixels(site, open_page, path):
 
 @pytest.mark.parametrize("path", PUBLIC_PAGES[:5])
 @pytest.mark.parametrize(
-    "viewport", [{"width": 320, "height": 640}, {"width": 640, "height": 400}],
+    "viewport",
+    [{"width": 320, "height": 640}, {"width": 640, "height": 400}],
     ids=["320px", "200%-zoom"],
-)  # fmt: skip
+)
 def test_usable_at_320px_and_200_percent_zoom_without_sideways_scrolling(
     site, open_page, path, viewport
 ):

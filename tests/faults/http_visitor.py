@@ -62,7 +62,12 @@ class HttpVisitor:
             return form
         hidden = dict(HIDDEN.findall(form.body))
         answers = {
-            **hidden, "name": name, "phone": "07400 123456", "when": "asap", "for_whom": "me",
-            "in_danger": "no", "consent": "y",
-        }  # fmt: skip
+            **hidden,
+            "name": name,
+            "phone": "07400 123456",
+            "when": "asap",
+            "for_whom": "me",
+            "in_danger": "no",
+            "consent": "y",
+        }
         return self._open("/callback", answers)

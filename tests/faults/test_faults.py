@@ -85,11 +85,13 @@ def test_20_agents_racing_take_next_over_50_requests_never_share_one(tmp_path, d
 
 
 def prepare_agents_and_requests(server, agents: int, requests: int) -> dict[str, str]:
-    app = create_app({
-        "SQLALCHEMY_DATABASE_URI": sqlalchemy_url(server.env["DATABASE_URL"]),
-        "INTAKE_DATA_KEYS": [server.env["INTAKE_DATA_KEYS"]],
-        "SECRET_KEY": server.env["SECRET_KEY"],
-    })  # fmt: skip
+    app = create_app(
+        {
+            "SQLALCHEMY_DATABASE_URI": sqlalchemy_url(server.env["DATABASE_URL"]),
+            "INTAKE_DATA_KEYS": [server.env["INTAKE_DATA_KEYS"]],
+            "SECRET_KEY": server.env["SECRET_KEY"],
+        }
+    )
     vault = app.extensions["intake"].service.vault
     with app.app_context():
         session = db.session
