@@ -80,7 +80,15 @@ def _search_path(schema: str) -> dict:
     return {"connect_args": {"options": f"-csearch_path={schema}"}}
 
 
-@pytest.fixture(params=BACKENDS)
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """Tests run on SQLite and, when it answers, PostgreSQL; a module marked
+    `pages_only` (pages and forms, not storage) runs on SQLite alone."""
+    if "app_config" in metafunc.fixturenames:
+        pages_only = metafunc.definition.get_closest_marker("pages_only") is not None
+        metafunc.parametrize("app_config", ["sqlite"] if pages_only else BACKENDS, indirect=True)
+
+
+@pytest.fixture
 def app_config(request, tmp_path) -> dict:
     if request.param == "sqlite":
         path = tmp_path / "intake.db"

@@ -7,6 +7,8 @@ from intake.public.form_page import BlankFormPage
 from tests.conftest import CallbackVisitor, page
 from tests.factories import utc
 
+pytestmark = pytest.mark.pages_only
+
 
 def errors_by_field(response) -> dict[str, str]:
     """The error summary as {field id: message}."""

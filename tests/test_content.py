@@ -8,6 +8,8 @@ import pytest
 from intake.pages import CONTENT_FOLDER, load_library
 from intake.readability import GUIDE_TARGET, SERVICE_PAGE_TARGET, reading_ease
 
+pytestmark = pytest.mark.pages_only
+
 SEED = Path(__file__).resolve().parents[2] / "shared" / "seeds" / "000_94b54202f1d2b446.txt"
 COPIED_RUN = 7  # this many words in a row, taken from the source, count as copying
 

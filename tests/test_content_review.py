@@ -2,10 +2,13 @@
 
 from datetime import date
 
+import pytest
 from markupsafe import Markup
 
 from intake.content_review import review_guide_page, review_service_page
 from intake.pages import Page
+
+pytestmark = pytest.mark.pages_only
 
 PLAIN = Markup("<p>Baclofen helps tight muscles relax. Do not stop it all at once.</p>")
 HARD = Markup(

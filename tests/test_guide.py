@@ -8,6 +8,8 @@ from intake import create_app
 from intake.pages import MOVED_GUIDE_PAGES, load_library
 from tests.conftest import asset, page
 
+pytestmark = pytest.mark.pages_only
+
 # The NHS medicines pages' order, and the titles a reader meets in the contents.
 GUIDE = {
     "about": "About baclofen",

@@ -1,7 +1,11 @@
 """Security headers on every response, checked once for every route in the URL map."""
 
+import pytest
+
 from intake import create_app
 from intake.config import ORGANISATION_PLACEHOLDERS
+
+pytestmark = pytest.mark.pages_only
 
 EXPECTED = {
     "X-Content-Type-Options": "nosniff",

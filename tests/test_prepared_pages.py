@@ -10,6 +10,8 @@ import pytest
 from intake.prepared_pages import chosen_coding
 from intake.state import app_state
 
+pytestmark = pytest.mark.pages_only
+
 GUIDE = "/guide/side-effects"
 PER_ANSWER = {"X-Request-Id", "Date"}
 

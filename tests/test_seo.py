@@ -3,10 +3,14 @@
 import json
 from xml.etree import ElementTree
 
+import pytest
+
 from intake import create_app
 from intake.pages import SERVICE_PAGES
 from tests.conftest import page
 from tests.test_guide import GUIDE_ORDER
+
+pytestmark = pytest.mark.pages_only
 
 PUBLIC = (
     ["/", "/guide/", "/callback"]

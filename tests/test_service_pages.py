@@ -7,6 +7,8 @@ from intake import create_app
 from intake.pages import SERVICE_PAGES
 from tests.conftest import page
 
+pytestmark = pytest.mark.pages_only
+
 ORGANISATION = {
     "INTAKE_ORG_NAME": "Northgate Recovery Ltd",
     "INTAKE_ORG_ADDRESS": "12 Mill Lane, Leeds LS1 4AB",

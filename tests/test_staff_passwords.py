@@ -14,6 +14,8 @@ from intake.models import AuditEvent, StaffSession
 from tests.conftest import StaffBrowser, page
 from tests.factories import STAFF_PASSWORD, enrol, make_staff
 
+pytestmark = pytest.mark.pages_only
+
 NEW_PASSWORD = "purple tractor singing under moonlight"
 
 

@@ -8,6 +8,8 @@ from flask import Flask
 
 from intake.staff.auth import PASSIVE_ENDPOINTS
 
+pytestmark = pytest.mark.pages_only
+
 OPEN_TO_ALL = {
     "staff.sign_in",
     "staff.choose_password",

@@ -7,6 +7,8 @@ import pytest
 from tests.conftest import page
 from tests.test_seo import PUBLIC
 
+pytestmark = pytest.mark.pages_only
+
 BUDGET = 30 * 1024
 
 
