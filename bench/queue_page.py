@@ -13,16 +13,20 @@ from sqlalchemy.orm import Session
 
 from bench.common import bare_fixed_page, gunicorn, percentile, staff_cookie_header, wrk
 from bench.seed import seed
-from bench.setup import intake_env, migrate, postgres_schema, sqlalchemy_url
-from intake import create_app
+from bench.setup import (
+    BOSS,
+    BOSS_PASSWORD,
+    bench_app,
+    enrolled_supervisor,
+    intake_env,
+    migrate,
+    postgres_schema,
+)
 from intake.domain import queue
 from intake.domain.clock import utc_now
-from intake.domain.staff_accounts import complete_sign_in, create_staff, start_enrolment
 from intake.extensions import db
-from intake.models import CallbackRequest
+from intake.models import CallbackRequest, StaffMember
 
-PASSWORD = "correct horse battery staple"
-BOSS = "boss@intake.example"
 GOAL_PAGE_P99_MS = 150
 GOAL_TAKE_MS = 20
 TAKES = 300
@@ -53,20 +57,10 @@ def run() -> dict:
         env = intake_env(database_url)
         migrate(env)
         seed(database_url, 1_000_000, 200_000, env["INTAKE_DATA_KEYS"])
-        app = create_app(
-            {
-                "SQLALCHEMY_DATABASE_URI": sqlalchemy_url(database_url),
-                "INTAKE_DATA_KEYS": [env["INTAKE_DATA_KEYS"]],
-                "SECRET_KEY": env["SECRET_KEY"],
-            }
-        )
+        secret = enrolled_supervisor(database_url, env)
+        app = bench_app(database_url, env)
         with app.app_context():
-            boss = create_staff(
-                db.session, email=BOSS, name="Boss", role="supervisor", password=PASSWORD
-            )
-            vault = app.extensions["intake"].service.vault
-            secret = start_enrolment(db.session, vault, boss, "b").secret
-            complete_sign_in(db.session, boss)
+            boss = db.session.scalar(select(StaffMember).where(StaffMember.email == BOSS))
             query_plans = plans(db.session, boss.id)
             takes = []
             for _ in range(TAKES):
@@ -75,7 +69,7 @@ def run() -> dict:
                 takes.append((time.perf_counter() - started) * 1000)
             db.engine.dispose()
         with gunicorn("intake:create_app()", env) as (url, _):
-            headers = staff_cookie_header(url, BOSS, PASSWORD, secret)
+            headers = staff_cookie_header(url, BOSS, BOSS_PASSWORD, secret)
             wrk(url + "/staff/", seconds=3, connections=8, headers=headers)
             page = wrk(url + "/staff/", seconds=10, connections=8, headers=headers)
     bare = bare_fixed_page()

@@ -11,6 +11,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 from cryptography.fernet import Fernet
+from flask import Flask
 from sqlalchemy import create_engine, text
 
 from intake import create_app
@@ -69,15 +70,20 @@ BOSS = "boss@intake.example"
 BOSS_PASSWORD = "correct horse battery staple"
 
 
-def enrolled_supervisor(database_url: str, env: dict[str, str]) -> str:
-    """A supervisor (BOSS) with the second factor set up; returns its TOTP secret."""
-    app = create_app(
+def bench_app(database_url: str, env: dict[str, str]) -> Flask:
+    """The app in this process, on the bench's database, with the server's keys."""
+    return create_app(
         {
             "SQLALCHEMY_DATABASE_URI": sqlalchemy_url(database_url),
             "INTAKE_DATA_KEYS": [env["INTAKE_DATA_KEYS"]],
             "SECRET_KEY": env["SECRET_KEY"],
         }
     )
+
+
+def enrolled_supervisor(database_url: str, env: dict[str, str]) -> str:
+    """A supervisor (BOSS) with the second factor set up; returns its TOTP secret."""
+    app = bench_app(database_url, env)
     with app.app_context():
         boss = create_staff(
             db.session, email=BOSS, name="Boss", role="supervisor", password=BOSS_PASSWORD
