@@ -11,6 +11,7 @@ from intake import cli, errors, security, templating
 from intake.assets import register_assets
 from intake.compression import register_compression
 from intake.config import load_config
+from intake.domain import staff_accounts
 from intake.extensions import csrf, db, limiter, login_manager, migrate, tune_sqlite
 from intake.formtools import DatabaseId
 from intake.observability import register_observability
@@ -29,6 +30,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         static_folder=None,
         instance_path=str(PROJECT_ROOT / "instance"),
     )
+    templating.compile_templates_once(app)
     app.config.update(load_config(Path(app.instance_path), overrides=config))
     register_extensions(app)
     register_blueprints(app)
@@ -58,6 +60,7 @@ def register_extensions(app: Flask) -> None:
     csrf.init_app(app)
     limiter.init_app(app)
     login_manager.init_app(app)
+    staff_accounts.use_password_costs(app.config["INTAKE_PASSWORD_COSTS"])
     close_sessions_even_without_a_database(app)
     app.extensions["intake"] = AppState(build_service(app.config))
 

@@ -19,6 +19,7 @@ from email_validator import EmailNotValidError, validate_email
 
 from intake.domain import crypto
 from intake.domain.phones import InvalidPhone, parse_phone
+from intake.domain.staff_accounts import PASSWORD_COSTS
 from intake.mail import InvalidSmtpUrl, parse_smtp_url
 
 REQUIRED_IN_PRODUCTION = (
@@ -164,6 +165,7 @@ def _from_environment(environ: Mapping[str, str], instance_path: Path, productio
         or "10 per minute;50 per hour",
         "INTAKE_SIGN_IN_ADDRESS_RATE_LIMIT": environ.get("INTAKE_SIGN_IN_ADDRESS_RATE_LIMIT")
         or "60 per minute;300 per hour",
+        "INTAKE_PASSWORD_COSTS": environ.get("INTAKE_PASSWORD_COSTS", "").strip() or "recommended",
         "INTAKE_STAFF_IDLE_MINUTES": _positive_int(environ, "INTAKE_STAFF_IDLE_MINUTES", 30),
         "INTAKE_STAFF_SESSION_HOURS": _positive_int(environ, "INTAKE_STAFF_SESSION_HOURS", 12),
         "INTAKE_HOLD_MINUTES": _positive_int(environ, "INTAKE_HOLD_MINUTES", 20),
@@ -272,8 +274,22 @@ def _check(config: dict[str, Any]) -> None:
         parse_phone(config["INTAKE_HELPLINE_PHONE"], config["INTAKE_COUNTRY"])
     except InvalidPhone:
         raise ConfigError("INTAKE_HELPLINE_PHONE is not a valid phone number.") from None
+    _check_password_costs(config)
     _check_mail(config)
     _check_alert_webhook(config)
+
+
+def _check_password_costs(config: dict[str, Any]) -> None:
+    costs = config["INTAKE_PASSWORD_COSTS"]
+    if costs not in PASSWORD_COSTS:
+        raise ConfigError(
+            f"INTAKE_PASSWORD_COSTS must be {' or '.join(PASSWORD_COSTS)}, not {costs!r}."
+        )
+    if costs != "recommended" and config["INTAKE_ENV"] == "production":
+        raise ConfigError(
+            "INTAKE_PASSWORD_COSTS=cheapest is for tests: in production staff passwords "
+            "are hashed at the recommended costs."
+        )
 
 
 def _check_mail(config: dict[str, Any]) -> None:

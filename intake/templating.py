@@ -4,12 +4,40 @@ from datetime import date, datetime
 from typing import Any
 
 from flask import Flask, current_app, request
+from jinja2 import BytecodeCache
+from jinja2.bccache import Bucket
 from markupsafe import Markup
 
 from intake.domain import states
 from intake.domain.clock import utc_now
 from intake.pages import SERVICE_PAGES
 from intake.service import current_service
+
+
+class CompiledTemplates(BytecodeCache):
+    """Compiled templates kept in memory for every app the process builds.
+
+    Jinja checks each entry against its template's source, so an edited template is
+    compiled again. Building a second app (a test's, say) then costs no compiling.
+    """
+
+    def __init__(self) -> None:
+        self._code: dict[str, bytes] = {}
+
+    def load_bytecode(self, bucket: Bucket) -> None:
+        if bucket.key in self._code:
+            bucket.bytecode_from_string(self._code[bucket.key])
+
+    def dump_bytecode(self, bucket: Bucket) -> None:
+        self._code[bucket.key] = bucket.bytecode_to_string()
+
+
+COMPILED_TEMPLATES = CompiledTemplates()
+
+
+def compile_templates_once(app: Flask) -> None:
+    """Before the app's Jinja environment exists: share compiled templates."""
+    app.jinja_options = {**app.jinja_options, "bytecode_cache": COMPILED_TEMPLATES}
 
 
 def register_template_helpers(app: Flask) -> None:

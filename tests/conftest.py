@@ -44,6 +44,8 @@ def base_config(database_url: str, engine_options: dict | None = None) -> dict:
         "SQLALCHEMY_ENGINE_OPTIONS": {"hide_parameters": True, **(engine_options or {})},
         "RATELIMIT_STORAGE_URI": "memory://",
         "INTAKE_TEAM_COUNTS_CACHE_SECONDS": 0,
+        # Many accounts are made and signed in: argon2 at its cheapest (production refuses it).
+        "INTAKE_PASSWORD_COSTS": "cheapest",
     }
 
 

@@ -93,6 +93,19 @@ def test_production_refuses_a_short_secret_key(tmp_path):
         load_config(tmp_path, {**PRODUCTION, "SECRET_KEY": "dev"})
 
 
+def test_staff_passwords_are_hashed_at_the_recommended_costs_unless_told_otherwise(tmp_path):
+    assert load_config(tmp_path, {})["INTAKE_PASSWORD_COSTS"] == "recommended"
+    cheap = load_config(tmp_path, {"INTAKE_PASSWORD_COSTS": "cheapest"})
+    assert cheap["INTAKE_PASSWORD_COSTS"] == "cheapest"
+    with pytest.raises(ConfigError, match="recommended or cheapest, not 'low'"):
+        load_config(tmp_path, {"INTAKE_PASSWORD_COSTS": "low"})
+
+
+def test_production_refuses_the_cheapest_password_costs(tmp_path):
+    with pytest.raises(ConfigError, match="INTAKE_PASSWORD_COSTS=cheapest is for tests"):
+        load_config(tmp_path, {**PRODUCTION, "INTAKE_PASSWORD_COSTS": "cheapest"})
+
+
 def test_production_never_generates_secrets(tmp_path):
     config = load_config(tmp_path, PRODUCTION)
     assert not (tmp_path / "dev-secrets.json").exists()

@@ -46,6 +46,21 @@ def test_a_password_is_stored_only_as_an_argon2id_hash(db_session):
     assert PasswordHasher().verify(member.password_hash, STAFF_PASSWORD)
 
 
+def test_passwords_hashed_at_cheaper_costs_are_hashed_again_at_the_recommended_ones(db_session):
+    member = make_staff(db_session)  # the tests' app hashes at the cheapest costs
+    assert "$m=8,t=1,p=1$" in member.password_hash
+    accounts.use_password_costs("recommended")
+    try:
+        assert accounts.check_password(db_session, member.email, STAFF_PASSWORD) == member
+        rehashed = make_staff(db_session, email="kim@intake.example").password_hash
+    finally:
+        accounts.use_password_costs("cheapest")
+    # RFC 9106's recommendation for memory-constrained servers: 64 MiB, 3 passes, 4 lanes.
+    assert "$m=65536,t=3,p=4$" in member.password_hash
+    assert "$m=65536,t=3,p=4$" in rehashed
+    assert PasswordHasher().verify(member.password_hash, STAFF_PASSWORD)
+
+
 def test_an_email_is_used_once_whatever_its_case(db_session):
     make_staff(db_session, email="Kim@Intake.example")
     with pytest.raises(accounts.AccountError, match="already an account"):

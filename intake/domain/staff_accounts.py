@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import pyotp
-from argon2 import PasswordHasher
+from argon2 import PasswordHasher, profiles
 from argon2.exceptions import InvalidHashError, VerificationError
 from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import func, or_, select, update
@@ -40,8 +40,34 @@ TEMPORARY_GROUPS = 4
 TEMPORARY_GROUP_LENGTH = 4  # 16 characters of 31: about 79 bits
 TEMPORARY_PASSWORD_LIFETIME = timedelta(hours=24)  # a reset at night, used next shift
 
-_hasher = PasswordHasher()  # argon2id with the library's current recommended costs
-_UNUSED_HASH = _hasher.hash("a password that is never anyone's")
+# argon2id's costs: RFC 9106's recommendation, or the cheapest argon2 allows, for tests
+# that make many accounts (intake.config refuses it in production).
+PASSWORD_COSTS = {"recommended": profiles.RFC_9106_LOW_MEMORY, "cheapest": profiles.CHEAPEST}
+
+
+class PasswordHashing:
+    """A hasher at the named costs, and a hash of no one's password, which refusals
+    verify against so that they cost the same work as a real check."""
+
+    def __init__(self, costs: str) -> None:
+        self.costs = costs
+        self.hasher = PasswordHasher.from_parameters(PASSWORD_COSTS[costs])
+        self.unused_hash = self.hasher.hash("a password that is never anyone's")
+
+
+_hashing = PasswordHashing("recommended")
+
+
+def use_password_costs(costs: str) -> None:
+    """Hash new passwords at these costs from now on, in this whole process. A password
+    hashed at other costs is hashed again when its owner next signs in."""
+    global _hashing
+    if costs != _hashing.costs:
+        _hashing = PasswordHashing(costs)
+
+
+def _hash(password: str) -> str:
+    return _hashing.hasher.hash(password)
 
 
 class AccountError(ValueError):
@@ -94,7 +120,7 @@ def create_staff(
     problem = password_problem(password, email=email, name=name)
     if problem:
         raise AccountError(problem)
-    staff = StaffMember(email=email, name=name, role=role, password_hash=_hasher.hash(password))
+    staff = StaffMember(email=email, name=name, role=role, password_hash=_hash(password))
     return _add(session, staff, created_by, now or utc_now())
 
 
@@ -118,7 +144,7 @@ def invite_staff(
         email=email,
         name=name,
         role=role,
-        password_hash=_hasher.hash(temporary),
+        password_hash=_hash(temporary),
         password_change_required=True,
         temporary_password_expires_at=now + TEMPORARY_PASSWORD_LIFETIME,
     )
@@ -162,7 +188,7 @@ def check_password(
     staff = find_by_email(session, email)
     refusal = _refusal(session, staff, now)
     if refusal:
-        _verify(_UNUSED_HASH, password)
+        _verify(_hashing.unused_hash, password)
         audit.record(
             session,
             audit.SIGN_IN_FAILED,
@@ -181,8 +207,8 @@ def check_password(
         audit.record(session, audit.SIGN_IN_FAILED, staff_id=staff.id, detail=detail, now=now)
         session.commit()
         return None
-    if _hasher.check_needs_rehash(staff.password_hash):
-        staff.password_hash = _hasher.hash(password)
+    if _hashing.hasher.check_needs_rehash(staff.password_hash):
+        staff.password_hash = _hash(password)
         session.commit()
     return staff
 
@@ -205,7 +231,7 @@ def _refusal(session: Session, staff: StaffMember | None, now: datetime) -> str 
 
 def _verify(password_hash: str, password: str) -> bool:
     try:
-        return _hasher.verify(password_hash, password)
+        return _hashing.hasher.verify(password_hash, password)
     except (VerificationError, InvalidHashError):
         return False
 
@@ -390,7 +416,7 @@ def change_password(
     if new == current:
         raise AccountError("Choose a new password, not the one you have now")
     _check_strength(staff, new)
-    staff.password_hash = _hasher.hash(new)
+    staff.password_hash = _hash(new)
     staff.session_version += 1
     staff_sessions.end_all(session, staff.id, now, keep=keep.id if keep else None)
     audit.record(session, audit.PASSWORD_CHANGED, staff_id=staff.id, now=now)
@@ -422,7 +448,7 @@ def choose_new_password(
         session,
         staff,
         [StaffMember.password_change_required.is_(True)],
-        password_hash=_hasher.hash(password),
+        password_hash=_hash(password),
         password_change_required=False,
         temporary_password_expires_at=None,
     ):
@@ -498,7 +524,7 @@ def reset_sign_in(
     if by == staff.id:
         raise AccountError("You cannot reset your own sign-in: change your password instead.")
     temporary = _temporary_password()
-    staff.password_hash = _hasher.hash(temporary)
+    staff.password_hash = _hash(temporary)
     staff.password_change_required = True
     staff.temporary_password_expires_at = now + TEMPORARY_PASSWORD_LIFETIME
     staff.totp_secret = None

@@ -2,6 +2,8 @@
 
 import hmac
 import os
+from functools import lru_cache
+from pathlib import Path
 
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
@@ -31,8 +33,14 @@ def healthz():
 
 
 def latest_migration() -> str | None:
-    config = current_app.extensions["migrate"].migrate.get_config()
-    return ScriptDirectory.from_config(config).get_current_head()
+    """The newest migration's revision, read once per version of the migrations folder."""
+    folder = Path(current_app.extensions["migrate"].directory)
+    return _newest_revision(folder, (folder / "versions").stat().st_mtime_ns)
+
+
+@lru_cache(maxsize=4)
+def _newest_revision(folder: Path, _versions_changed_at: int) -> str | None:
+    return ScriptDirectory(str(folder)).get_current_head()
 
 
 @bp.get("/readyz")

@@ -58,18 +58,25 @@ def browser(chromium_path) -> Browser:
         launched.close()
 
 
+@pytest.fixture(scope="session")
+def shared_server(tmp_path_factory) -> LiveServer:
+    """One server per test process (each pytest-xdist worker has its own): a gunicorn
+    started for each test took most of these tests' time."""
+    settings = {
+        "INTAKE_QUEUE_POLL_SECONDS": "1",
+        # Every test starts afresh, so no figure may outlive the test that made it.
+        "INTAKE_TEAM_COUNTS_CACHE_SECONDS": "0",
+        "INTAKE_SIGN_IN_ADDRESS_RATE_LIMIT": "1000 per minute",
+    }
+    with live_server(tmp_path_factory.mktemp("site"), **settings) as running:
+        yield running
+
+
 @pytest.fixture
-def server(tmp_path) -> LiveServer:
-    """The app on a fresh database, for a test that changes what it holds."""
-    with live_server(tmp_path, INTAKE_QUEUE_POLL_SECONDS="1") as running:
-        yield running
-
-
-@pytest.fixture(scope="module")
-def site(tmp_path_factory) -> LiveServer:
-    """The app shared by a module's tests that only read pages."""
-    with live_server(tmp_path_factory.mktemp("site")) as running:
-        yield running
+def server(shared_server) -> LiveServer:
+    """The app under gunicorn, on a database as empty as a new one."""
+    shared_server.start_afresh()
+    return shared_server
 
 
 class OwnHostOnly:
@@ -112,11 +119,14 @@ def network() -> OwnHostOnly:
 
 @pytest.fixture
 def open_page(browser, network):
-    """A new page in its own context (viewport, JavaScript, options), recorded."""
+    """A new page in its own context (viewport, JavaScript, options), recorded. With
+    `axe`, axe-core is loaded into every document the page opens, ready for run_axe."""
     contexts = []
 
-    def make(viewport=DESKTOP, javascript: bool = True, **options) -> Page:
+    def make(viewport=DESKTOP, javascript: bool = True, axe: bool = False, **options) -> Page:
         context = browser.new_context(viewport=viewport, java_script_enabled=javascript, **options)
+        if axe:
+            context.add_init_script(path=AXE)
         contexts.append(network.watch(context))
         return context.new_page()
 
@@ -138,10 +148,13 @@ def sign_in_staff(page: Page, server: LiveServer, email: str) -> None:
 
 
 def run_axe(page: Page) -> list[dict]:
-    """axe-core's WCAG 2.x A and AA violations on the page as it is now."""
-    page.add_script_tag(path=AXE)
+    """axe-core's WCAG 2.x A and AA violations on the page once it has loaded."""
+    page.wait_for_load_state()
+    if not page.evaluate("typeof axe !== 'undefined'"):
+        page.add_script_tag(path=AXE)
     return page.evaluate(
-        """async tags => (await axe.run(document, {runOnly: {type: "tag", values: tags}}))
+        """async tags => (await axe.run(document, {
+                runOnly: {type: "tag", values: tags}, resultTypes: ["violations"]}))
             .violations.map(v => ({id: v.id, help: v.help, nodes: v.nodes.map(n => n.target)}))""",
         WCAG_TAGS,
     )

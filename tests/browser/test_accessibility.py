@@ -90,7 +90,7 @@ def axe_everywhere(page: Page, states) -> tuple[int, dict]:
 
 @pytest.mark.parametrize("viewport", [PHONE, DESKTOP], ids=["phone", "desktop"])
 def test_axe_finds_no_violation_on_any_public_page_or_state(server, open_page, viewport):
-    page = open_page(viewport=viewport, bypass_csp=True)
+    page = open_page(viewport=viewport, bypass_csp=True, axe=True)
     checked, violations = axe_everywhere(page, public_states(page, server.url))
     assert checked == len(PUBLIC_PAGES) + 5
     assert violations == {}
@@ -98,7 +98,7 @@ def test_axe_finds_no_violation_on_any_public_page_or_state(server, open_page, v
 
 def test_axe_finds_no_violation_on_any_staff_page_or_state(server, open_page):
     server.create_staff("boss@intake.example", "Sam Supervisor", role="supervisor")
-    page = open_page(bypass_csp=True)
+    page = open_page(bypass_csp=True, axe=True)
     checked, violations = axe_everywhere(page, staff_states(page, server))
     assert checked == 9
     assert violations == {}
@@ -112,7 +112,7 @@ def test_the_wallboard_fits_a_tv_and_a_phone_and_updates_itself(server, open_pag
     """On a 1920x1080 TV it needs no scrolling at all; at 320px none sideways. Its own
     script brings in a new request's count without a reload."""
     server.create_staff("boss@intake.example", "Sam Supervisor", role="supervisor")
-    page = open_page(viewport=TV, bypass_csp=True)
+    page = open_page(viewport=TV, bypass_csp=True, axe=True)
     sign_in_staff(page, server, "boss@intake.example")
     ask_for_a_callback(page.context.new_page(), server)
     ask_for_a_callback(page.context.new_page(), server)
@@ -137,9 +137,9 @@ HEADINGS = """() => [...document.querySelectorAll("h1,h2,h3,h4,h5,h6")]
 
 
 @pytest.mark.parametrize("path", PUBLIC_PAGES)
-def test_one_h1_and_headings_in_order(site, open_page, path):
+def test_one_h1_and_headings_in_order(server, open_page, path):
     page = open_page()
-    page.goto(site.url + path)
+    page.goto(server.url + path)
     levels = page.evaluate(HEADINGS)
     assert levels.count(1) == 1 and levels[0] == 1, levels
     assert all(later - earlier <= 1 for earlier, later in pairwise(levels))
@@ -151,9 +151,9 @@ FOCUS_STYLE = """el => { const s = getComputedStyle(el);
 
 
 @pytest.mark.parametrize("path", ["/", "/guide/about", "/callback"])
-def test_every_control_shows_visible_focus(site, open_page, path):
+def test_every_control_shows_visible_focus(server, open_page, path):
     page = open_page()
-    page.goto(site.url + path)
+    page.goto(server.url + path)
     controls = page.locator(f"body :is({FOCUSABLE}):visible")
     assert controls.count() > 5
     for index in range(controls.count()):
@@ -174,9 +174,9 @@ TARGETS = """() => [...document.querySelectorAll(
 
 
 @pytest.mark.parametrize("path", ["/", "/guide/about", "/callback", "/privacy"])
-def test_targets_are_at_least_24_by_24_pixels(site, open_page, path):
+def test_targets_are_at_least_24_by_24_pixels(server, open_page, path):
     page = open_page(viewport=PHONE)
-    page.goto(site.url + path)
+    page.goto(server.url + path)
     small = [t for t in page.evaluate(TARGETS) if t["w"] < 24 or t["h"] < 24]
     assert small == []
 
@@ -188,16 +188,16 @@ def test_targets_are_at_least_24_by_24_pixels(site, open_page, path):
     ids=["320px", "200%-zoom"],
 )
 def test_usable_at_320px_and_200_percent_zoom_without_sideways_scrolling(
-    site, open_page, path, viewport
+    server, open_page, path, viewport
 ):
     page = open_page(viewport=viewport, device_scale_factor=2)
-    page.goto(site.url + path)
+    page.goto(server.url + path)
     assert page.evaluate("document.documentElement.scrollWidth") <= viewport["width"]
 
 
-def test_reduced_motion_is_respected(site, open_page):
+def test_reduced_motion_is_respected(server, open_page):
     page = open_page(reduced_motion="reduce")
-    page.goto(site.url + "/callback")
+    page.goto(server.url + "/callback")
     moving = page.evaluate(
         """() => [...document.querySelectorAll("*")].filter(el => {
             const s = getComputedStyle(el);

@@ -56,9 +56,9 @@ def test_a_visitor_completes_the_journey_with_the_keyboard_alone(server, open_pa
     expect(page.locator("main h1")).to_have_text("Request withdrawn")
 
 
-def test_the_skip_link_is_first_and_moves_focus_to_the_content(site, open_page):
+def test_the_skip_link_is_first_and_moves_focus_to_the_content(server, open_page):
     page = open_page()
-    page.goto(site.url + "/guide/about")
+    page.goto(server.url + "/guide/about")
     page.keyboard.press("Tab")
     skip = page.locator("a.skip-link")
     expect(skip).to_be_focused()

@@ -69,20 +69,20 @@ REVEALS = [
 
 @pytest.mark.parametrize(("option", "other", "questions"), REVEALS, ids=["for", "when", "needs"])
 def test_without_javascript_every_revealed_question_is_simply_there(
-    site, open_page, option, other, questions
+    server, open_page, option, other, questions
 ):
     page = open_page(javascript=False)
-    page.goto(site.url + "/callback")
+    page.goto(server.url + "/callback")
     for question in questions:
         expect(page.locator(question)).to_be_visible()
 
 
 @pytest.mark.parametrize(("option", "other", "questions"), REVEALS, ids=["for", "when", "needs"])
 def test_with_javascript_an_option_reveals_its_questions_and_says_so(
-    site, open_page, option, other, questions
+    server, open_page, option, other, questions
 ):
     page = open_page()
-    page.goto(site.url + "/callback")
+    page.goto(server.url + "/callback")
     choice = page.locator(option)
     block = f"#{choice.get_attribute('data-reveals')}"
     expect(choice).to_have_attribute("aria-controls", block[1:])
@@ -99,9 +99,9 @@ def test_with_javascript_an_option_reveals_its_questions_and_says_so(
     expect(page.locator(block)).to_be_hidden()
 
 
-def test_a_revealed_question_with_a_mistake_is_shown_again_open(site, open_page):
+def test_a_revealed_question_with_a_mistake_is_shown_again_open(server, open_page):
     page = open_page()
-    page.goto(site.url + "/callback")
+    page.goto(server.url + "/callback")
     page.check("#for_whom-1")
     page.click("main button[type=submit]")
     expect(page.locator("#relationship")).to_be_visible()
@@ -109,24 +109,24 @@ def test_a_revealed_question_with_a_mistake_is_shown_again_open(site, open_page)
     expect(page.locator("#relationship")).to_be_focused()
 
 
-def test_nothing_on_the_page_scrolls_sideways_on_a_phone(site, open_page):
+def test_nothing_on_the_page_scrolls_sideways_on_a_phone(server, open_page):
     page = open_page(viewport=PHONE)
     for path in ["/", "/guide/common-questions", "/about-this-service", "/callback"]:
-        page.goto(site.url + path)
+        page.goto(server.url + path)
         assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
 
 
 @pytest.mark.parametrize("javascript", [True, False], ids=["js", "no-js"])
-def test_leave_this_site_goes_to_a_neutral_page(site, open_page, javascript):
+def test_leave_this_site_goes_to_a_neutral_page(server, open_page, javascript):
     page = open_page(javascript=javascript)
-    page.goto(site.url + "/guide/about")
+    page.goto(server.url + "/guide/about")
     page.click("a[data-leave-site]")
     page.wait_for_url(LEAVE_URL)
     expect(page).to_have_title("Weather")
 
 
-def test_with_javascript_leaving_hides_the_page_at_once_and_leaves_no_way_back(site, open_page):
-    page = read_privacy_then_a_guide_page(site, open_page)
+def test_with_javascript_leaving_hides_the_page_at_once_and_leaves_no_way_back(server, open_page):
+    page = read_privacy_then_a_guide_page(server, open_page)
     state_right_after_the_click = page.evaluate(
         """() => {
             document.querySelector("[data-leave-site]").click();
@@ -138,8 +138,8 @@ def test_with_javascript_leaving_hides_the_page_at_once_and_leaves_no_way_back(s
     assert_left_with_the_guide_page_gone_from_history(page)
 
 
-def test_pressing_shift_three_times_leaves_as_the_button_does(site, open_page):
-    page = read_privacy_then_a_guide_page(site, open_page)
+def test_pressing_shift_three_times_leaves_as_the_button_does(server, open_page):
+    page = read_privacy_then_a_guide_page(server, open_page)
     for _ in range(2):
         page.keyboard.press("Shift")
     expect(page.locator("[data-leave-status]")).to_contain_text("Press it 1 more")
@@ -147,10 +147,10 @@ def test_pressing_shift_three_times_leaves_as_the_button_does(site, open_page):
     assert_left_with_the_guide_page_gone_from_history(page)
 
 
-def read_privacy_then_a_guide_page(site, open_page) -> Page:
+def read_privacy_then_a_guide_page(server, open_page) -> Page:
     page = open_page()
-    page.goto(site.url + "/privacy")
-    page.goto(site.url + "/guide/about")
+    page.goto(server.url + "/privacy")
+    page.goto(server.url + "/guide/about")
     return page
 
 
@@ -160,9 +160,9 @@ def assert_left_with_the_guide_page_gone_from_history(page: Page) -> None:
     assert page.url.endswith("/privacy"), "the guide page was replaced in history"
 
 
-def test_capital_letters_typed_in_the_form_never_leave_the_page(site, open_page):
+def test_capital_letters_typed_in_the_form_never_leave_the_page(server, open_page):
     page = open_page()
-    page.goto(site.url + "/callback")
+    page.goto(server.url + "/callback")
     page.click("#name")
     for letter in "ABC":
         page.keyboard.press(f"Shift+{letter}")
@@ -173,9 +173,9 @@ def test_capital_letters_typed_in_the_form_never_leave_the_page(site, open_page)
 
 
 @pytest.mark.parametrize("viewport", [PHONE, DESKTOP], ids=["phone", "desktop"])
-def test_the_leave_button_stays_in_view_as_the_page_scrolls(site, open_page, viewport):
+def test_the_leave_button_stays_in_view_as_the_page_scrolls(server, open_page, viewport):
     page = open_page(viewport=viewport)
-    page.goto(site.url + "/guide/common-questions")
+    page.goto(server.url + "/guide/common-questions")
     page.mouse.wheel(0, 3000)
     page.wait_for_function("window.scrollY > 1000")
     box = page.locator("a[data-leave-site]").bounding_box()

@@ -16,7 +16,6 @@ from sqlalchemy import create_engine, select
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
-from intake import create_app
 from intake.config import sqlalchemy_url
 from intake.domain.crypto import Vault
 from intake.domain.staff_accounts import complete_sign_in, create_staff, start_enrolment
@@ -85,13 +84,7 @@ def test_20_agents_racing_take_next_over_50_requests_never_share_one(tmp_path, d
 
 
 def prepare_agents_and_requests(server, agents: int, requests: int) -> dict[str, str]:
-    app = create_app(
-        {
-            "SQLALCHEMY_DATABASE_URI": sqlalchemy_url(server.env["DATABASE_URL"]),
-            "INTAKE_DATA_KEYS": [server.env["INTAKE_DATA_KEYS"]],
-            "SECRET_KEY": server.env["SECRET_KEY"],
-        }
-    )
+    app = server.app()
     vault = app.extensions["intake"].service.vault
     with app.app_context():
         session = db.session
