@@ -13,8 +13,12 @@ import tempfile
 wsgi_app = "intake:create_app()"
 bind = os.environ.get("INTAKE_BIND", "127.0.0.1:8000")
 workers = int(os.environ.get("WEB_CONCURRENCY", multiprocessing.cpu_count() * 2 + 1))
-# The app refuses to run several production workers without Redis for its rate limits.
-os.environ["INTAKE_WORKERS"] = str(workers)
+# The app is built once, in the master, and each worker is a fork of it: a worker (a
+# new one, or one replacing a worker that died or served max_requests) starts at once
+# instead of spending seconds importing and building the app, and the workers share
+# what was loaded. create_app opens no connection, so no worker inherits one. A new
+# release needs a restart: HUP would fork the code already loaded.
+preload_app = True
 timeout = 30
 graceful_timeout = 20
 keepalive = 5
@@ -36,7 +40,10 @@ os.environ.setdefault(
 
 
 def on_starting(server) -> None:
-    os.environ["INTAKE_WORKERS"] = str(server.cfg.workers)  # -w on the command line wins
+    from intake.config import require_shared_rate_limits
+
+    # The app was built before -w on the command line was known: check the real count.
+    require_shared_rate_limits(os.environ, server.cfg.workers)
     folder = os.environ["PROMETHEUS_MULTIPROC_DIR"]
     shutil.rmtree(folder, ignore_errors=True)
     os.makedirs(folder, exist_ok=True)

@@ -16,6 +16,7 @@ from intake.extensions import csrf, db, limiter, login_manager, migrate, tune_sq
 from intake.formtools import DatabaseId
 from intake.observability import register_observability
 from intake.prepared_pages import PreparedPages
+from intake.routing import SharedBuilderRule
 from intake.service import build_service
 from intake.state import AppState, app_state
 
@@ -95,6 +96,7 @@ def register_blueprints(app: Flask) -> None:
     from intake.wallboard import views as wallboard
 
     app.url_map.converters["int"] = DatabaseId  # before any route is added
+    app.url_rule_class = SharedBuilderRule
     app.register_blueprint(public.bp)
     app.register_blueprint(staff)
     app.register_blueprint(ops.bp)

@@ -73,7 +73,7 @@ def load_config(
     production = _environment(environ) == "production"
     if production:
         _require_production_secrets(environ)
-        _require_shared_rate_limits(environ)
+        require_shared_rate_limits(environ)
     config = _from_environment(environ, instance_path, production)
     config.update(overrides or {})
     if not production:
@@ -94,11 +94,15 @@ def _environment(environ: Mapping[str, str]) -> str:
     return name
 
 
-def _require_shared_rate_limits(environ: Mapping[str, str]) -> None:
-    """Several workers each counting in their own memory would multiply every limit."""
-    workers = _whole_number(environ, "INTAKE_WORKERS", 0) or _whole_number(
-        environ, "WEB_CONCURRENCY", 1
-    )
+def require_shared_rate_limits(environ: Mapping[str, str], workers: int | None = None) -> None:
+    """Several production workers each counting in their own memory would multiply every
+    limit. gunicorn.conf.py asks again with the number of workers it is starting."""
+    if _environment(environ) != "production":
+        return
+    if workers is None:
+        workers = _whole_number(environ, "INTAKE_WORKERS", 0) or _whole_number(
+            environ, "WEB_CONCURRENCY", 1
+        )
     if workers > 1 and not environ.get("REDIS_URL", "").strip():
         raise ConfigError(
             f"INTAKE_ENV=production with {workers} workers needs REDIS_URL: "
@@ -172,6 +176,9 @@ def _from_environment(environ: Mapping[str, str], instance_path: Path, productio
         "INTAKE_RETRY_MINUTES": _positive_int(environ, "INTAKE_RETRY_MINUTES", 30),
         "INTAKE_MAX_UNANSWERED_CALLS": _positive_int(environ, "INTAKE_MAX_UNANSWERED_CALLS", 3),
         "INTAKE_QUEUE_POLL_SECONDS": _positive_int(environ, "INTAKE_QUEUE_POLL_SECONDS", 10),
+        "INTAKE_WALLBOARD_POLL_SECONDS": _positive_int(
+            environ, "INTAKE_WALLBOARD_POLL_SECONDS", 15
+        ),
         "INTAKE_TEAM_COUNTS_CACHE_SECONDS": _whole_number(
             environ, "INTAKE_TEAM_COUNTS_CACHE_SECONDS", 3
         ),

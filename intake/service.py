@@ -79,6 +79,7 @@ class Service:
     hold_limit: timedelta
     session_limits: SessionLimits
     poll_seconds: int
+    wallboard_poll_seconds: int
 
     @property
     def retention_days(self) -> int:
@@ -144,6 +145,7 @@ def build_service(config: dict[str, Any]) -> Service:
             lifetime=timedelta(hours=config["INTAKE_STAFF_SESSION_HOURS"]),
         ),
         poll_seconds=config["INTAKE_QUEUE_POLL_SECONDS"],
+        wallboard_poll_seconds=config["INTAKE_WALLBOARD_POLL_SECONDS"],
     )
 
 

@@ -31,8 +31,9 @@ from tests.smtp import SmtpServer, free_port
 POSTGRES_URL = os.environ.get("INTAKE_TEST_DATABASE_URL", "")
 BACKENDS = ["sqlite"] + (["postgresql"] if POSTGRES_URL else [])
 DATA_KEY = new_key()
-# Every table the models know, emptied after each PostgreSQL test.
-TABLES = ", ".join(table.name for table in db.metadata.sorted_tables)
+# Every table the models know, those that refer to others first: emptied after each
+# PostgreSQL test.
+TABLES = [table.name for table in reversed(db.metadata.sorted_tables)]
 
 
 def base_config(database_url: str, engine_options: dict | None = None) -> dict:
@@ -100,15 +101,25 @@ def app_config(request, tmp_path) -> dict:
     return base_config(sqlalchemy_url(POSTGRES_URL), _search_path(schema))
 
 
+def emptying(session: Session) -> str:
+    """SQL that empties every table and restarts every id, as TRUNCATE ... RESTART
+    IDENTITY would; DELETE, as TRUNCATE takes 50 ms on tables this small. Triggers
+    (the audit trail's refusal to delete) do not fire for a replica."""
+    sequences = session.scalars(
+        text("SELECT sequencename FROM pg_sequences WHERE schemaname = current_schema()")
+    )
+    restarts = ", ".join(f"setval('{name}', 1, false)" for name in sequences)
+    deletes = "; ".join(f'DELETE FROM "{table}"' for table in TABLES)
+    return f"SET LOCAL session_replication_role = replica; {deletes}; SELECT {restarts}"
+
+
 @pytest.fixture
 def app(app_config) -> Iterator[Flask]:
     app = create_app(app_config)
     yield app
     with app.app_context():
         if db.engine.dialect.name == "postgresql":
-            # Triggers (the audit trail's refusal of TRUNCATE) do not fire for a replica.
-            db.session.execute(text("SET LOCAL session_replication_role = replica"))
-            db.session.execute(text(f"TRUNCATE {TABLES} RESTART IDENTITY CASCADE"))
+            db.session.connection().exec_driver_sql(emptying(db.session))
             db.session.commit()
         db.session.remove()
         db.engine.dispose()

@@ -14,6 +14,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from intake import create_app
 from intake.domain import audit, wallboards
 from intake.domain.clock import utc_now
 from intake.extensions import db
@@ -285,6 +286,15 @@ def test_the_wallboard_never_times_out_and_refreshing_is_never_turned_away(scree
         answers = {screen.client.get("/wallboard/data.json").status_code for _ in range(30)}
         assert screen.client.get("/wallboard").status_code == 200
     assert answers == {200}
+
+
+def test_the_screen_asks_for_new_figures_every_15_seconds_unless_configured(app_config, screen):
+    config = page(screen.client.get("/wallboard")).select_one("[data-wallboard-config]")
+    assert config["data-poll-seconds"] == "15"
+    faster = create_app({**app_config, "INTAKE_WALLBOARD_POLL_SECONDS": 2}).test_client()
+    faster.set_cookie(cookie.NAME, screen.token, path="/wallboard")
+    config = page(faster.get("/wallboard")).select_one("[data-wallboard-config]")
+    assert config["data-poll-seconds"] == "2"
 
 
 def test_the_cookie_is_http_only_strict_scoped_and_long_lived(app, make_member):

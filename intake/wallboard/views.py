@@ -31,7 +31,6 @@ from intake.templating import local_time
 from intake.wallboard import cookie
 
 bp = Blueprint("wallboard", __name__)
-POLL_SECONDS = 15
 NO_JAVASCRIPT_REFRESH_SECONDS = 30
 
 
@@ -41,7 +40,7 @@ def screen():
         lambda figures: render_template(
             "wallboard/screen.html",
             figures=figures,
-            poll_seconds=POLL_SECONDS,
+            poll_seconds=current_service().wallboard_poll_seconds,
             refresh_seconds=NO_JAVASCRIPT_REFRESH_SECONDS,
             page_version=page_version(),
         ),

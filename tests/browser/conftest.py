@@ -64,6 +64,7 @@ def shared_server(tmp_path_factory) -> LiveServer:
     started for each test took most of these tests' time."""
     settings = {
         "INTAKE_QUEUE_POLL_SECONDS": "1",
+        "INTAKE_WALLBOARD_POLL_SECONDS": "1",
         # Every test starts afresh, so no figure may outlive the test that made it.
         "INTAKE_TEAM_COUNTS_CACHE_SECONDS": "0",
         "INTAKE_SIGN_IN_ADDRESS_RATE_LIMIT": "1000 per minute",

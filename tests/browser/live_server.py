@@ -131,10 +131,15 @@ def gunicorn(
 def stop(process: subprocess.Popen, grace: float = 20) -> None:
     """Stop gently, then firmly, and never fail: a busy machine that is slow to stop
     the server must not fail the test that used it. SIGTERM lets gunicorn finish what
-    its workers hold; whatever is left of its session after `grace` is killed."""
-    _signal_session(process, signal.SIGTERM)
-    with suppress(subprocess.TimeoutExpired):
-        process.wait(timeout=grace)
+    its workers hold; it is sent again each second, because a worker still starting
+    (one replacing a worker that died, say) has not yet set up its own handler and
+    misses it. Whatever is left of the server's session after `grace` is killed."""
+    deadline = time.monotonic() + grace
+    while time.monotonic() < deadline:
+        _signal_session(process, signal.SIGTERM)
+        with suppress(subprocess.TimeoutExpired):
+            process.wait(timeout=1)
+            break
     _signal_session(process, signal.SIGKILL)
     process.wait()
 
