@@ -84,7 +84,7 @@ def _search_path(schema: str) -> dict:
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
-    """Tests run on SQLite and, when it answers, PostgreSQL; a module marked
+    """Tests run on SQLite and, when it answers, PostgreSQL; a module or test marked
     `pages_only` (pages and forms, not storage) runs on SQLite alone."""
     if "app_config" in metafunc.fixturenames:
         pages_only = metafunc.definition.get_closest_marker("pages_only") is not None

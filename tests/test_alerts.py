@@ -246,6 +246,7 @@ def test_with_a_webhook_alone_the_alert_is_posted_and_emailed_to_nobody(db_sessi
     assert [kind for kind, _ in written(db_session, vault)] == [outbox.ALERT_WEBHOOK]
 
 
+@pytest.mark.pages_only
 def test_what_is_written_names_references_and_counts_only(db_session, vault):
     urgent_request(db_session, vault, email="quill.visitor@example.net", **PERSONAL)
     check(db_session, vault, NOW + minutes(6))
@@ -512,6 +513,7 @@ def messages_of(session: Session) -> list[OutboxMessage]:
     return list(rows)
 
 
+@pytest.mark.pages_only
 @pytest.mark.parametrize(
     ("status", "after"),
     [
@@ -537,6 +539,7 @@ def test_an_answer_other_than_2xx_is_a_failure_and_a_4xx_but_408_and_429_is_perm
     assert (message.status, message.last_error) == (after, f"The webhook answered {status}.")
 
 
+@pytest.mark.pages_only
 def test_a_post_with_a_wrong_secret_is_refused_by_the_receiver_and_fails(
     app, db_session, vault, running_smtp, receiver
 ):

@@ -30,6 +30,7 @@ def test_the_queue_lists_requests_without_phone_numbers(make_member, db_session,
     assert "123456" not in body and "7400" not in body
 
 
+@pytest.mark.pages_only
 def test_urgent_and_overdue_rows_say_so_in_words_not_only_colour(make_member, db_session, vault):
     with time_machine.travel("2027-01-15T10:00:00Z", tick=False) as clock:
         agent = make_member()[1].sign_in()
@@ -56,6 +57,7 @@ def test_the_queue_json_feeds_the_live_page(agent, db_session, vault):
     assert urgent.reference in data["rows"]
 
 
+@pytest.mark.pages_only
 def test_the_queue_page_works_without_javascript_through_a_refresh_link(agent):
     html = agent.get_page("/staff/")
     assert html.select_one("a[data-refresh-link]")["href"] == "/staff/"
@@ -70,11 +72,13 @@ def test_take_next_opens_the_request_it_took(agent, db_session, vault):
     assert request.status == states.IN_PROGRESS
 
 
+@pytest.mark.pages_only
 def test_take_next_on_an_empty_queue_says_so(agent):
     response = agent.post("/staff/take-next", form_page="/staff/")
     assert "Nobody is waiting" in page(agent.client.get(response.headers["Location"])).get_text()
 
 
+@pytest.mark.pages_only
 def test_the_request_page_shows_everything_with_the_discreet_choices_first(
     agent, db_session, vault
 ):
@@ -110,6 +114,7 @@ THIRD_PARTY_WITH_NEEDS = {
 }
 
 
+@pytest.mark.pages_only
 def test_the_queue_row_flags_someone_else_and_communication_needs_loudly(agent, db_session, vault):
     request = submit_request(db_session, vault, **THIRD_PARTY_WITH_NEEDS)
     row = agent.get_page("/staff/").select_one(f"tr[data-reference='{request.reference}']")
@@ -124,12 +129,14 @@ def test_the_queue_row_flags_someone_else_and_communication_needs_loudly(agent, 
     assert "Sam" not in text and "partner" not in text and "slowly" not in text
 
 
+@pytest.mark.pages_only
 def test_a_row_without_flags_shows_no_tags_but_its_own(agent, db_session, vault):
     request = submit_request(db_session, vault)
     row = agent.get_page("/staff/").select_one(f"tr[data-reference='{request.reference}']")
     assert not row.select(".tag--third-party, .tag--needs")
 
 
+@pytest.mark.pages_only
 def test_the_request_page_puts_someone_else_and_communication_needs_first(agent, db_session, vault):
     request = submit_request(db_session, vault, **THIRD_PARTY_WITH_NEEDS)
     html = agent.get_page(f"/staff/requests/{request.reference}")
@@ -144,6 +151,7 @@ def test_the_request_page_puts_someone_else_and_communication_needs_first(agent,
     ]
 
 
+@pytest.mark.pages_only
 def test_a_request_about_the_visitor_with_no_needs_has_no_flags_block(agent, db_session, vault):
     request = submit_request(db_session, vault)
     html = agent.get_page(f"/staff/requests/{request.reference}")
@@ -270,6 +278,7 @@ def test_search_by_reference_in_lower_case(agent, db_session, vault):
     assert page(response).select_one(f"tr[data-reference='{wanted.reference}']")
 
 
+@pytest.mark.pages_only
 def test_a_search_that_is_neither_says_what_to_type(agent):
     response = agent.post("/staff/search", {"query": "hello"}, form_page="/staff/")
     assert response.status_code == 400
@@ -299,6 +308,7 @@ def test_team_counts_are_shared_for_a_few_seconds_and_mine_are_always_fresh(
         assert counts()["ready"] == 2
 
 
+@pytest.mark.pages_only
 def test_an_unknown_request_or_colleague_is_a_404(agent, supervisor):
     assert agent.client.get("/staff/requests/K7QM-4Z2P").status_code == 404
     assert supervisor.client.get("/staff/audit?member=9999").status_code == 404
@@ -308,6 +318,7 @@ def offered_outcomes(html) -> set[str]:
     return {radio["value"] for radio in html.select("input[name=outcome]")}
 
 
+@pytest.mark.pages_only
 @pytest.mark.parametrize(("answer", "offered"), [(True, True), (False, False), (None, False)])
 def test_voicemail_is_offered_only_when_the_visitor_allowed_it(
     agent, db_session, vault, answer, offered
@@ -320,6 +331,7 @@ def test_voicemail_is_offered_only_when_the_visitor_allowed_it(
     assert "no_answer" in offered_outcomes(html)
 
 
+@pytest.mark.pages_only
 def test_the_visitors_wishes_stand_beside_the_call_button(agent, db_session, vault):
     request = submit_request(db_session, vault, say_who_we_are=False, text_first=True)
     box = agent.get_page(f"/staff/requests/{request.reference}").select_one(".instructions")
@@ -398,6 +410,7 @@ def test_the_request_page_renews_its_holders_hold_without_keeping_the_session_al
         assert agent.client.get(path).status_code == 302, "31 idle minutes end the session"
 
 
+@pytest.mark.pages_only
 def test_a_refused_call_keeps_everything_the_agent_typed(agent, db_session, vault):
     request = submit_request(db_session, vault)
     path = f"/staff/requests/{request.reference}"
@@ -411,6 +424,7 @@ def test_a_refused_call_keeps_everything_the_agent_typed(agent, db_session, vaul
     assert "Choose the result of the call" in html.get_text()
 
 
+@pytest.mark.pages_only
 def test_a_call_the_rules_refuse_keeps_the_note_and_says_why(agent, db_session, vault):
     request = submit_request(db_session, vault, voicemail_ok=True)
     path = f"/staff/requests/{request.reference}"
@@ -465,6 +479,7 @@ def test_an_agent_gives_a_held_request_to_a_named_colleague_with_a_note(
     assert db_session.get(type(request), request.id).held_by_id is None
 
 
+@pytest.mark.pages_only
 def test_a_supervisor_is_offered_to_release_a_colleagues_hold(supervisor, agent, db_session, vault):
     request = submit_request(db_session, vault)
     path = f"/staff/requests/{request.reference}"
@@ -524,12 +539,14 @@ def test_a_shift_handover_note_sits_on_the_dashboard_with_its_author_and_time(
     assert b"booked" not in stored, "kept encrypted"
 
 
+@pytest.mark.pages_only
 def test_an_empty_handover_note_is_refused_and_says_why(agent):
     response = agent.post("/staff/handover", {"text": "  "}, form_page="/staff/")
     after = page(agent.client.get(response.headers["Location"])).get_text()
     assert "Write the handover note" in after
 
 
+@pytest.mark.pages_only
 def test_the_live_refresh_asks_for_the_page_and_filters_being_read(agent, db_session, vault):
     for _ in range(3):
         submit_request(db_session, vault)
@@ -541,6 +558,7 @@ def test_the_live_refresh_asks_for_the_page_and_filters_being_read(agent, db_ses
     assert html.select_one("[data-refresh-link]")["href"] == f"/staff/?urgent=1&after={cursor}"
 
 
+@pytest.mark.pages_only
 def test_search_results_are_never_replaced_by_the_live_refresh(agent, db_session, vault):
     request = submit_request(db_session, vault)
     response = agent.post("/staff/search", {"query": request.reference}, form_page="/staff/")

@@ -65,18 +65,21 @@ def download(boss, name: str, query: str = PERIOD):
 # Who may see them
 
 
+@pytest.mark.pages_only
 def test_agents_are_refused_the_reports_and_their_downloads(agent):
     assert agent.client.get("/staff/reports").status_code == 403
     assert agent.post("/staff/reports/requests.csv", form_page="/staff/").status_code == 403
     assert not page(agent.client.get("/staff/")).select("a[href='/staff/reports']")
 
 
+@pytest.mark.pages_only
 def test_signed_out_visitors_are_sent_to_sign_in(client):
     for response in (client.get("/staff/reports"), client.post("/staff/reports/agents.csv")):
         assert response.status_code == 302
         assert response.headers["Location"].endswith("/staff/sign-in")
 
 
+@pytest.mark.pages_only
 def test_supervisors_find_reports_in_the_staff_menu(boss):
     link = boss.get_page("/staff/").select_one("nav a[href='/staff/reports']")
     assert link.get_text() == "Reports"
@@ -100,6 +103,7 @@ def test_one_date_alone_gives_a_sensible_period():
     assert reports.Period.ending(TODAY) == reports.Period(date(2026, 11, 19), TODAY)
 
 
+@pytest.mark.pages_only
 @pytest.mark.parametrize(
     ("query", "message"),
     [
@@ -385,6 +389,7 @@ def test_guide_pages_that_led_to_requests_are_counted_and_named(boss, db_session
 # The page: charts beside tables
 
 
+@pytest.mark.pages_only
 def test_every_chart_is_an_image_with_a_title_and_a_description(boss, db_session, vault):
     called_after(db_session, vault, make_staff(db_session), NOW - timedelta(days=2), 9)
     html = boss.get_page("/staff/reports")
@@ -415,6 +420,7 @@ def test_the_tables_hold_the_same_numbers_as_the_charts(boss, db_session, vault)
     assert tips[-2] == "Tuesday 24 November 2026: 3 requests"
 
 
+@pytest.mark.pages_only
 def test_the_first_call_summary_reads_as_shares_and_durations(boss, db_session, vault):
     agent = make_staff(db_session)
     for waited in (4, 12, 25):
@@ -502,6 +508,7 @@ def known_requests(db_session, vault):
     return done, waiting
 
 
+@pytest.mark.pages_only
 @pytest.mark.parametrize("name", list(EXPECTED_HEADERS))
 def test_each_download_is_csv_named_for_its_period_audited_and_holds_nothing_personal(
     boss, db_session, known_requests, name
@@ -582,6 +589,7 @@ def test_the_figure_downloads_hold_the_figures(boss, known_requests):
     assert ["Reached", "1"] in csv_rows(download(boss, "call-outcomes"))
 
 
+@pytest.mark.pages_only
 def test_a_cell_a_spreadsheet_would_run_as_a_formula_is_made_text(boss, db_session, vault):
     sly = make_staff(db_session, name='=HYPERLINK("http://x")')
     called_after(db_session, vault, sly, NOW - timedelta(days=1), 5)
@@ -603,6 +611,7 @@ def test_plain_cells_are_left_alone():
     ]
 
 
+@pytest.mark.pages_only
 def test_a_download_needs_the_form_token_and_a_known_figure(boss):
     assert boss.client.post(f"/staff/reports/agents.csv?{PERIOD}").status_code == 400
     assert download(boss, "names-and-numbers").status_code == 404
