@@ -2,6 +2,7 @@
 
 import re
 
+import pytest
 import time_machine
 
 from intake.domain import states
@@ -42,6 +43,7 @@ def test_a_chosen_time_is_confirmed_in_the_service_time_zone(visitor):
     assert "call you from Friday 3 July at 6:00pm (UK time)" in text
 
 
+@pytest.mark.pages_only
 def test_the_confirmation_says_what_happens_if_we_miss_you_as_the_visitor_chose(visitor):
     text = confirm(visitor, voicemail_ok="yes", say_who_we_are="no").get_text(" ", strip=True)
     assert "try up to 3 times, about 30 minutes apart, always from 0808 157 0192" in text
@@ -50,6 +52,7 @@ def test_the_confirmation_says_what_happens_if_we_miss_you_as_the_visitor_chose(
     assert "What we will ask on the call" in text
 
 
+@pytest.mark.pages_only
 def test_the_confirmation_promises_no_voicemail_when_none_was_allowed(visitor):
     text = confirm(visitor, voicemail_ok=None, say_who_we_are="yes").get_text(" ", strip=True)
     assert "We will not leave a voicemail, as you asked." in text
@@ -78,6 +81,7 @@ def test_a_copied_receipt_cookie_shows_nothing_once_the_visitor_has_seen_it(app,
     assert not page(other.get("/callback/received")).select("form[action='/callback/withdraw']")
 
 
+@pytest.mark.pages_only
 def test_form_and_confirmation_pages_are_never_cached(visitor):
     assert visitor.client.get("/callback").headers["Cache-Control"] == "no-store"
     response = visitor.submit()
@@ -99,6 +103,7 @@ def test_an_urgent_request_puts_the_emergency_numbers_first(visitor, stored):
     assert emergency.select_one("a[href='tel:116123']")
 
 
+@pytest.mark.pages_only
 def test_a_request_that_is_not_urgent_does_not_lead_with_emergency_numbers(visitor):
     main = confirm(visitor).select_one("main")
     assert main.find(["h1", "h2"]).get_text() == "Request received"
@@ -151,6 +156,7 @@ def test_the_withdrawal_secret_works_only_once(visitor, stored):
     assert stored.only().status == states.WITHDRAWN
 
 
+@pytest.mark.pages_only
 def test_the_withdrawal_secret_never_appears_in_a_url(visitor):
     confirmation = confirm(visitor)
     secret = confirmation.select_one("input[name=secret]")["value"]
@@ -171,6 +177,7 @@ def test_a_made_up_withdrawal_changes_nothing(visitor, stored):
     assert stored.only().status == states.NEW
 
 
+@pytest.mark.pages_only
 def test_the_reference_is_not_in_the_redirect_url(visitor, stored):
     response = visitor.submit()
     assert not re.search(stored.only().reference, response.headers["Location"])

@@ -60,6 +60,7 @@ def test_no_personal_data_reaches_the_logs(app, visitor, caplog):
         assert plaintext not in logged
 
 
+@pytest.mark.pages_only
 def test_a_rate_limit_being_hit_logs_no_client_address(app_config, caplog):
     caplog.set_level(logging.DEBUG)
     app = create_app({**app_config, "INTAKE_CALLBACK_RATE_LIMIT": "1 per minute"})
@@ -78,6 +79,7 @@ def test_a_rate_limit_being_hit_logs_no_client_address(app_config, caplog):
     assert "203.0.113.77" not in logged
 
 
+@pytest.mark.pages_only
 def test_no_personal_data_reaches_a_url(visitor):
     response = visitor.submit(**SECRETS)
     location = response.headers["Location"]
@@ -122,6 +124,7 @@ PUBLIC_PAGES = [
 ]
 
 
+@pytest.mark.pages_only
 @pytest.mark.parametrize("path", PUBLIC_PAGES)
 def test_pages_load_nothing_from_another_host(client, path):
     html = page(client.get(path))
@@ -137,6 +140,7 @@ def test_pages_load_nothing_from_another_host(client, path):
     assert not insecure, "links out go to secure sites only"
 
 
+@pytest.mark.pages_only
 @pytest.mark.parametrize("path", PUBLIC_PAGES)
 def test_no_attribute_points_at_a_font_analytics_or_captcha_service(client, path):
     html = page(client.get(path))
@@ -147,6 +151,7 @@ def test_no_attribute_points_at_a_font_analytics_or_captcha_service(client, path
         assert marker not in attributes
 
 
+@pytest.mark.pages_only
 def test_the_stylesheet_loads_nothing_from_another_host(client):
     css = client.get(asset(client, "intake.css")).get_data(as_text=True)
     assert not re.search(r"url\(|@import|https?://", css)

@@ -12,6 +12,7 @@ from tests.conftest import StaffBrowser, page
 from tests.factories import make_staff, submit_request
 
 
+@pytest.mark.pages_only
 def test_a_first_sign_in_sets_up_the_second_factor_with_a_qr_code(app, db_session):
     member = make_staff(db_session)
     browser = StaffBrowser(app.test_client(), member.email, None)
@@ -28,6 +29,7 @@ def test_a_first_sign_in_sets_up_the_second_factor_with_a_qr_code(app, db_sessio
     assert member.totp_enrolled_at is not None
 
 
+@pytest.mark.pages_only
 def test_the_password_alone_does_not_sign_in(make_member):
     _, browser = make_member()
     browser.enter_password()
@@ -59,6 +61,7 @@ def pyotp_code_for(browser: StaffBrowser, step: int) -> str:
     return pyotp.TOTP(browser.secret).generate_otp(step)
 
 
+@pytest.mark.pages_only
 def test_unknown_email_and_wrong_password_get_the_same_message(make_member, app):
     _, browser = make_member()
     wrong = page(browser.enter_password("not the password at all")).select_one("#email-error")
@@ -77,6 +80,7 @@ def test_a_locked_account_is_refused_even_with_the_right_password(make_member, d
     assert member.locked_until is not None
 
 
+@pytest.mark.pages_only
 def test_sign_in_attempts_are_rate_limited_per_account_at_an_address(app_config):
     app = create_app({**app_config, "INTAKE_SIGN_IN_RATE_LIMIT": "3 per minute"})
     browser = StaffBrowser(app.test_client(), "someone@intake.example", None)
@@ -84,6 +88,7 @@ def test_sign_in_attempts_are_rate_limited_per_account_at_an_address(app_config)
     assert statuses == [200, 200, 200, 429]
 
 
+@pytest.mark.pages_only
 def test_a_whole_shift_signs_in_behind_one_office_address(app_config):
     app = create_app({**app_config, "INTAKE_SIGN_IN_RATE_LIMIT": "3 per minute"})
     client = app.test_client()
@@ -94,6 +99,7 @@ def test_a_whole_shift_signs_in_behind_one_office_address(app_config):
     assert statuses == [200] * 12, "each account has its own count"
 
 
+@pytest.mark.pages_only
 def test_one_address_trying_many_accounts_meets_its_own_wider_limit(app_config):
     app = create_app({**app_config, "INTAKE_SIGN_IN_ADDRESS_RATE_LIMIT": "5 per minute"})
     client = app.test_client()
@@ -149,6 +155,7 @@ def test_the_session_is_renewed_at_sign_in(make_member):
     assert before != after
 
 
+@pytest.mark.pages_only
 def test_staff_cookies_are_http_only_and_same_site(agent):
     cookie = agent.client.get_cookie("intake_session")
     assert cookie.http_only and cookie.same_site == "Lax"
@@ -234,6 +241,7 @@ def test_signed_out_mid_call_the_agent_returns_to_what_they_typed(make_member, d
     assert "What you typed before you were signed out is back" in html.get_text()
 
 
+@pytest.mark.pages_only
 @pytest.mark.parametrize("zero", [0x0660, 0xFF10], ids=["arabic-indic", "fullwidth"])
 def test_a_code_in_other_digits_is_refused_and_counted_not_an_error(make_member, db_session, zero):
     member, browser = make_member()
