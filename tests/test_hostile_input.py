@@ -110,6 +110,7 @@ def test_a_message_of_exactly_1000_characters_is_accepted(visitor, stored):
     assert len(stored.answers()["message"]) == 1000
 
 
+@pytest.mark.pages_only
 def test_repeated_scalar_fields_do_not_break_the_form(visitor):
     data = visitor.filled_form()
     response = visitor.client.post(
@@ -118,6 +119,7 @@ def test_repeated_scalar_fields_do_not_break_the_form(visitor):
     assert response.status_code in (303, 400)
 
 
+@pytest.mark.pages_only
 @pytest.mark.parametrize("path", ["/guide/<script>", "/guide/..%2f..%2fetc%2fpasswd"])
 def test_odd_guide_urls_get_the_not_found_page(client, path):
     response = client.get(path)
@@ -125,10 +127,12 @@ def test_odd_guide_urls_get_the_not_found_page(client, path):
     assert "<script>" not in response.get_data(as_text=True).split("<body", 1)[1]
 
 
+@pytest.mark.pages_only
 def test_the_guide_folder_gets_the_contents_page(client):
     assert client.get("/guide/").status_code == 200
 
 
+@pytest.mark.pages_only
 def test_unknown_methods_get_a_friendly_page(client):
     response = client.put("/callback")
     assert response.status_code == 405
@@ -140,6 +144,7 @@ def as_file(text: str) -> tuple[io.BytesIO, str]:
     return io.BytesIO(text.encode()), "field.txt"
 
 
+@pytest.mark.pages_only
 @pytest.mark.parametrize("field", ["name", "phone", "in_danger", "consent", "csrf_token"])
 def test_a_field_sent_as_a_file_is_refused_and_the_rest_is_kept(visitor, stored, field):
     data = visitor.filled_form(message="Please call after six")
@@ -152,6 +157,7 @@ def test_a_field_sent_as_a_file_is_refused_and_the_rest_is_kept(visitor, stored,
     assert stored.count() == 0
 
 
+@pytest.mark.pages_only
 def test_a_form_sent_as_json_is_refused_with_the_form_shown_again(visitor, stored):
     data = visitor.filled_form()
     response = visitor.client.post("/callback", json={**data, "name": {"first": "Sam"}})
@@ -160,6 +166,7 @@ def test_a_form_sent_as_json_is_refused_with_the_form_shown_again(visitor, store
     assert stored.count() == 0
 
 
+@pytest.mark.pages_only
 def test_a_staff_sign_in_with_a_file_part_is_refused_clearly(make_member):
     member, browser = make_member()
     token = browser.csrf("/staff/sign-in")
@@ -170,6 +177,7 @@ def test_a_staff_sign_in_with_a_file_part_is_refused_clearly(make_member):
     assert page(response).select_one("#email")["value"] == member.email
 
 
+@pytest.mark.pages_only
 def test_a_security_code_sent_as_a_file_is_refused_clearly(make_member):
     _, browser = make_member()
     assert browser.enter_password().status_code == 303
