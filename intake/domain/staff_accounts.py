@@ -9,6 +9,7 @@ import hmac
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import cached_property
 
 import pyotp
 from argon2 import PasswordHasher, profiles
@@ -52,7 +53,12 @@ class PasswordHashing:
     def __init__(self, costs: str) -> None:
         self.costs = costs
         self.hasher = PasswordHasher.from_parameters(PASSWORD_COSTS[costs])
-        self.unused_hash = self.hasher.hash("a password that is never anyone's")
+
+    @cached_property
+    def unused_hash(self) -> str:
+        """Made at the first refusal, not at import: every process (each `flask`
+        command, the gunicorn master) would otherwise pay a full hash to start."""
+        return self.hasher.hash("a password that is never anyone's")
 
 
 _hashing = PasswordHashing("recommended")

@@ -149,10 +149,9 @@ def sign_in_staff(page: Page, server: LiveServer, email: str) -> None:
 
 
 def run_axe(page: Page) -> list[dict]:
-    """axe-core's WCAG 2.x A and AA violations on the page once it has loaded."""
+    """axe-core's WCAG 2.x A and AA violations on the page once it has loaded (a page
+    opened with `open_page(axe=True)`)."""
     page.wait_for_load_state()
-    if not page.evaluate("typeof axe !== 'undefined'"):
-        page.add_script_tag(path=AXE)
     return page.evaluate(
         """async tags => (await axe.run(document, {
                 runOnly: {type: "tag", values: tags}, resultTypes: ["violations"]}))
