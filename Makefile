@@ -39,7 +39,8 @@ lint: $(VENV)/.test-installed
 content-check: $(VENV)/.installed
 	$(BIN)/flask --app intake content check
 
-# Browser tests need Debian's chromium (apt-get install chromium); without it they skip.
+# Browser tests need Debian's Chromium (apt-get install chromium-headless-shell); without it
+# they skip.
 test: lint content-check node_modules/.installed
 	$(BIN)/pytest
 

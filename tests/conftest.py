@@ -163,7 +163,7 @@ def vault(app):
 
 
 def page(response) -> BeautifulSoup:
-    return BeautifulSoup(response.get_data(as_text=True), "html.parser")
+    return BeautifulSoup(response.get_data(as_text=True), "lxml")
 
 
 def asset(client: FlaskClient, name: str) -> str:
