@@ -1,5 +1,6 @@
 """Intake: baclofen information and confidential callback requests for an admissions line."""
 
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +13,7 @@ from intake.assets import register_assets
 from intake.compression import register_compression
 from intake.config import load_config
 from intake.domain import staff_accounts
+from intake.domain.shared_counts import SharedTeamCounts
 from intake.extensions import csrf, db, limiter, login_manager, migrate, tune_sqlite
 from intake.formtools import DatabaseId
 from intake.observability import register_observability
@@ -63,7 +65,12 @@ def register_extensions(app: Flask) -> None:
     login_manager.init_app(app)
     staff_accounts.use_password_costs(app.config["INTAKE_PASSWORD_COSTS"])
     close_sessions_even_without_a_database(app)
-    app.extensions["intake"] = AppState(build_service(app.config))
+    app.extensions["intake"] = AppState(
+        build_service(app.config),
+        team_counts=SharedTeamCounts(
+            timedelta(seconds=app.config["INTAKE_TEAM_COUNTS_CACHE_SECONDS"])
+        ),
+    )
 
 
 def close_sessions_even_without_a_database(app: Flask) -> None:

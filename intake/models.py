@@ -380,3 +380,26 @@ class ReportDay(db.Model):
     held: Mapped[bytes] = mapped_column(LargeBinary)
 
     __table_args__ = (UniqueConstraint("zone", "day"),)
+
+
+class TeamCountsRow(db.Model):
+    """The team's dashboard counts as last worked out, one row shared by every worker
+    (intake.domain.shared_counts): counts and times only, nothing personal.
+
+    `counting_until` is a claim: the worker recounting now, taken by a conditional
+    UPDATE so that one worker counts while the others show the last counts; it lapses
+    on its own if that worker dies mid-count.
+    """
+
+    __tablename__ = "team_counts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    counted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    counting_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    ready: Mapped[int] = mapped_column(default=0)
+    booked: Mapped[int] = mapped_column(default=0)
+    due_again: Mapped[int] = mapped_column(default=0)
+    in_progress: Mapped[int] = mapped_column(default=0)
+    overdue: Mapped[int] = mapped_column(default=0)
+    urgent: Mapped[int] = mapped_column(default=0)
+    completed_today: Mapped[int] = mapped_column(default=0)

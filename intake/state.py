@@ -4,12 +4,12 @@ It lives at `app.extensions["intake"]`; nothing else of ours is kept there.
 """
 
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Any
 
 from flask import Flask, current_app
 
 from intake.domain.estimate import CachedEstimate
+from intake.domain.shared_counts import SharedTeamCounts
 from intake.public.form_page import BlankFormPages
 from intake.service import Service
 
@@ -17,6 +17,8 @@ from intake.service import Service
 @dataclass
 class AppState:
     service: Service
+    # The team's dashboard counts, shared by every worker (intake.domain.shared_counts).
+    team_counts: SharedTeamCounts
     # The newest migration: /readyz compares the database's schema with it.
     schema_head: str | None = None
     # Our static files under fingerprinted names (intake.assets.Assets).
@@ -27,8 +29,6 @@ class AppState:
     prepared_pages: Any = None
     # The callback form before anything is typed, once a minute (intake.public.form_page).
     form_pages: BlankFormPages = field(default_factory=BlankFormPages)
-    # The team's dashboard counts, reused for a few seconds: (when, counts).
-    team_counts: tuple[datetime, Any] | None = None
     # How soon an ASAP request is usually called, as the form says it.
     asap_estimate: CachedEstimate = field(default_factory=CachedEstimate)
 

@@ -21,7 +21,6 @@ which screens are alive without a write per refresh. Each function commits once.
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import InstrumentedAttribute, Session
@@ -98,11 +97,11 @@ def find(session: Session, token: str | None) -> Wallboard | None:
     return wallboard
 
 
-def numbers(session: Session, now: datetime, zone: ZoneInfo) -> Numbers:
-    """What the screen shows now: the dashboard's team counts, the longest wait of a
+def numbers(session: Session, counts: queue.TeamCounts, now: datetime) -> Numbers:
+    """What the screen shows now: the dashboard's team `counts`, the longest wait of a
     request that may be called now, and the staff active in the last few minutes."""
     return Numbers(
-        counts=queue.team_counts(session, now, zone),
+        counts=counts,
         oldest_wait=queue.oldest_wait(session, now),
         staff_active=staff_sessions.active_staff(session, now),
         at=now,

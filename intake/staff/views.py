@@ -4,7 +4,6 @@ from datetime import date, datetime, time, timedelta
 
 from flask import (
     abort,
-    current_app,
     flash,
     g,
     jsonify,
@@ -120,16 +119,10 @@ def queue_context(filters: queue.QueueFilter) -> dict:
 
 
 def dashboard_counts(now) -> queue.QueueCounts:
-    """The dashboard's numbers. The team's are shared by every agent polling, so each
-    worker reuses them for a few seconds (INTAKE_TEAM_COUNTS_CACHE_SECONDS); an
-    agent's own holds are always counted afresh."""
-    service = current_service()
-    ttl = current_app.config["INTAKE_TEAM_COUNTS_CACHE_SECONDS"]
-    state = app_state()
-    cached = state.team_counts
-    if cached is None or (now - cached[0]).total_seconds() >= ttl:
-        cached = state.team_counts = (now, queue.team_counts(db.session, now, service.zone))
-    return queue.with_my_holds(cached[1], queue.held_by(db.session, current_user.id))
+    """The dashboard's numbers: the team's, shared by every worker for a few seconds
+    (INTAKE_TEAM_COUNTS_CACHE_SECONDS), and the agent's own holds, always afresh."""
+    team = app_state().team_counts.at(db.engine, now, current_service().zone)
+    return queue.with_my_holds(team, queue.held_by(db.session, current_user.id))
 
 
 @bp.get("/")

@@ -66,7 +66,8 @@ def _answer(show, refused):
         return cookie.unpair(response) if token is not None else response
     now = utc_now()
     audited = wallboards.viewed(db.session, wallboard, now)
-    response = make_response(show(figures(wallboards.numbers(db.session, now, _zone()))))
+    counts = app_state().team_counts.at(db.engine, now, _zone())
+    response = make_response(show(figures(wallboards.numbers(db.session, counts, now))))
     if audited:
         cookie.pair(response, token)  # renewed hourly: a screen in use keeps its cookie
     return response
