@@ -223,6 +223,9 @@ class StaffSession(db.Model):
     # find it again after signing in.
     draft: Mapped[bytes | None] = mapped_column(LargeBinary)
 
+    # Joined: the guard on every staff page reads the session and its member at once.
+    staff: Mapped[StaffMember] = relationship(lazy="joined")
+
 
 class HandoverNote(db.Model):
     """A note one shift leaves the next on the dashboard, encrypted like request notes."""

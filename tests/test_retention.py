@@ -214,7 +214,7 @@ def test_handover_notes_are_forgotten_after_the_retention_period(db_session, vau
 def test_a_typed_call_nobody_came_back_for_is_dropped(db_session, vault):
     member = make_staff(db_session)
     token = staff_sessions.start(db_session, member, NOW - timedelta(hours=3))
-    row = staff_sessions.find(db_session, token, member.id)
+    row = staff_sessions.find(db_session, token)
     draft = {"reference": "K7QM-4Z2P", "endpoint": "staff.add_note", "fields": {"text": "x"}}
     staff_sessions.end(db_session, row, "idle", NOW - timedelta(hours=3), vault, draft)
     purge(db_session)

@@ -7,7 +7,7 @@ from datetime import timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import event, select, update
 
 from intake.domain import shared_counts
 from intake.domain.shared_counts import SharedTeamCounts
@@ -168,3 +168,22 @@ def test_of_workers_finding_the_counts_old_at_the_same_moment_one_recounts(
     assert len(recounts) == 2, "the first count, and one recount"
     assert set(seen) <= {0, 1} and 1 in seen
     assert kept_row(db_session).ready == 1
+
+
+def test_on_postgresql_keeping_the_counts_never_waits_for_the_disk(engine):
+    if engine.dialect.name != "postgresql":
+        pytest.skip("synchronous_commit is PostgreSQL's; SQLite's WAL commits need no flush")
+    statements = []
+
+    def note(_connection, _cursor, statement, *_):
+        statements.append(" ".join(statement.split()))
+
+    event.listen(engine, "before_cursor_execute", note)
+    try:
+        shared_counts.latest(engine, NOW, ZONE, MAX_AGE)
+        shared_counts.latest(engine, NOW + MAX_AGE, ZONE, MAX_AGE)
+    finally:
+        event.remove(engine, "before_cursor_execute", note)
+    writes = [n for n, s in enumerate(statements) if s.startswith(("INSERT", "UPDATE"))]
+    assert len(writes) == 4, "the first count's row and result, a recount's claim and result"
+    assert all(statements[n - 1] == "SET LOCAL synchronous_commit = off" for n in writes)

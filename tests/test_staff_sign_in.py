@@ -4,9 +4,11 @@ from datetime import timedelta
 
 import pytest
 import time_machine
+from sqlalchemy import event
 
 from intake import create_app
 from intake.domain import audit
+from intake.extensions import db
 from intake.models import AuditEvent
 from tests.conftest import StaffBrowser, page
 from tests.factories import make_staff, submit_request
@@ -252,3 +254,21 @@ def test_a_code_in_other_digits_is_refused_and_counted_not_an_error(make_member,
     assert "That code is not right" in page(response).get_text()
     db_session.refresh(member)
     assert member.failed_sign_ins == 1
+
+
+def test_a_signed_in_page_checks_the_member_and_their_session_in_one_query(app, agent):
+    reads = []
+
+    def note(_connection, _cursor, statement, *_):
+        if "staff_members" in statement or "staff_sessions" in statement:
+            reads.append(statement)
+
+    with app.app_context():
+        engine = db.engine
+    event.listen(engine, "before_cursor_execute", note)
+    try:
+        agent.get_page("/staff/team", status=403)
+    finally:
+        event.remove(engine, "before_cursor_execute", note)
+    assert len(reads) == 1, reads
+    assert "JOIN staff_members" in reads[0]

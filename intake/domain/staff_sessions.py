@@ -44,14 +44,14 @@ def start(session: Session, staff: StaffMember, now: datetime) -> str:
     return token
 
 
-def find(session: Session, token: str | None, staff_id: int) -> StaffSession | None:
-    """The open session this token belongs to, for this member."""
+def find(session: Session, token: str | None) -> StaffSession | None:
+    """The open session this token belongs to, its member loaded with it."""
     if not token:
         return None
     row = session.scalar(
         select(StaffSession).where(StaffSession.token_digest == token_digest(token))
     )
-    if row is None or row.staff_id != staff_id or row.ended_at is not None:
+    if row is None or row.ended_at is not None:
         return None
     return row
 
