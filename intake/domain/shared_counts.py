@@ -39,7 +39,7 @@ class SharedTeamCounts:
         if not self.max_age:
             with Session(engine) as session:
                 return team_counts(session, now, zone)
-        if self.counts is None or not timedelta(0) <= now - self.counted_at < self.max_age:
+        if self.counts is None or not _young(self.counted_at, now, self.max_age):
             self.counted_at, self.counts = latest(engine, now, zone, self.max_age)
         return self.counts
 
@@ -51,7 +51,7 @@ def latest(
     than `max_age` and no other worker is recounting them already."""
     with Session(engine, expire_on_commit=False) as session:
         row = session.get(TeamCountsRow, ROW_ID)
-        if row is not None and _fresh(row, now, max_age):
+        if row is not None and _young(row.counted_at, now, max_age):
             return row.counted_at, _counts(row)
         if not _claim(session, row, now, max_age):
             if row is not None and row.counted_at is not None:
@@ -68,8 +68,9 @@ def latest(
         return now, counts
 
 
-def _fresh(row: TeamCountsRow, now: datetime, max_age: timedelta) -> bool:
-    return row.counted_at is not None and timedelta(0) <= now - row.counted_at < max_age
+def _young(counted_at: datetime | None, now: datetime, max_age: timedelta) -> bool:
+    """Counted less than `max_age` ago (and not, by a clock set back, in the future)."""
+    return counted_at is not None and timedelta(0) <= now - counted_at < max_age
 
 
 def _claim(session: Session, row: TeamCountsRow | None, now: datetime, max_age: timedelta) -> bool:
