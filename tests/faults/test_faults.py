@@ -14,10 +14,8 @@ import pyotp
 import pytest
 from sqlalchemy import create_engine, select
 from sqlalchemy.exc import OperationalError
-from sqlalchemy.orm import Session
 
 from intake.config import sqlalchemy_url
-from intake.domain.crypto import Vault
 from intake.domain.staff_accounts import complete_sign_in, create_staff, start_enrolment
 from intake.extensions import db
 from intake.models import CallbackRequest
@@ -32,11 +30,11 @@ HELPLINE = "0808 157 0192"
 
 def stored_names(server) -> list[str]:
     """Every stored request, decrypted with the server's own key."""
-    vault = Vault([server.env["INTAKE_DATA_KEYS"]])
-    engine = create_engine(sqlalchemy_url(server.env["DATABASE_URL"]))
-    with Session(engine) as session:
-        sealed = session.scalars(select(CallbackRequest.personal_data)).all()
-    engine.dispose()
+    app = server.app()
+    with app.app_context():
+        sealed = db.session.scalars(select(CallbackRequest.personal_data)).all()
+        db.engine.dispose()
+    vault = app.extensions["intake"].service.vault
     return [vault.open(token)["name"] for token in sealed]
 
 
