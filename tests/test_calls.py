@@ -6,10 +6,9 @@ import pytest
 
 from intake.domain import audit, calls, queue, states
 from intake.models import AuditEvent, RequestNote
-from tests.factories import make_staff, submit_request, utc
+from tests.factories import CALL_POLICY, make_staff, submit_request, utc
 
 NOW = utc(2026, 11, 25, 12, 0)
-POLICY = calls.CallPolicy(retry_delay=timedelta(minutes=30), max_unanswered=3)
 
 
 @pytest.fixture
@@ -23,7 +22,7 @@ def held(db_session, vault):
 
 def record(db_session, vault, request, agent, outcome, now=NOW, **extra):
     return calls.record_attempt(
-        db_session, vault, request, agent, outcome=outcome, policy=POLICY, now=now, **extra
+        db_session, vault, request, agent, outcome=outcome, policy=CALL_POLICY, now=now, **extra
     )
 
 

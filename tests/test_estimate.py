@@ -7,11 +7,10 @@ import pytest
 import time_machine
 
 from intake.domain import calls, estimate, queue
-from tests.factories import make_staff, submit_request, utc
+from tests.factories import CALL_POLICY, make_staff, submit_request, utc
 
 NOW = utc(2026, 11, 25, 12, 0)
 TARGET = timedelta(minutes=15)
-CALLS = calls.CallPolicy(retry_delay=timedelta(minutes=30), max_unanswered=3)
 
 
 @pytest.fixture
@@ -27,7 +26,13 @@ def called(db_session, vault, agent, *, arrived_ago: int, waited: int, **answers
     first_call = arrived + timedelta(minutes=waited)
     queue.take(db_session, request, agent, now=first_call)
     calls.record_attempt(
-        db_session, vault, request, agent, outcome=calls.NO_ANSWER, policy=CALLS, now=first_call
+        db_session,
+        vault,
+        request,
+        agent,
+        outcome=calls.NO_ANSWER,
+        policy=CALL_POLICY,
+        now=first_call,
     )
 
 
@@ -91,7 +96,7 @@ def test_only_the_first_call_of_a_request_counts(db_session, vault, agent):
         request,
         agent,
         outcome=calls.NO_ANSWER,
-        policy=CALLS,
+        policy=CALL_POLICY,
         now=NOW - timedelta(minutes=98),
     )
     queue.take(db_session, request, agent, now=NOW - timedelta(minutes=60))
@@ -101,7 +106,7 @@ def test_only_the_first_call_of_a_request_counts(db_session, vault, agent):
         request,
         agent,
         outcome=calls.NO_ANSWER,
-        policy=CALLS,
+        policy=CALL_POLICY,
         now=NOW - timedelta(minutes=60),
     )
     assert minutes(db_session) == 5

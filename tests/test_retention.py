@@ -14,12 +14,11 @@ from intake.domain.status import change_status
 from intake.extensions import db
 from intake.models import AuditEvent, HandoverNote, RequestNote
 from tests.conftest import StoredRequests, page
-from tests.factories import make_staff, submit_request, utc
+from tests.factories import CALL_POLICY, make_staff, submit_request, utc
 
 NOW = utc(2026, 11, 25, 12, 0)
 NINETY_DAYS = timedelta(days=90)
 POLICY = retention.RetentionPolicy(closed=NINETY_DAYS, withdrawn=timedelta(days=7))
-CALL_POLICY = calls.CallPolicy(timedelta(minutes=30), 3)
 
 
 def closed_request(db_session, vault, closed_days_ago: float, status=states.COMPLETED):
