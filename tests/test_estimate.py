@@ -6,8 +6,8 @@ from datetime import timedelta
 import pytest
 import time_machine
 
-from intake.domain import calls, estimate, queue
-from tests.factories import CALL_POLICY, make_staff, submit_request, utc
+from intake.domain import calls, estimate
+from tests.factories import make_staff, submit_request, take_and_call, utc
 
 NOW = utc(2026, 11, 25, 12, 0)
 TARGET = timedelta(minutes=15)
@@ -24,16 +24,7 @@ def called(db_session, vault, agent, *, arrived_ago: int, waited: int, **answers
     arrived = NOW - timedelta(minutes=arrived_ago)
     request = submit_request(db_session, vault, now=arrived, **answers)
     first_call = arrived + timedelta(minutes=waited)
-    queue.take(db_session, request, agent, now=first_call)
-    calls.record_attempt(
-        db_session,
-        vault,
-        request,
-        agent,
-        outcome=calls.NO_ANSWER,
-        policy=CALL_POLICY,
-        now=first_call,
-    )
+    take_and_call(db_session, vault, request, agent, first_call, outcome=calls.NO_ANSWER)
 
 
 def minutes(db_session) -> int:
@@ -89,26 +80,8 @@ def test_only_the_first_call_of_a_request_counts(db_session, vault, agent):
     for _ in range(5):
         called(db_session, vault, agent, arrived_ago=100, waited=2)
     request = submit_request(db_session, vault, now=NOW - timedelta(minutes=100))
-    queue.take(db_session, request, agent, now=NOW - timedelta(minutes=98))
-    calls.record_attempt(
-        db_session,
-        vault,
-        request,
-        agent,
-        outcome=calls.NO_ANSWER,
-        policy=CALL_POLICY,
-        now=NOW - timedelta(minutes=98),
-    )
-    queue.take(db_session, request, agent, now=NOW - timedelta(minutes=60))
-    calls.record_attempt(
-        db_session,
-        vault,
-        request,
-        agent,
-        outcome=calls.NO_ANSWER,
-        policy=CALL_POLICY,
-        now=NOW - timedelta(minutes=60),
-    )
+    for called_at in (NOW - timedelta(minutes=98), NOW - timedelta(minutes=60)):
+        take_and_call(db_session, vault, request, agent, called_at, outcome=calls.NO_ANSWER)
     assert minutes(db_session) == 5
 
 
