@@ -12,6 +12,7 @@ from intake.domain.estimate import CachedEstimate
 from intake.domain.shared_counts import SharedTeamCounts
 from intake.public.form_page import BlankFormPages
 from intake.service import Service
+from intake.staff.presenters import RowAnswersCache
 
 
 @dataclass
@@ -31,6 +32,8 @@ class AppState:
     form_pages: BlankFormPages = field(default_factory=BlankFormPages)
     # How soon an ASAP request is usually called, as the form says it.
     asap_estimate: CachedEstimate = field(default_factory=CachedEstimate)
+    # What the queue's rows show of each request's sealed answers, kept for a minute.
+    row_answers: RowAnswersCache = field(default_factory=RowAnswersCache)
 
 
 def app_state(app: Flask | None = None) -> AppState:

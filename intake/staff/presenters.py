@@ -58,35 +58,94 @@ class QueueRow:
     needs: tuple[str, ...] = ()
 
 
-def queue_row(
-    request: CallbackRequest, vault: Vault, now: datetime, personal: dict | None = None
-) -> QueueRow:
-    """A row of the list: no phone numbers, only what orders and explains the queue.
+@dataclass(frozen=True)
+class RowAnswers:
+    """What a queue row shows of the visitor's sealed answers: never a name, a phone
+    number or anything else that says who they are."""
 
-    `personal` saves a second decryption when the caller has opened the answers already.
+    for_whom: str = "Not given"
+    topics: str = "Not given"
+    for_someone_else: bool = False
+    needs: tuple[str, ...] = ()
+    # The time they chose, in words, or None for "as soon as possible".
+    chosen_time: str | None = None
+
+
+def row_answers(personal: dict) -> RowAnswers:
+    topics = [TOPIC_LABELS.get(topic, topic) for topic in personal.get("topics", [])]
+    return RowAnswers(
+        for_whom=FOR_WHOM.get(personal.get("for_whom"), "Not given"),
+        topics=", ".join(topics) or "Not given",
+        for_someone_else=personal.get("for_whom") == "someone_else",
+        needs=need_tags(personal, other_needs="Other needs: see request"),
+        chosen_time=when_words(personal) if personal.get("when") == "later" else None,
+    )
+
+
+class RowAnswersCache:
+    """Each queue row's answers, kept by their sealed bytes for up to `max_age`.
+
+    Every agent's dashboard asks for the same fifty rows every few seconds, and
+    opening their sealed answers each time was a fifth of the page's work. What is
+    kept is only what a row shows (`RowAnswers`), only in this worker's memory, and
+    for at most `max_age`: older entries are dropped, not just ignored. The key is
+    the sealed bytes themselves, so answers that change, are re-sealed under a new
+    key or are erased are never shown from here.
     """
-    if personal is None:
-        personal = vault.open(request.personal_data) if request.personal_data else {}
+
+    def __init__(self, max_age: timedelta = timedelta(seconds=60), size: int = 2000) -> None:
+        self.max_age = max_age
+        self.size = size
+        self._kept: dict[bytes, tuple[RowAnswers, datetime]] = {}
+        self._swept_at: datetime | None = None
+
+    def __len__(self) -> int:
+        return len(self._kept)
+
+    def answers(self, request: CallbackRequest, vault: Vault, now: datetime) -> RowAnswers:
+        sealed = request.personal_data
+        if not sealed:
+            return RowAnswers()
+        self._sweep(now)
+        kept = self._kept.get(sealed)
+        if kept is not None and now - kept[1] < self.max_age:
+            return kept[0]
+        answers = row_answers(vault.open(sealed))
+        if len(self._kept) >= self.size:
+            self._kept.clear()
+        self._kept[sealed] = (answers, now)
+        return answers
+
+    def _sweep(self, now: datetime) -> None:
+        if self._swept_at is not None and now - self._swept_at < self.max_age:
+            return
+        self._swept_at = now
+        self._kept = {
+            sealed: kept for sealed, kept in self._kept.items() if now - kept[1] < self.max_age
+        }
+
+
+def queue_row(request: CallbackRequest, answers: RowAnswers, now: datetime) -> QueueRow:
+    """A row of the list: no phone numbers, only what orders and explains the queue."""
     due, overdue = due_words(request.due_at, request.overdue_at or request.due_at, now)
     if request.status not in states.OPEN_STATUSES:
         closed = request.closed_at or now
         due, overdue = f"closed {duration_words(now - closed)} ago", False
-    elif request.attempt_count == 0 and personal.get("when") == "later":
-        due = f"{when_words(personal)} ({due})"
-    topics = [TOPIC_LABELS.get(topic, topic) for topic in personal.get("topics", [])]
+    elif request.attempt_count == 0 and answers.chosen_time:
+        due = f"{answers.chosen_time} ({due})"
     return QueueRow(
         reference=request.reference,
         urgent=request.urgent,
         age=duration_words(now - request.created_at),
         due=due,
         overdue=overdue,
-        for_whom=FOR_WHOM.get(personal.get("for_whom"), "Not given"),
-        topics=", ".join(topics) or "Not given",
+        for_whom=answers.for_whom,
+        topics=answers.topics,
         attempts=request.attempt_count,
         holder=holder_name(request),
         state=states.LABELS[request.status],
-        for_someone_else=personal.get("for_whom") == "someone_else",
-        needs=need_tags(personal, other_needs="Other needs: see request"),
+        for_someone_else=answers.for_someone_else,
+        needs=answers.needs,
     )
 
 

@@ -1,5 +1,6 @@
 """The queue and the request page: thin views over intake.domain.queue and calls."""
 
+from collections.abc import Callable
 from datetime import date, datetime, time, timedelta
 
 from flask import (
@@ -44,6 +45,7 @@ from intake.staff.presenters import (
     holder_name,
     queue_row,
     request_flags,
+    row_answers,
 )
 from intake.state import app_state
 from intake.templating import local_day_and_time
@@ -106,8 +108,10 @@ def queue_context(filters: queue.QueueFilter) -> dict:
     if after_text and after is None:
         abort(400)
     page = queue.queue_page(db.session, filters, current_user.id, after=after)
+    answers = app_state().row_answers.answers
     return {
-        "rows": [queue_row(item, service.vault, now) for item in page.requests],
+        "rows": [queue_row(item, answers(item, service.vault, now), now) for item in page.requests],
+        "request_href": request_href_maker(),
         "next_cursor": page.next_cursor.encode() if page.next_cursor else None,
         "counts": dashboard_counts(now),
         "filter_args": filter_args,
@@ -116,6 +120,14 @@ def queue_context(filters: queue.QueueFilter) -> dict:
         # What the live refresh asks for: this very view, the page being read included.
         "view_args": {**filter_args, **({"after": after_text} if after_text else {})},
     }
+
+
+def request_href_maker() -> Callable[[str], str]:
+    """The request page's address for each reference, from one url_for a page: one a
+    row cost as much as the rest of the row."""
+    marker = "REFERENCE"
+    address = url_for("staff.request_page", reference=marker)
+    return lambda reference: address.replace(marker, reference)
 
 
 def dashboard_counts(now) -> queue.QueueCounts:
@@ -176,7 +188,9 @@ def queue_data():
     counts = context["counts"]
     return jsonify(
         counts=counts.__dict__,
-        rows=render_template("staff/_queue_rows.html", rows=context["rows"]),
+        rows=render_template(
+            "staff/_queue_rows.html", rows=context["rows"], request_href=context["request_href"]
+        ),
         urgent=[row.reference for row in context["rows"] if row.urgent],
     )
 
@@ -229,7 +243,7 @@ def show_request(item: CallbackRequest, forms: dict | None = None, status: int =
         holder=holder_name(item),
         forms=_action_forms(personal or {}, **(forms or {})),
         may_call_now=item.callable_from <= now,
-        row=queue_row(item, service.vault, now, personal or {}),
+        row=queue_row(item, row_answers(personal or {}), now),
     )
     return page, status
 
