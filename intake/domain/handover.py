@@ -40,10 +40,15 @@ def leave_note(
     session.commit()
 
 
+# Asked on every dashboard page, so built once.
+LATEST = (
+    select(HandoverNote).order_by(HandoverNote.written_at.desc(), HandoverNote.id.desc()).limit(1)
+)
+
+
 def latest(session: Session, vault: Vault) -> Handover | None:
     """The newest handover note, with its author and time."""
-    query = select(HandoverNote).order_by(HandoverNote.written_at.desc(), HandoverNote.id.desc())
-    note = session.scalar(query.limit(1))
+    note = session.scalar(LATEST)
     if note is None:
         return None
     return Handover(vault.open(note.body)["text"], note.staff.name, note.written_at)

@@ -11,7 +11,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.orm import Session
 
 from intake.domain import audit
@@ -44,13 +44,15 @@ def start(session: Session, staff: StaffMember, now: datetime) -> str:
     return token
 
 
+# Asked on every staff page, so built once.
+BY_TOKEN = select(StaffSession).where(StaffSession.token_digest == bindparam("digest"))
+
+
 def find(session: Session, token: str | None) -> StaffSession | None:
     """The open session this token belongs to, its member loaded with it."""
     if not token:
         return None
-    row = session.scalar(
-        select(StaffSession).where(StaffSession.token_digest == token_digest(token))
-    )
+    row = session.scalar(BY_TOKEN, {"digest": token_digest(token)})
     if row is None or row.ended_at is not None:
         return None
     return row
