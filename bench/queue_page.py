@@ -25,7 +25,7 @@ from bench.setup import (
 from intake.domain import queue
 from intake.domain.clock import utc_now
 from intake.extensions import db
-from intake.models import CallbackRequest, StaffMember
+from intake.models import StaffMember
 
 GOAL_PAGE_P99_MS = 150
 GOAL_TAKE_MS = 20
@@ -43,8 +43,7 @@ def explain(session: Session, statement) -> str:
 
 
 def plans(session: Session, staff_id: int) -> dict[str, str]:
-    page = queue._filtered(select(CallbackRequest), queue.QueueFilter(), staff_id, utc_now())
-    page = page.order_by(*queue.QUEUE_ORDER).limit(queue.PAGE_SIZE + 1)
+    page = queue.page_query(queue.QueueFilter(), staff_id, utc_now(), None, queue.PAGE_SIZE + 1)
     take = queue.next_candidate(datetime.now(UTC), "postgresql")
     return {
         "Queue page (first 50 in order)": explain(session, page),

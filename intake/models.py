@@ -135,6 +135,11 @@ class CallbackRequest(db.Model):
     # people changing one request at once cannot both succeed.
     __mapper_args__ = {"version_id_col": version}
 
+    @property
+    def holder_name(self) -> str | None:
+        """Who holds it, by name, as a row of the queue's list also says it."""
+        return self.held_by.name if self.held_by is not None else None
+
     def __repr__(self) -> str:
         return f"<CallbackRequest {self.reference} {self.status}>"
 

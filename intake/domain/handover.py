@@ -40,15 +40,18 @@ def leave_note(
     session.commit()
 
 
-# Asked on every dashboard page, so built once.
+# Asked on every dashboard page, so built once, for plain rows.
 LATEST = (
-    select(HandoverNote).order_by(HandoverNote.written_at.desc(), HandoverNote.id.desc()).limit(1)
+    select(HandoverNote.body, HandoverNote.written_at, StaffMember.name.label("author"))
+    .join(HandoverNote.staff)
+    .order_by(HandoverNote.written_at.desc(), HandoverNote.id.desc())
+    .limit(1)
 )
 
 
 def latest(session: Session, vault: Vault) -> Handover | None:
     """The newest handover note, with its author and time."""
-    note = session.scalar(LATEST)
+    note = session.execute(LATEST).first()
     if note is None:
         return None
-    return Handover(vault.open(note.body)["text"], note.staff.name, note.written_at)
+    return Handover(vault.open(note.body)["text"], note.author, note.written_at)

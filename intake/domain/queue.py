@@ -11,8 +11,8 @@ from datetime import datetime, time, timedelta
 from typing import ClassVar
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Select, and_, bindparam, func, or_, select
-from sqlalchemy.orm import Session, joinedload, load_only
+from sqlalchemy import Row, Select, and_, bindparam, func, or_, select
+from sqlalchemy.orm import Session
 
 from intake.domain import audit, states
 from intake.domain.clock import utc_now
@@ -36,21 +36,19 @@ TAKE_TRIES = 10
 PAGE_SIZE = 50
 OPEN = tuple(states.OPEN_STATUSES)
 # What a page of the list reads: the columns a row shows or orders by, and its holder's
-# name, not every column of both tables (a third of the page's database work).
+# name, as plain rows: building ORM objects for fifty requests was a tenth of the page.
 LISTED = (
-    load_only(
-        CallbackRequest.reference,
-        CallbackRequest.status,
-        CallbackRequest.urgent,
-        CallbackRequest.created_at,
-        CallbackRequest.due_at,
-        CallbackRequest.overdue_at,
-        CallbackRequest.closed_at,
-        CallbackRequest.attempt_count,
-        CallbackRequest.personal_data,
-        CallbackRequest.version,
-    ),
-    joinedload(CallbackRequest.held_by).load_only(StaffMember.name),
+    CallbackRequest.id,
+    CallbackRequest.reference,
+    CallbackRequest.status,
+    CallbackRequest.urgent,
+    CallbackRequest.created_at,
+    CallbackRequest.due_at,
+    CallbackRequest.overdue_at,
+    CallbackRequest.closed_at,
+    CallbackRequest.attempt_count,
+    CallbackRequest.personal_data,
+    StaffMember.name.label("holder_name"),
 )
 
 
@@ -96,7 +94,7 @@ class Cursor:
     id: int
 
     @classmethod
-    def after(cls, request: CallbackRequest) -> "Cursor":
+    def after(cls, request: CallbackRequest | Row) -> "Cursor":
         return cls(request.urgent, request.due_at, request.created_at, request.id)
 
     def encode(self) -> str:
@@ -124,7 +122,8 @@ class Cursor:
 
 @dataclass(frozen=True)
 class QueuePage:
-    requests: list[CallbackRequest]
+    # Rows of LISTED's columns, not CallbackRequest objects.
+    requests: list[Row]
     next_cursor: Cursor | None
 
 
@@ -261,13 +260,21 @@ def queue_page(
     limit: int = PAGE_SIZE,
     now: datetime | None = None,
 ) -> QueuePage:
-    query = _filtered(select(CallbackRequest).options(*LISTED), filters, staff_id, now or utc_now())
-    if after is not None:
-        query = query.where(_after(after))
-    rows = list(session.scalars(query.order_by(*QUEUE_ORDER).limit(limit + 1)))
+    query = page_query(filters, staff_id, now or utc_now(), after, limit + 1)
+    rows = list(session.execute(query))
     more = len(rows) > limit
     rows = rows[:limit]
     return QueuePage(rows, Cursor.after(rows[-1]) if more else None)
+
+
+def page_query(
+    filters: QueueFilter, staff_id: int, now: datetime, after: Cursor | None, limit: int
+) -> Select:
+    """Up to `limit` rows of the list, in queue order, after `after`."""
+    query = _filtered(select(*LISTED).outerjoin(CallbackRequest.held_by), filters, staff_id, now)
+    if after is not None:
+        query = query.where(_after(after))
+    return query.order_by(*QUEUE_ORDER).limit(limit)
 
 
 def team_counts(session: Session, now: datetime, zone: ZoneInfo) -> TeamCounts:

@@ -3,6 +3,8 @@
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
+from sqlalchemy import Row
+
 from intake.domain import states
 from intake.domain.callback_times import WINDOWS_BY_CODE
 from intake.domain.callbacks import TOPICS as TOPIC_LABELS
@@ -102,7 +104,7 @@ class RowAnswersCache:
     def __len__(self) -> int:
         return len(self._kept)
 
-    def answers(self, request: CallbackRequest, vault: Vault, now: datetime) -> RowAnswers:
+    def answers(self, request: CallbackRequest | Row, vault: Vault, now: datetime) -> RowAnswers:
         sealed = request.personal_data
         if not sealed:
             return RowAnswers()
@@ -125,8 +127,9 @@ class RowAnswersCache:
         }
 
 
-def queue_row(request: CallbackRequest, answers: RowAnswers, now: datetime) -> QueueRow:
-    """A row of the list: no phone numbers, only what orders and explains the queue."""
+def queue_row(request: CallbackRequest | Row, answers: RowAnswers, now: datetime) -> QueueRow:
+    """A row of the list (from a request, or a row of the list's query): no phone
+    numbers, only what orders and explains the queue."""
     due, overdue = due_words(request.due_at, request.overdue_at or request.due_at, now)
     if request.status not in states.OPEN_STATUSES:
         closed = request.closed_at or now
@@ -198,9 +201,9 @@ def request_flags(personal: dict) -> Flags:
     return Flags(third_party=third_party_words(personal), needs=need_tags(personal))
 
 
-def holder_name(request: CallbackRequest) -> str:
-    if request.status == states.IN_PROGRESS and request.held_by is not None:
-        return request.held_by.name
+def holder_name(request: CallbackRequest | Row) -> str:
+    if request.status == states.IN_PROGRESS and request.holder_name:
+        return request.holder_name
     return ""
 
 
