@@ -7,12 +7,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from flask import Flask, current_app
+from markupsafe import Markup
 
 from intake.domain.estimate import CachedEstimate
 from intake.domain.shared_counts import SharedTeamCounts
 from intake.public.form_page import BlankFormPages
 from intake.service import Service
-from intake.staff.presenters import RowAnswersCache
+from intake.staff.presenters import KeptBriefly, RowAnswersCache
 
 
 @dataclass
@@ -34,6 +35,8 @@ class AppState:
     asap_estimate: CachedEstimate = field(default_factory=CachedEstimate)
     # What the queue's rows show of each request's sealed answers, kept for a minute.
     row_answers: RowAnswersCache = field(default_factory=RowAnswersCache)
+    # The list's rows as HTML, by the rows they show, kept for a minute.
+    rows_html: KeptBriefly[tuple, Markup] = field(default_factory=lambda: KeptBriefly(size=64))
 
 
 def app_state(app: Flask | None = None) -> AppState:

@@ -1,7 +1,9 @@
 """How requests read on the dashboard: ages, due times and answers in words."""
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import Generic, TypeVar
 
 from sqlalchemy import Row
 
@@ -84,47 +86,56 @@ def row_answers(personal: dict) -> RowAnswers:
     )
 
 
-class RowAnswersCache:
-    """Each queue row's answers, kept by their sealed bytes for up to `max_age`.
+K = TypeVar("K")
+V = TypeVar("V")
 
-    Every agent's dashboard asks for the same fifty rows every few seconds, and
-    opening their sealed answers each time was a fifth of the page's work. What is
-    kept is only what a row shows (`RowAnswers`), only in this worker's memory, and
-    for at most `max_age`: older entries are dropped, not just ignored. The key is
-    the sealed bytes themselves, so answers that change, are re-sealed under a new
-    key or are erased are never shown from here.
-    """
+
+class KeptBriefly(Generic[K, V]):
+    """Values worked out from their key alone, kept in this worker's memory for up to
+    `max_age`, at most `size` of them. Older ones are dropped, not just ignored."""
 
     def __init__(self, max_age: timedelta = timedelta(seconds=60), size: int = 2000) -> None:
         self.max_age = max_age
         self.size = size
-        self._kept: dict[bytes, tuple[RowAnswers, datetime]] = {}
+        self._kept: dict[K, tuple[V, datetime]] = {}
         self._swept_at: datetime | None = None
 
     def __len__(self) -> int:
         return len(self._kept)
 
-    def answers(self, request: CallbackRequest | Row, vault: Vault, now: datetime) -> RowAnswers:
-        sealed = request.personal_data
-        if not sealed:
-            return RowAnswers()
+    def get(self, key: K, now: datetime, work_out: Callable[[], V]) -> V:
         self._sweep(now)
-        kept = self._kept.get(sealed)
+        kept = self._kept.get(key)
         if kept is not None and now - kept[1] < self.max_age:
             return kept[0]
-        answers = row_answers(vault.open(sealed))
+        value = work_out()
         if len(self._kept) >= self.size:
             self._kept.clear()
-        self._kept[sealed] = (answers, now)
-        return answers
+        self._kept[key] = (value, now)
+        return value
 
     def _sweep(self, now: datetime) -> None:
         if self._swept_at is not None and now - self._swept_at < self.max_age:
             return
         self._swept_at = now
-        self._kept = {
-            sealed: kept for sealed, kept in self._kept.items() if now - kept[1] < self.max_age
-        }
+        self._kept = {key: kept for key, kept in self._kept.items() if now - kept[1] < self.max_age}
+
+
+class RowAnswersCache(KeptBriefly[bytes, RowAnswers]):
+    """Each queue row's answers, kept by their sealed bytes for a minute.
+
+    Every agent's dashboard asks for the same fifty rows every few seconds, and
+    opening their sealed answers each time was a fifth of the page's work. What is
+    kept is only what a row shows (`RowAnswers`). The key is the sealed bytes
+    themselves, so answers that change, are re-sealed under a new key or are erased
+    are never shown from here.
+    """
+
+    def answers(self, request: CallbackRequest | Row, vault: Vault, now: datetime) -> RowAnswers:
+        sealed = request.personal_data
+        if not sealed:
+            return RowAnswers()
+        return self.get(sealed, now, lambda: row_answers(vault.open(sealed)))
 
 
 def queue_row(request: CallbackRequest | Row, answers: RowAnswers, now: datetime) -> QueueRow:
