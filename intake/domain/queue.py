@@ -35,6 +35,7 @@ OVERDUE_AT = func.coalesce(CallbackRequest.overdue_at, CallbackRequest.due_at)
 TAKE_TRIES = 10
 PAGE_SIZE = 50
 OPEN = tuple(states.OPEN_STATUSES)
+IS_OPEN = CallbackRequest.status.in_(OPEN)
 # What a page of the list reads: the columns a row shows or orders by, and its holder's
 # name, as plain rows: building ORM objects for fifty requests was a tenth of the page.
 LISTED = (
@@ -50,6 +51,7 @@ LISTED = (
     CallbackRequest.personal_data,
     StaffMember.name.label("holder_name"),
 )
+LISTED_FROM = select(*LISTED).outerjoin(CallbackRequest.held_by)
 
 
 class QueueRefused(ValueError):
@@ -197,7 +199,7 @@ def open_parts(now: datetime) -> dict[str, tuple]:
         "booked": (waiting, later, CallbackRequest.attempt_count == 0),
         "due_again": (waiting, later, CallbackRequest.attempt_count > 0),
         "in_progress": (CallbackRequest.status == states.IN_PROGRESS,),
-        "overdue": (CallbackRequest.status.in_(OPEN), now > OVERDUE_AT),
+        "overdue": (IS_OPEN, now > OVERDUE_AT),
     }
 
 
@@ -215,7 +217,7 @@ def _filtered(query: Select, filters: QueueFilter, staff_id: int, now: datetime)
     elif filters.state in states.STATUSES:
         query = query.where(CallbackRequest.status == filters.state)
     elif not filters.include_closed:
-        query = query.where(CallbackRequest.status.in_(OPEN))
+        query = query.where(IS_OPEN)
     if filters.urgent_only:
         query = query.where(CallbackRequest.urgent.is_(True))
     if filters.mine:
@@ -271,7 +273,7 @@ def page_query(
     filters: QueueFilter, staff_id: int, now: datetime, after: Cursor | None, limit: int
 ) -> Select:
     """Up to `limit` rows of the list, in queue order, after `after`."""
-    query = _filtered(select(*LISTED).outerjoin(CallbackRequest.held_by), filters, staff_id, now)
+    query = _filtered(LISTED_FROM, filters, staff_id, now)
     if after is not None:
         query = query.where(_after(after))
     return query.order_by(*QUEUE_ORDER).limit(limit)
@@ -288,7 +290,7 @@ def team_counts(session: Session, now: datetime, zone: ZoneInfo) -> TeamCounts:
         select(
             *(func.count().filter(*parts[name]) for name in TeamCounts.OPEN_PARTS),
             func.count().filter(CallbackRequest.urgent.is_(True)),
-        ).where(CallbackRequest.status.in_(OPEN))
+        ).where(IS_OPEN)
     ).one()
     local_midnight = datetime.combine(now.astimezone(zone).date(), time(0), tzinfo=zone)
     completed = session.scalar(
@@ -422,7 +424,7 @@ def next_candidate(now: datetime, dialect: str) -> Select:
     query = (
         select(CallbackRequest.id, CallbackRequest.version, CallbackRequest.reference)
         .where(
-            CallbackRequest.status.in_(OPEN),
+            IS_OPEN,
             CallbackRequest.status == states.NEW,
             CallbackRequest.held_by_id.is_(None),
             CallbackRequest.callable_from <= now,
