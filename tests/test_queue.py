@@ -5,6 +5,7 @@ from datetime import timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+from sqlalchemy import text
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -278,6 +279,34 @@ def test_take_next_first_returns_expired_holds_to_the_queue(db_session, vault):
     )
     db_session.refresh(request)
     assert (request.held_by_id, request.held_at) == (bea.id, later)
+
+
+# Settings (each set to 0, "off") under which PostgreSQL shares any count among
+# parallel workers, even on a table of a few rows: reading the table, not an index.
+FREE_PARALLEL_PLANS = (
+    "parallel_setup_cost",
+    "parallel_tuple_cost",
+    "min_parallel_table_scan_size",
+    "enable_indexscan",
+    "enable_indexonlyscan",
+    "enable_bitmapscan",
+)
+
+
+def test_on_postgresql_counting_takes_one_process_not_every_core(db_session):
+    if db_session.get_bind().dialect.name != "postgresql":
+        pytest.skip("parallel workers are PostgreSQL's; SQLite counts in one process anyway")
+    for setting in FREE_PARALLEL_PLANS:
+        db_session.execute(text(f"SET LOCAL {setting} = 0"))
+    count_open = "EXPLAIN SELECT count(*) FROM callback_requests WHERE status = 'new'"
+    assert "Gather" in plan(db_session, count_open), "the free parallel plan is taken"
+    queue.team_counts(db_session, NOW, ZoneInfo("Europe/London"))
+    assert "Gather" not in plan(db_session, count_open)
+    db_session.rollback()
+
+
+def plan(session: Session, explain: str) -> str:
+    return "\n".join(row[0] for row in session.execute(text(explain)))
 
 
 def test_each_part_of_the_queue_can_be_listed_alone_as_the_counts_split_it(db_session, vault):

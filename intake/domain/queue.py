@@ -11,7 +11,7 @@ from datetime import datetime, time, timedelta
 from typing import ClassVar
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Row, Select, and_, bindparam, func, or_, select
+from sqlalchemy import Row, Select, and_, bindparam, func, or_, select, text
 from sqlalchemy.orm import Session
 
 from intake.domain import audit, states
@@ -285,6 +285,7 @@ def team_counts(session: Session, now: datetime, zone: ZoneInfo) -> TeamCounts:
     Two queries, each answerable from its own partial or composite index: the open
     requests, and today's completed ones.
     """
+    _in_one_process(session)
     parts = open_parts(now)
     open_counts = session.execute(
         select(
@@ -299,6 +300,15 @@ def team_counts(session: Session, now: datetime, zone: ZoneInfo) -> TeamCounts:
         )
     )
     return TeamCounts(*open_counts, completed_today=completed or 0)
+
+
+def _in_one_process(session: Session) -> None:
+    """Counting reads every open request. PostgreSQL would share that among parallel
+    workers, taking every core for the count's 60 ms and stalling every page meanwhile
+    (the queue page's p99 was 140 ms with recounts and 89 ms without); one process
+    counts about as fast and leaves the other cores to the pages. For this transaction."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SET LOCAL max_parallel_workers_per_gather = 0"))
 
 
 def next_callable_at(session: Session) -> datetime | None:
