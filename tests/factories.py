@@ -14,6 +14,30 @@ LONDON = ZoneInfo("Europe/London")
 POLICY = CallbackPolicy(zone=LONDON, target=timedelta(minutes=15))
 CALL_POLICY = calls.CallPolicy(retry_delay=timedelta(minutes=30), max_unanswered=3)
 
+# Every field a visitor may fill in on the callback form: its public contract.
+FORM_FIELDS = (
+    "name",
+    "phone",
+    "email",
+    "when",
+    "day",
+    "window",
+    "for_whom",
+    "topics",
+    "voicemail_ok",
+    "say_who_we_are",
+    "text_first",
+    "in_danger",
+    "message",
+    "consent",
+    "relationship",
+    "person_knows",
+    "ask_for",
+    "needs",
+    "interpreter_language",
+    "other_needs",
+)
+
 VALID_FORM = {
     "name": "Sam",
     "phone": "07400 123 456",

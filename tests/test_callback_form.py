@@ -5,7 +5,7 @@ import time_machine
 
 from intake.public.form_page import BlankFormPage
 from tests.conftest import CallbackVisitor, page
-from tests.factories import utc
+from tests.factories import FORM_FIELDS, utc
 
 pytestmark = pytest.mark.pages_only
 
@@ -19,29 +19,7 @@ def errors_by_field(response) -> dict[str, str]:
 def test_the_form_names_every_field_of_the_public_contract(visitor):
     form = visitor.open_form()
     names = {field["name"] for field in form.select("form [name]")}
-    contract = {
-        "name",
-        "phone",
-        "email",
-        "when",
-        "day",
-        "window",
-        "for_whom",
-        "topics",
-        "voicemail_ok",
-        "say_who_we_are",
-        "text_first",
-        "in_danger",
-        "message",
-        "consent",
-        "relationship",
-        "person_knows",
-        "ask_for",
-        "needs",
-        "interpreter_language",
-        "other_needs",
-    }
-    assert contract <= names
+    assert set(FORM_FIELDS) <= names
 
 
 def test_every_input_has_a_label_and_every_group_a_legend(visitor):

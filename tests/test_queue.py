@@ -30,6 +30,20 @@ def add(db_session, vault, *, created_minutes_ago: int, due_in: int, urgent=Fals
     return request
 
 
+def add_closed(
+    db_session, vault, status: str, *, closed_minutes_ago: int, created_minutes_ago: int
+):
+    """A request closed as `status`, created and closed relative to NOW (minutes)."""
+    return add(
+        db_session,
+        vault,
+        created_minutes_ago=created_minutes_ago,
+        due_in=15 - created_minutes_ago,
+        status=status,
+        closed_at=NOW - closed_minutes_ago * MINUTE,
+    )
+
+
 # (name, urgent, minutes since created, minutes until due): listed in the expected order.
 ORDER_CASES = [
     ("urgent, overdue", True, 40, -25),
@@ -174,21 +188,9 @@ def test_counts_tell_ready_booked_due_again_in_progress_and_the_rest_apart(db_se
     )
     mine = add(db_session, vault, created_minutes_ago=2, due_in=13)
     queue.take(db_session, mine, member, now=NOW)
-    add(
-        db_session,
-        vault,
-        created_minutes_ago=90,
-        due_in=-75,
-        status=states.COMPLETED,
-        closed_at=NOW - 60 * MINUTE,
-    )
-    add(
-        db_session,
-        vault,
-        created_minutes_ago=2000,
-        due_in=-1900,
-        status=states.COMPLETED,
-        closed_at=NOW - 1800 * MINUTE,
+    add_closed(db_session, vault, states.COMPLETED, closed_minutes_ago=60, created_minutes_ago=90)
+    add_closed(
+        db_session, vault, states.COMPLETED, closed_minutes_ago=1800, created_minutes_ago=2000
     )
     counts = queue.queue_counts(db_session, member.id, NOW, london)
     assert counts == queue.QueueCounts(
@@ -338,29 +340,12 @@ def test_each_part_of_the_queue_can_be_listed_alone_as_the_counts_split_it(db_se
 
 def test_closed_requests_are_listed_by_outcome_and_closing_date(db_session, vault):
     member = make_staff(db_session)
-    done = add(
-        db_session,
-        vault,
-        created_minutes_ago=90,
-        due_in=-75,
-        status=states.COMPLETED,
-        closed_at=NOW - 60 * MINUTE,
+    done = add_closed(
+        db_session, vault, states.COMPLETED, closed_minutes_ago=60, created_minutes_ago=90
     )
-    add(
-        db_session,
-        vault,
-        created_minutes_ago=90,
-        due_in=-75,
-        status=states.SPAM,
-        closed_at=NOW - 60 * MINUTE,
-    )
-    add(
-        db_session,
-        vault,
-        created_minutes_ago=9000,
-        due_in=-8000,
-        status=states.COMPLETED,
-        closed_at=NOW - 7000 * MINUTE,
+    add_closed(db_session, vault, states.SPAM, closed_minutes_ago=60, created_minutes_ago=90)
+    add_closed(
+        db_session, vault, states.COMPLETED, closed_minutes_ago=7000, created_minutes_ago=9000
     )
     filters = queue.QueueFilter(
         show="closed", closed_as=states.COMPLETED, closed_since=NOW - 2 * HOUR
