@@ -33,7 +33,8 @@ def add(db_session, vault, *, created_minutes_ago: int, due_in: int, urgent=Fals
 def add_closed(
     db_session, vault, status: str, *, closed_minutes_ago: int, created_minutes_ago: int
 ):
-    """A request closed as `status`, created and closed relative to NOW (minutes)."""
+    """A request closed as `status`, created and closed relative to NOW (minutes); it was
+    due 15 minutes after it came, as the policy's target has it."""
     return add(
         db_session,
         vault,
