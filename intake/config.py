@@ -53,10 +53,19 @@ ORGANISATION_PLACEHOLDERS = {
     ),
     "INTAKE_ORG_EMAIL": "help@example.org",
     "INTAKE_PRIVACY_CONTACT": "privacy@example.org",
+    # The data protection officer named on /privacy and in every footer (a person, or a
+    # DPO service); INTAKE_PRIVACY_CONTACT is their address.
+    "INTAKE_DPO_NAME": "Alex Example (placeholder)",
     "INTAKE_HOSTING_PROVIDER": "Example Hosting Ltd, in the UK (placeholder)",
     "INTAKE_REVIEWER_NAME": "Dr A. Reviewer (placeholder)",
     "INTAKE_REVIEWER_ROLE": "consultant in addiction psychiatry (placeholder)",
 }
+
+
+# How long copies outside the live database are kept, as /privacy states. Backups are
+# deleted from cron (docs/deploy.md, "Backup and restore"); downloaded CSV files by the
+# staff who made them. Unset, each is this many days, or the retention period if shorter.
+KEEPING_PERIODS = {"INTAKE_BACKUP_DAYS": 14, "INTAKE_EXPORT_DAYS": 30}
 
 
 class ConfigError(RuntimeError):
@@ -78,6 +87,7 @@ def load_config(
     config.update(overrides or {})
     if not production:
         _fill_development_secrets(config, instance_path)
+    _settle_keeping_periods(config)
     _check(config)
     return config
 
@@ -150,6 +160,9 @@ def _from_environment(environ: Mapping[str, str], instance_path: Path, productio
             for name, placeholder in ORGANISATION_PLACEHOLDERS.items()
         },
         "INTAKE_EMAIL_PROVIDER": environ.get("INTAKE_EMAIL_PROVIDER", "").strip() or None,
+        # Unset: Redis (the rate limits' store) runs on our own servers at the host.
+        "INTAKE_REDIS_PROVIDER": environ.get("INTAKE_REDIS_PROVIDER", "").strip() or None,
+        **{name: _optional_positive_int(environ, name) for name in KEEPING_PERIODS},
         "INTAKE_PUBLIC_URL": environ.get("INTAKE_PUBLIC_URL") or None,
         # Unset in development: emails wait in the outbox, and nothing is sent.
         "INTAKE_SMTP_URL": environ.get("INTAKE_SMTP_URL", "").strip() or None,
@@ -247,6 +260,13 @@ def _positive_int(environ: Mapping[str, str], name: str, default: int) -> int:
     return value
 
 
+def _optional_positive_int(environ: Mapping[str, str], name: str) -> int | None:
+    """A whole number above 0, or None when the setting is not given."""
+    if not environ.get(name, "").strip():
+        return None
+    return _positive_int(environ, name, 1)
+
+
 def _fill_development_secrets(config: dict[str, Any], instance_path: Path) -> None:
     """Generate development secrets once and keep them, so data stays readable."""
     if config.get("SECRET_KEY") and config.get("INTAKE_DATA_KEYS"):
@@ -262,6 +282,22 @@ def _fill_development_secrets(config: dict[str, Any], instance_path: Path) -> No
             json.dump(stored, handle)
     config["SECRET_KEY"] = config.get("SECRET_KEY") or stored["secret_key"]
     config["INTAKE_DATA_KEYS"] = config.get("INTAKE_DATA_KEYS") or [stored["data_key"]]
+
+
+def _settle_keeping_periods(config: dict[str, Any]) -> None:
+    """Backups and downloads are kept no longer than the personal data itself: an unset
+    period is its default or the retention period, whichever is shorter; a longer one
+    given on purpose stops the app."""
+    retention = config["INTAKE_RETENTION_DAYS"]
+    for name, default in KEEPING_PERIODS.items():
+        days = config.get(name)
+        if days is None:
+            config[name] = min(default, retention)
+        elif days > retention:
+            raise ConfigError(
+                f"{name} is {days}, more than INTAKE_RETENTION_DAYS ({retention}): copies "
+                "would keep personal details long after the purge removed them."
+            )
 
 
 def _check(config: dict[str, Any]) -> None:

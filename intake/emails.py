@@ -8,7 +8,7 @@ personal is logged: only how many messages went, wait or failed.
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from email.message import EmailMessage
 from email.utils import format_datetime, formataddr, make_msgid
 from functools import partial
@@ -21,6 +21,7 @@ from intake import mail, webhooks
 from intake.domain import alerts, outbox
 from intake.domain.callback_times import WINDOWS_BY_CODE
 from intake.domain.crypto import UnreadableData, Vault
+from intake.domain.estimate import wait_words
 from intake.service import Service
 from intake.templating import local_time
 
@@ -172,6 +173,8 @@ def confirmation_email(
     context = {
         "reference": facts["reference"],
         "when": call_time_words(facts, service),
+        "time_set_aside": facts.get("chosen_time_set_aside", False),
+        "emergency_number": service.country.emergency.number,
         "zone_label": service.zone_label,
         "number": service.helpline.number,
         "from_name": sender.name,
@@ -205,11 +208,20 @@ def alert_email(
 
 
 def call_time_words(facts: dict[str, Any], service: Service) -> str:
-    """'by 2:35pm on Friday 27 November', or 'on Friday 27 November, from 10am to
-    midday', in the service's zone."""
+    """'as soon as possible: we aim to call within 25 minutes, by about 2:35pm on Friday
+    27 November', or 'on Friday 27 November, from 10am to midday', in the service's
+    zone. Messages written before the aim was kept say 'by' the due time."""
     window = WINDOWS_BY_CODE.get(facts.get("window") or "")
     if facts.get("when") == "later" and facts.get("day") and window:
         return f"on {_day_words(date.fromisoformat(facts['day']))}, from {window.label}"
+    if facts.get("aim_minutes") and facts.get("created_at"):
+        minutes = facts["aim_minutes"]
+        aim = datetime.fromisoformat(facts["created_at"]) + timedelta(minutes=minutes)
+        local = aim.astimezone(service.zone)
+        return (
+            f"as soon as possible: we aim to call within {wait_words(minutes)}, "
+            f"by about {local_time(local)} on {_day_words(local.date())}"
+        )
     due = datetime.fromisoformat(facts["due_at"]).astimezone(service.zone)
     return f"by {local_time(due)} on {_day_words(due.date())}"
 

@@ -107,6 +107,19 @@ class RequiredWhen:
             raise StopValidation(self.message)
 
 
+class SetAsideWhen:
+    """A validator for a question that does not apply when `other` has `value`: the
+    answer is neither required nor checked (put it first in the field's validators)."""
+
+    def __init__(self, other: str, value: str) -> None:
+        self.other, self.value = other, value
+
+    def __call__(self, form, field) -> None:
+        if form[self.other].data == self.value:
+            field.errors[:] = []
+            raise StopValidation()
+
+
 def options(*pairs: tuple[str, str]) -> list[SelectChoice]:
     """Choices for a field, as (value, label) pairs."""
     return [SelectChoice(value, label) for value, label in pairs]

@@ -4,8 +4,22 @@ A file starts with a header (`Title:`, `Summary:`, `Reviewed:`, `Next-review:`,
 `Sources:`), then Markdown. `$name` placeholders take values from configuration
 (the country's emergency number, the organisation's details); an urgent-help box is
 an admonition: `!!! urgent "Call $emergency_number now if:"`.
+
+Words that hold in one country only (the NHS, a UK regulator) sit in a block that
+`for_country` keeps or drops by the configured country's code:
+
+    ::: GB
+    Your GP can refer you to free NHS treatment.
+    :::
+    ::: not GB
+    A doctor can tell you about free treatment near you.
+    :::
+
+A block opens with `::: ` and one or more codes (or `not` and codes) and closes with
+a line of `:::`; blocks do not nest.
 """
 
+import re
 from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
@@ -70,6 +84,30 @@ class Library:
         return frozenset(page.slug for page in self.guide)
 
 
+DEFAULT_COUNTRY = "GB"
+_BLOCK = re.compile(
+    r"^::: *(?P<negate>not +)?(?P<codes>[A-Z]{2}(?: +[A-Z]{2})*) *\n(?P<body>.*?)^::: *$\n?",
+    re.M | re.S,
+)
+
+
+class ContentError(ValueError):
+    """A page file that cannot be read as written (an unclosed country block, say)."""
+
+
+def for_country(text: str, country_code: str) -> str:
+    """`text` with the country blocks that apply to `country_code` kept, the rest gone."""
+
+    def choose(block: re.Match[str]) -> str:
+        applies = country_code in block["codes"].split()
+        return block["body"] if applies != bool(block["negate"]) else ""
+
+    chosen = _BLOCK.sub(choose, text)
+    if re.search(r"^:::", chosen, re.M):
+        raise ContentError("a ':::' country block is not closed, or is nested")
+    return chosen
+
+
 def _inline(text: str) -> Markup:
     """One line of Markdown (a source, say) as HTML without its paragraph."""
     html = markdown.markdown(text, extensions=["smarty"])
@@ -95,7 +133,11 @@ def _rendered(
     path: Path, modified: int, values: tuple[tuple[str, str], ...], slug: str | None
 ) -> Page:
     converter = markdown.Markdown(extensions=MARKDOWN_EXTENSIONS)
-    text = Template(path.read_text(encoding="utf-8")).safe_substitute(dict(values))
+    settings = dict(values)
+    chosen = for_country(
+        path.read_text(encoding="utf-8"), settings.get("country_code", DEFAULT_COUNTRY)
+    )
+    text = Template(chosen).safe_substitute(settings)
     body = converter.convert(text)
     meta = converter.Meta  # type: ignore[attr-defined]
     return Page(

@@ -6,7 +6,9 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask import current_app
+from limits import parse_many
 
+from intake.config import ORGANISATION_PLACEHOLDERS
 from intake.domain.callbacks import CallbackPolicy
 from intake.domain.calls import CallPolicy
 from intake.domain.country import CountryProfile, PhoneLine, profile_for
@@ -16,34 +18,68 @@ from intake.domain.retention import RetentionPolicy
 from intake.domain.staff_sessions import SessionLimits
 from intake.pages import Library, load_library
 
+PLACEHOLDER_MARK = "(placeholder)"
+
 
 @dataclass(frozen=True)
 class Organisation:
-    """Who runs the line, and who reviews its health pages: all from configuration."""
+    """Who runs the line and who reviews its health pages, and what the privacy notice
+    promises about copies and processors: all from configuration.
+
+    `placeholders` names the fields still holding a development placeholder: those
+    whose words do not say so themselves (the email addresses) are marked where shown.
+    """
 
     name: str
     address: str
     registration: str
     email: str
     privacy_contact: str
+    dpo_name: str
     hosting_provider: str
     email_provider: str | None
     reviewer_name: str
     reviewer_role: str
+    redis_provider: str | None = None
+    backup_days: int = 14
+    export_days: int = 30
+    rate_limit_seconds: int = 3600
+    placeholders: frozenset[str] = frozenset()
 
     @classmethod
     def from_config(cls, config: dict[str, Any]) -> "Organisation":
+        values = {field: config[setting] for field, setting in _ORGANISATION_SETTINGS.items()}
         return cls(
-            name=config["INTAKE_ORG_NAME"],
-            address=config["INTAKE_ORG_ADDRESS"],
-            registration=config["INTAKE_ORG_REGISTRATION"],
-            email=config["INTAKE_ORG_EMAIL"],
-            privacy_contact=config["INTAKE_PRIVACY_CONTACT"],
-            hosting_provider=config["INTAKE_HOSTING_PROVIDER"],
+            **values,
             email_provider=config["INTAKE_EMAIL_PROVIDER"],
-            reviewer_name=config["INTAKE_REVIEWER_NAME"],
-            reviewer_role=config["INTAKE_REVIEWER_ROLE"],
+            redis_provider=config.get("INTAKE_REDIS_PROVIDER"),
+            backup_days=config["INTAKE_BACKUP_DAYS"],
+            export_days=config["INTAKE_EXPORT_DAYS"],
+            rate_limit_seconds=max(
+                item.get_expiry() for item in parse_many(config["INTAKE_CALLBACK_RATE_LIMIT"])
+            ),
+            placeholders=frozenset(
+                field
+                for field, setting in _ORGANISATION_SETTINGS.items()
+                if config[setting] == ORGANISATION_PLACEHOLDERS[setting]
+            ),
         )
+
+    def placeholder_mark(self, field: str) -> str:
+        """' (placeholder)' after a development value that does not say so itself."""
+        value = getattr(self, field)
+        if field in self.placeholders and PLACEHOLDER_MARK not in value:
+            return f" {PLACEHOLDER_MARK}"
+        return ""
+
+    def _email_link(self, field: str) -> str:
+        """An address as a Markdown autolink, marked if it is a placeholder."""
+        return f"<{getattr(self, field)}>{self.placeholder_mark(field)}"
+
+    @property
+    def rate_limit_window(self) -> str:
+        """The longest the form's rate-limit counts last, in words: 'an hour'."""
+        return _duration_words(self.rate_limit_seconds)
 
     @property
     def page_values(self) -> dict[str, str]:
@@ -54,15 +90,54 @@ class Organisation:
             email_processor = (
                 "We send emails from our own mail server, so no email company sees your details."
             )
+        if self.redis_provider:
+            store_processor = f"{self.redis_provider} runs the store that keeps these counts."
+        else:
+            store_processor = (
+                "The store that keeps these counts runs on our own servers at "
+                f"{self.hosting_provider}, so no other company sees them."
+            )
         return {
             "org_name": self.name,
             "org_address": self.address,
             "org_registration": self.registration,
-            "org_email": self.email,
-            "privacy_contact": self.privacy_contact,
+            "org_email": self._email_link("email"),
+            "privacy_contact": self._email_link("privacy_contact"),
+            "dpo_name": self.dpo_name,
             "hosting_provider": self.hosting_provider,
             "email_processor": email_processor,
+            "rate_limit_processor": store_processor,
+            "rate_limit_window": self.rate_limit_window,
+            "backup_days": str(self.backup_days),
+            "export_days": str(self.export_days),
         }
+
+
+# Each Organisation field read as it is from one of the organisation settings.
+_ORGANISATION_SETTINGS = {
+    "name": "INTAKE_ORG_NAME",
+    "address": "INTAKE_ORG_ADDRESS",
+    "registration": "INTAKE_ORG_REGISTRATION",
+    "email": "INTAKE_ORG_EMAIL",
+    "privacy_contact": "INTAKE_PRIVACY_CONTACT",
+    "dpo_name": "INTAKE_DPO_NAME",
+    "hosting_provider": "INTAKE_HOSTING_PROVIDER",
+    "reviewer_name": "INTAKE_REVIEWER_NAME",
+    "reviewer_role": "INTAKE_REVIEWER_ROLE",
+}
+
+
+def _duration_words(seconds: int) -> str:
+    """'an hour', '2 days', 'a minute', '30 seconds'."""
+    for unit, size, one in (
+        ("day", 86400, "a day"),
+        ("hour", 3600, "an hour"),
+        ("minute", 60, "a minute"),
+    ):
+        if seconds % size == 0:
+            count = seconds // size
+            return one if count == 1 else f"{count} {unit}s"
+    return f"{seconds} seconds"
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,7 @@ from markupsafe import Markup
 
 from intake.domain import states
 from intake.domain.clock import utc_now
+from intake.domain.estimate import wait_words
 from intake.pages import SERVICE_PAGES
 from intake.service import current_service
 
@@ -48,6 +49,7 @@ def register_template_helpers(app: Flask) -> None:
     app.add_template_filter(local_day_and_time)
     app.add_template_filter(long_date)
     app.add_template_filter(status_label)
+    app.add_template_filter(wait_words)
 
 
 def template_globals() -> dict[str, Any]:

@@ -6,7 +6,10 @@
    - Conditional reveal, as GOV.UK's radios and checkboxes: the questions an option
      reveals (marked data-reveals) are hidden until it is chosen, with aria-controls
      on the option and, on a checkbox, aria-expanded (ARIA allows it on no radio, so
-     GOV.UK Frontend dropped it there too). Without this script they are shown. */
+     GOV.UK Frontend dropped it there too). Without this script they are shown.
+   - The callback form: when someone is in immediate danger, "At a time I choose" is
+     not offered (the server sets any chosen time aside too); with today chosen, the
+     times that have gone are not offered (the server refuses them too). */
 (function () {
   "use strict";
   var leave = document.querySelector("[data-leave-site]");
@@ -23,6 +26,7 @@
     listenForShiftThreeTimes(leaveNow, document.querySelector("[data-leave-status]"));
   }
 
+  offerOnlyTimesThatApply(document.querySelector("[data-first-window-today]"));
   revealConditionalQuestions(document.querySelectorAll("input[data-reveals]"));
 
   var summary = document.querySelector("[data-error-summary]");
@@ -55,6 +59,30 @@
     sync();
     document.addEventListener("change", function (event) {
       if (event.target.matches("input[type=radio], input[type=checkbox]")) { sync(); }
+    });
+  }
+
+  /* Runs before the reveal's listener, so a choice it clears is hidden at once. */
+  function offerOnlyTimesThatApply(times) {
+    var inDanger = document.querySelector("input[name=in_danger][value=yes]");
+    var later = document.querySelector("input[name=when][value=later]");
+    var asap = document.querySelector("input[name=when][value=asap]");
+    if (!times || !inDanger || !later || !asap) { return; }
+    var firstToday = times.getAttribute("data-first-window-today");
+    var sync = function () {
+      later.disabled = inDanger.checked;
+      if (inDanger.checked && later.checked) { asap.checked = true; }
+      var today = document.querySelector("input[name=day]:checked");
+      var isToday = today && today.value === times.getAttribute("data-today");
+      document.querySelectorAll("input[name=window]").forEach(function (window_) {
+        var gone = isToday && (!firstToday || window_.value < firstToday);
+        window_.disabled = gone;
+        if (gone) { window_.checked = false; }
+      });
+    };
+    sync();
+    document.addEventListener("change", function (event) {
+      if (event.target.matches("input[type=radio]")) { sync(); }
     });
   }
 

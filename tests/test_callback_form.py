@@ -70,7 +70,7 @@ def test_the_phone_is_stored_in_e164(stored, visitor):
         ({"for_whom": None}, "for_whom-0", "Select who the call is about"),
         ({"topics": ["alcohol", "gambling"]}, "topics-0", "Select only from the options"),
         ({"voicemail_ok": "maybe"}, "voicemail_ok-0", "Select one of the options shown"),
-        ({"in_danger": None}, "in_danger-0", "Select if anyone is in immediate danger"),
+        ({"in_danger": None}, "in_danger-0", "Select yes if anyone is in immediate danger"),
         ({"message": "x" * 1001}, "message", "Message must be 1000 characters or fewer"),
         ({"consent": None}, "consent", "Select the box to agree, so that we can call you back"),
         ({"for_whom": "someone_else"}, "relationship", "Enter your relationship to them"),
@@ -217,6 +217,79 @@ def test_a_day_and_time_are_ignored_when_asap_is_chosen(stored, visitor):
     assert (answers["when"], answers["day"], answers["window"]) == ("asap", None, None)
 
 
+@time_machine.travel(utc(2026, 12, 7, 14, 0), tick=False)
+@pytest.mark.parametrize(
+    "chosen",
+    [
+        {"when": "later", "day": "2026-12-11", "window": "20-22"},
+        {"when": "later", "day": "yesterday", "window": "nonsense"},
+        {"when": None, "day": None, "window": None},
+    ],
+    ids=["a time next week", "a time that could not be booked", "no answer"],
+)
+def test_someone_in_danger_is_always_asked_for_as_soon_as_possible(stored, visitor, chosen):
+    response = visitor.submit(in_danger="yes", **chosen)
+    assert response.status_code == 303, errors_by_field(response)
+    answers = stored.answers()
+    assert (answers["when"], answers["day"], answers["window"]) == ("asap", None, None)
+    assert answers["chosen_time_set_aside"] is (chosen["when"] == "later")
+    assert stored.only().due_at == utc(2026, 12, 7, 14, 15)
+
+
+def test_the_form_tells_a_visitor_in_danger_to_call_the_emergency_number_above_the_button(
+    visitor,
+):
+    form = visitor.open_form()
+    button = form.select_one("form button[type=submit]")
+    warning = button.find_previous_sibling()
+    assert warning.has_attr("data-if-in-danger")
+    assert "If anyone is in immediate danger, call 999 now" in warning.get_text(" ", strip=True)
+    assert "we call as soon as possible, whatever you choose here" in form.select_one(
+        "#when-hint"
+    ).get_text(" ", strip=True)
+
+
+def test_every_question_that_may_be_left_blank_says_optional_in_its_label(visitor):
+    form = visitor.open_form()
+    blank_ok = {
+        "voicemail_ok",
+        "say_who_we_are",
+        "text_first",
+        "email",
+        "topics",
+        "message",
+        "needs",
+        "other_needs",
+    }
+    for name in blank_ok:
+        control = form.select_one(f"[name={name}]")
+        group = control.find_parent(class_="field")
+        label = group.select_one("legend, label").get_text(" ", strip=True)
+        assert label.endswith("(optional)"), label
+    response = visitor.submit(**{name: None for name in blank_ok})
+    assert response.status_code == 303, errors_by_field(response)
+
+
+@time_machine.travel(utc(2026, 12, 5, 15, 30), tick=False)
+def test_today_says_from_when_and_marks_the_times_gone_for_the_script(visitor):
+    form = visitor.open_form()
+    today = form.select_one("input[name=day][value='2026-12-05']")
+    label = form.select_one(f"label[for={today['id']}]").get_text(" ", strip=True)
+    assert label == "Today (Saturday 5 December), from 2pm"
+    times = form.select_one("[data-first-window-today]")
+    assert (times["data-today"], times["data-first-window-today"]) == ("2026-12-05", "14-16")
+
+
+def test_calling_about_someone_else_says_whose_number_we_call_and_whom_we_ask_for(visitor):
+    form = visitor.open_form()
+    ask_for = form.select_one("#ask_for-hint").get_text(" ", strip=True)
+    phone_label = form.select_one("label[for=phone]").get_text(" ", strip=True)
+    phone_hint = form.select_one("#phone-hint").get_text(" ", strip=True)
+    assert "We will call the number you give below and ask for this person" in ask_for
+    assert phone_label == "Which phone number should we call?"
+    assert "or theirs if the call is about someone else" in phone_hint
+
+
 def test_the_page_it_came_from_travels_with_the_request(stored, visitor):
     visitor.submit(query="?from=side-effects")
     assert stored.only().source_page == "side-effects"
@@ -355,7 +428,7 @@ def test_the_discreet_questions_are_about_the_number_given(visitor):
 def test_as_soon_as_possible_gives_the_target_and_says_it_covers_the_night(visitor):
     form = visitor.open_form()
     assert form.select_one("label[for=when-0]").get_text() == (
-        "As soon as possible (usually within 15 minutes, day or night)"
+        "As soon as possible (we aim to call within 15 minutes, day or night)"
     )
     assert "during the night" in form.select_one("#when-hint").get_text()
 

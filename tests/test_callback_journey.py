@@ -30,9 +30,26 @@ def test_the_confirmation_shows_the_reference_masked_phone_and_call_back_number(
 
 
 @time_machine.travel(utc(2026, 11, 25, 14, 0), tick=False)
-def test_the_confirmation_says_by_when_we_will_call(visitor):
+def test_the_confirmation_gives_the_same_aim_as_the_form(visitor):
+    label = visitor.open_form().select_one("label[for=when-0]").get_text()
     text = confirm(visitor).get_text(" ", strip=True)
-    assert "call you by 2:15pm (UK time)" in text
+    assert "we aim to call within 15 minutes" in label
+    assert "We aim to call within 15 minutes, by about 2:15pm (UK time)" in text
+
+
+@time_machine.travel(utc(2026, 12, 7, 14, 0), tick=False)
+def test_someone_in_danger_is_called_as_soon_as_possible_not_at_the_time_they_chose(
+    visitor, stored
+):
+    text = confirm(
+        visitor, in_danger="yes", when="later", day="2026-12-11", window="20-22"
+    ).get_text(" ", strip=True)
+    assert "we will call as soon as possible, not at the time you chose" in text
+    assert "We aim to call within 15 minutes, by about 2:15pm" in text
+    assert "Friday 11 December" not in text
+    request = stored.only()
+    assert request.urgent and request.due_at == utc(2026, 12, 7, 14, 15)
+    assert (stored.answers()["when"], stored.answers()["day"]) == ("asap", None)
 
 
 @time_machine.travel(utc(2026, 7, 1, 9, 0), tick=False)
@@ -54,9 +71,17 @@ def test_the_confirmation_says_what_happens_if_we_miss_you_as_the_visitor_chose(
 
 @pytest.mark.pages_only
 def test_the_confirmation_promises_no_voicemail_when_none_was_allowed(visitor):
-    text = confirm(visitor, voicemail_ok=None, say_who_we_are="yes").get_text(" ", strip=True)
+    text = confirm(visitor, voicemail_ok="no", say_who_we_are="yes").get_text(" ", strip=True)
     assert "We will not leave a voicemail, as you asked." in text
     assert "we will say who we are" in text
+
+
+@pytest.mark.pages_only
+def test_a_question_left_blank_is_not_confirmed_as_something_the_visitor_asked(visitor):
+    text = confirm(visitor, voicemail_ok=None, say_who_we_are=None).get_text(" ", strip=True)
+    assert "We will not leave a voicemail, because you did not say we could." in text
+    assert "we will not say who we are or why we are calling, because you did not say" in text
+    assert "as you asked" not in text
 
 
 def test_the_confirmation_shows_its_details_only_once(visitor):

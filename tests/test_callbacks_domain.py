@@ -48,6 +48,23 @@ def test_someone_in_danger_makes_the_request_urgent(db_session, vault):
     assert db_session.get(CallbackRequest, receipt.request_id).urgent is True
 
 
+def test_a_request_for_someone_in_danger_is_never_booked_for_later(db_session, vault):
+    answers = make_answers(in_danger=True, when="later", day=date(2026, 12, 1), window="20-22")
+    target = NOW + timedelta(minutes=15)
+    assert call_times(answers, NOW, POLICY) == (NOW, target, target)
+    receipt = submit_callback(db_session, vault, answers, "token-1", POLICY, now=NOW)
+    stored = db_session.get(CallbackRequest, receipt.request_id)
+    assert (stored.urgent, stored.callable_from, stored.due_at) == (True, NOW, target)
+    sealed = vault.open(stored.personal_data)
+    assert (sealed["when"], sealed["day"], sealed["window"]) == ("asap", None, None)
+    assert show_confirmation(db_session, vault, receipt.token).chosen_time_set_aside
+
+
+def test_a_time_chosen_without_danger_is_kept_as_chosen():
+    answers = make_answers(when="later", day=date(2026, 12, 1), window="20-22")
+    assert answers.as_queued() is answers
+
+
 def test_an_asap_request_may_be_called_at_once_and_is_due_within_the_target():
     target = NOW + timedelta(minutes=15)
     assert call_times(make_answers(), NOW, POLICY) == (NOW, target, target)

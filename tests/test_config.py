@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from intake.config import (
+    KEEPING_PERIODS,
     ORGANISATION_PLACEHOLDERS,
     REQUIRED_IN_PRODUCTION,
     ConfigError,
@@ -80,6 +81,38 @@ def test_production_refuses_to_start_while_an_organisation_detail_is_a_placehold
     for value in ["", ORGANISATION_PLACEHOLDERS[name]]:
         with pytest.raises(ConfigError, match=name):
             load_config(tmp_path, {**PRODUCTION, name: value})
+
+
+def test_production_refuses_to_start_without_the_data_protection_officer(tmp_path):
+    placeholder = ORGANISATION_PLACEHOLDERS["INTAKE_DPO_NAME"]
+    for environ in [
+        _without(PRODUCTION, "INTAKE_DPO_NAME"),
+        {**PRODUCTION, "INTAKE_DPO_NAME": " "},
+        {**PRODUCTION, "INTAKE_DPO_NAME": placeholder},
+    ]:
+        with pytest.raises(ConfigError, match="needs INTAKE_DPO_NAME"):
+            load_config(tmp_path, environ)
+    named = load_config(tmp_path, {**PRODUCTION, "INTAKE_DPO_NAME": "Sam Okafor"})
+    assert named["INTAKE_DPO_NAME"] == "Sam Okafor"
+    assert "(placeholder)" in load_config(tmp_path, {})["INTAKE_DPO_NAME"]
+
+
+def test_backups_and_downloads_are_kept_14_and_30_days_unless_told_otherwise(tmp_path):
+    config = load_config(tmp_path, {})
+    assert (config["INTAKE_BACKUP_DAYS"], config["INTAKE_EXPORT_DAYS"]) == (14, 30)
+    told = load_config(tmp_path, {"INTAKE_BACKUP_DAYS": "3", "INTAKE_EXPORT_DAYS": "2"})
+    assert (told["INTAKE_BACKUP_DAYS"], told["INTAKE_EXPORT_DAYS"]) == (3, 2)
+
+
+def test_backups_and_downloads_are_never_kept_longer_than_the_personal_data(tmp_path):
+    short = load_config(tmp_path, {"INTAKE_RETENTION_DAYS": "7"})
+    assert (short["INTAKE_BACKUP_DAYS"], short["INTAKE_EXPORT_DAYS"]) == (7, 7)
+    for name in KEEPING_PERIODS:
+        with pytest.raises(ConfigError, match=f"{name} is 91, more than INTAKE_RETENTION_DAYS"):
+            load_config(tmp_path, {name: "91"})
+        with pytest.raises(ConfigError, match=name):
+            load_config(tmp_path, {**PRODUCTION, name: "0"})
+        assert load_config(tmp_path, {name: "90"})[name] == 90
 
 
 def test_development_shows_placeholders_that_say_what_they_are(tmp_path):

@@ -77,7 +77,7 @@ FACTS = {
     "tips": [
         "with or without food",
         "heavy machinery",
-        "3.6 mg",
+        "worked out from his body weight",
         "indifferent",
         "January 2004",
         "anxiety disorder",
@@ -90,8 +90,13 @@ LIBRARY = load_library({"retention_days": "90"})
 # What matters most to this audience, each on the page a reader would look for it.
 RISKS = {
     "how-to-take": {
+        "the usual adult dose": ["5 mg three times a day", "slowly", "100 mg a day"],
         "taking too much": ["sleepy", "shallow breathing", "confusion", "floppy", "fits", "packet"],
         "intrathecal pumps": ["pump", "run out", "life-threatening"],
+        "pump withdrawal": ["high temperature", "confusion", "very stiff muscles", "itching"],
+    },
+    "pregnancy": {
+        "withdrawal fits in a newborn": ["fit", "withdrawal", "days after birth"],
     },
     "interactions": {
         "mixing": [
@@ -106,18 +111,30 @@ RISKS = {
             "antihistamines",
             "breathing",
         ],
+        "what the UK leaflet names": [
+            "blood pressure",
+            "tricyclic antidepressants",
+            "lithium",
+            "levodopa",
+            "affect the kidneys",
+        ],
     },
     "addiction": {
         "stopping drinking safely": ["fits", "delirium tremens", "detox"],
         "France today": ["2018", "Baclocur", "80 mg"],
+        "why France set 80 mg": ["180 mg", "hospital", "died"],
+        "evidence for relapse": ["2023", "17 trials", "1,818", "heavy drinking days"],
+        "the Sydney trial as its paper reports it": ["69%", "43%", "news reports", "does not"],
         "evidence for withdrawal": ["Cochrane"],
         "licensed medicines": ["acamprosate", "naltrexone", "nalmefene", "disulfiram"],
     },
     "side-effects": {
         "mood and suicidal thoughts": ["mood", "suicid", "depression", "alcohol", "116 123"],
+        "reporting a side effect": ["Yellow Card", "yellowcard.mhra.gov.uk"],
     },
     "common-questions": {
-        "Ameisen as history": ["2013", "never", "dose"],
+        "Ameisen as history": ["2013", "never", "dose", "more than twice the usual maximum"],
+        "stopping in an emergency": ["high temperature with very stiff muscles"],
     },
 }
 DRAFTING_ASIDES = ["our notes", "our source", "source notes", "may no longer apply"]

@@ -153,6 +153,22 @@ def test_the_request_page_puts_someone_else_and_communication_needs_first(agent,
 
 
 @pytest.mark.pages_only
+def test_a_call_about_someone_else_reminds_the_agent_what_the_privacy_notice_promises_them(
+    agent, db_session, vault, client
+):
+    request = submit_request(
+        db_session, vault, for_whom="someone_else", relationship="partner", ask_for="Sam"
+    )
+    flags = agent.get_page(f"/staff/requests/{request.reference}").select_one(".flags")
+    prompt = "tell them at the start who we are, why we are calling and that someone asked us"
+    assert prompt in flags.get_text(" ", strip=True)
+    link = flags.select_one("a[href='/privacy#asked-to-call-about-you']")
+    promise = page(client.get("/privacy")).select_one("#asked-to-call-about-you")
+    assert link and promise
+    notice = promise.find_next("p", string=re.compile("at the start of the first call"))
+    assert "We say who asked only if they agree, and only if it is safe" in notice.get_text()
+
+
 def test_a_request_about_the_visitor_with_no_needs_has_no_flags_block(agent, db_session, vault):
     request = submit_request(db_session, vault)
     html = agent.get_page(f"/staff/requests/{request.reference}")
@@ -170,6 +186,15 @@ def test_a_chosen_time_is_shown_in_the_service_time_zone(make_member, db_session
     text = html.get_text(" ", strip=True)
     assert "Friday 2 July, 6pm to 8pm" in text
     assert "Friday 2 July at 6:00pm" in text
+
+
+def test_a_time_set_aside_because_someone_is_in_danger_is_shown_as_such(agent, db_session, vault):
+    request = submit_request(
+        db_session, vault, in_danger=True, when="later", day=date(2027, 7, 2), window="18-20"
+    )
+    text = agent.get_page(f"/staff/requests/{request.reference}").get_text(" ", strip=True)
+    assert "As soon as possible (they chose a later time; set aside: someone is in danger)" in text
+    assert "Friday 2 July" not in text
 
 
 def test_a_withdrawal_shows_on_the_request_page_at_once(agent, visitor, db_session):

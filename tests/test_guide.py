@@ -116,7 +116,7 @@ def test_the_privacy_page_states_the_configured_retention(app_config):
     ("country", "numbers"),
     [
         ("GB", ["tel:999", "tel:111", "tel:116123"]),
-        ("US", ["tel:911", "tel:988"]),
+        ("US", ["tel:911", "tel:988", "tel:+18002221222"]),
         ("FR", ["tel:112"]),
     ],
 )

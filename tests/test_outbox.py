@@ -106,7 +106,17 @@ def test_a_request_with_an_email_address_is_stored_with_one_waiting_message_seal
 def test_the_sealed_message_holds_no_name_phone_topics_or_words_of_the_visitor(db_session, vault):
     submit_request(db_session, vault, email=ADDRESS, now=NOW, **PERSONAL)
     facts = vault.open(only_message(db_session).payload)
-    assert set(facts) == {"to", "reference", "when", "due_at", "day", "window"}
+    assert set(facts) == {
+        "to",
+        "reference",
+        "when",
+        "due_at",
+        "created_at",
+        "aim_minutes",
+        "chosen_time_set_aside",
+        "day",
+        "window",
+    }
 
 
 def test_a_request_without_an_email_address_writes_no_message(db_session, vault):
@@ -170,8 +180,31 @@ def test_the_email_gives_the_reference_the_time_in_the_services_zone_the_number_
         assert request.reference in part
         assert "by 1:15pm on Wednesday 1 July (UK time)" in part
         assert "We will call from" in part and "0808 157 0192" in part
-        assert "If you no longer want us to call, call 0808 157 0192" in part
-        assert "Withdraw my request" in part
+        assert "If you no longer want us to call, call 0808 157 0192 at any time" in part
+        assert "give your reference" in part
+        # The confirmation page is shown once: the email never sends anyone back to it.
+        assert "Withdraw my request" not in part and "page you saw" not in part
+
+
+def test_the_email_gives_the_aim_the_form_showed(app, db_session, vault, running_smtp):
+    answers = make_answers(email=ADDRESS)
+    submit_callback(db_session, vault, answers, "t", POLICY, now=NOW, aim=timedelta(minutes=35))
+    send_round(app, running_smtp)
+    for part in text_and_html(running_smtp.inbox.messages[0]):
+        assert "we aim to call within 35 minutes, by about 1:35pm on Wednesday 1 July" in part
+
+
+def test_the_email_says_a_time_chosen_by_someone_in_danger_was_set_aside(
+    app, db_session, vault, running_smtp
+):
+    answers = make_answers(
+        email=ADDRESS, in_danger=True, when="later", day=date(2026, 7, 3), window="18-20"
+    )
+    submit_callback(db_session, vault, answers, "t", POLICY, now=NOW, aim=timedelta(minutes=15))
+    send_round(app, running_smtp)
+    for part in text_and_html(running_smtp.inbox.messages[0]):
+        assert "not at the time you chose" in part and "call 999" in part
+        assert "Friday 3 July" not in part
 
 
 def test_the_email_says_nothing_of_the_visitors_name_number_topics_or_message(

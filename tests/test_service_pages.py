@@ -1,11 +1,15 @@
 """The pages a real help line has: who runs it, accessibility, cookies, complaints,
 privacy and how to leave quickly; linked from every page's footer."""
 
+import re
+
 import pytest
 
 from intake import create_app
+from intake.config import ORGANISATION_PLACEHOLDERS
 from intake.pages import SERVICE_PAGES
 from tests.conftest import page
+from tests.test_country import UK_ONLY
 
 pytestmark = pytest.mark.pages_only
 
@@ -15,6 +19,7 @@ ORGANISATION = {
     "INTAKE_ORG_REGISTRATION": "registered with the Care Quality Commission, provider ID 1-234567",
     "INTAKE_ORG_EMAIL": "help@northgate.example",
     "INTAKE_PRIVACY_CONTACT": "dpo@northgate.example",
+    "INTAKE_DPO_NAME": "Sam Okafor",
     "INTAKE_HOSTING_PROVIDER": "Albion Hosting Ltd, in London",
 }
 
@@ -97,11 +102,13 @@ def test_the_organisation_details_come_from_configuration(app_config):
         "INTAKE_ORG_NAME",
         "INTAKE_ORG_ADDRESS",
         "INTAKE_PRIVACY_CONTACT",
+        "INTAKE_DPO_NAME",
         "INTAKE_HOSTING_PROVIDER",
     ]:
         assert ORGANISATION[name] in privacy, name
-    footer = page(client.get("/guide/about")).select_one("footer.site-footer").get_text()
-    assert "Northgate Recovery Ltd" in footer
+    footer = page(client.get("/guide/about")).select_one("footer.site-footer").get_text(" ")
+    for name in ["INTAKE_ORG_NAME", "INTAKE_ORG_EMAIL", "INTAKE_DPO_NAME"]:
+        assert ORGANISATION[name] in footer, name
     assert "placeholder" not in about + privacy + footer
 
 
@@ -134,3 +141,147 @@ def test_the_callback_form_sets_only_the_one_strictly_necessary_cookie(client):
 def test_the_consent_tick_names_health_information(client):
     label = page(client.get("/callback")).select_one("label[for=consent]").get_text(" ")
     assert "health" in label
+
+
+# What the footer shows of the organisation, each setting in the words it is shown in.
+FOOTER_SETTINGS = [
+    "INTAKE_ORG_NAME",
+    "INTAKE_ORG_REGISTRATION",
+    "INTAKE_ORG_ADDRESS",
+    "INTAKE_ORG_EMAIL",
+    "INTAKE_DPO_NAME",
+    "INTAKE_PRIVACY_CONTACT",
+]
+
+
+def marked(text: str, value: str) -> bool:
+    """Whether every time `value` is shown it says it is a placeholder."""
+    shown = [match.end() for match in re.finditer(re.escape(value), text)]
+    return bool(shown) and all(
+        "(placeholder)" in value or text[end:].lstrip().startswith("(placeholder)") for end in shown
+    )
+
+
+@pytest.mark.parametrize("path", ["/", "/guide/about", "/privacy"])
+def test_every_development_placeholder_is_marked_in_the_footer(client, path):
+    footer = page(client.get(path)).select_one("footer.site-footer")
+    text = footer.get_text(" ", strip=True)
+    unmarked = [
+        name for name in FOOTER_SETTINGS if not marked(text, ORGANISATION_PLACEHOLDERS[name])
+    ]
+    assert not unmarked, f"shown without '(placeholder)': {unmarked}"
+    mailto = {link["href"] for link in footer.select("a[href^='mailto:']")}
+    assert mailto == {"mailto:help@example.org", "mailto:privacy@example.org"}, "links unbroken"
+
+
+@pytest.mark.parametrize("slug", ["privacy", "complaints", "accessibility"])
+def test_the_placeholder_addresses_are_marked_on_the_service_pages_too(client, slug):
+    main = page(client.get(f"/{slug}")).select_one("main")
+    text = main.get_text(" ", strip=True)
+    for name in ["INTAKE_ORG_EMAIL", "INTAKE_PRIVACY_CONTACT"]:
+        value = ORGANISATION_PLACEHOLDERS[name]
+        assert value not in text or marked(text, value), f"/{slug} shows {value} unmarked"
+    for link in main.select("a[href^='mailto:']"):
+        assert link["href"] == f"mailto:{link.get_text()}", "the marker stays out of the link"
+
+
+def about_text(client) -> str:
+    return page(client.get("/about-this-service")).select_one("main").get_text(" ", strip=True)
+
+
+def test_naltrexone_is_not_called_unlicensed_and_all_four_medicines_are_licensed_or_recommended(
+    client,
+):
+    text = about_text(client)
+    assert not re.search(r"not licensed|unlicensed|not approved", text, re.I)
+    medicines = ["acamprosate", "naltrexone", "nalmefene", "disulfiram"]
+    licensed = next(s for s in re.split(r"(?<=\.) ", text) if "licensed in the UK" in s)
+    assert all(medicine in licensed.lower() for medicine in medicines), licensed
+    nice = " ".join(s for s in re.split(r"(?<=\.) ", text) if "recommends" in s)
+    assert "NICE" in text
+    assert all(medicine in nice.lower() for medicine in medicines), nice
+
+
+def test_the_about_page_says_plainly_that_we_sell_treatment_and_what_is_free_elsewhere(client):
+    text = about_text(client)
+    assert "We sell treatment" in text
+    assert "fees people pay us for treatment" in text, "how the line is paid for"
+    assert "the call is free, and so is our advice" in text
+    assert "no obligation" in text
+    for free in ["GP", "NHS drug and alcohol services", "free support and treatment"]:
+        assert free in text, free
+
+
+def test_the_home_page_says_we_sell_treatment_and_links_to_how_the_line_is_paid_for(client):
+    main = page(client.get("/")).select_one("main")
+    assert "sells treatment" in main.get_text(" ", strip=True)
+    assert main.select_one("a[href='/about-this-service']")
+
+
+# Beyond what no page may show outside the UK (tests/test_country.py), the service
+# pages name neither the NHS, NICE nor UK law: the guide may cite them as sources.
+UK_ONLY_ON_SERVICE_PAGES = {
+    **{name: pattern.pattern for name, pattern in UK_ONLY.items()},
+    "NHS": r"\bNHS\b",
+    "NICE": r"\bNICE\b",
+    "UK law": r"UK GDPR|Data Protection Act|Equality Act|Equality and Human Rights",
+    "the UK": r"\bthe UK\b|\bWales\b",
+}
+# What each page still tells a reader elsewhere, in general words.
+ELSEWHERE = {
+    "about-this-service": ["A doctor can talk with you", "free or low-cost help", "911"],
+    "complaints": ["independent body", "ask them how to complain"],
+    "privacy": ["personal data where you live", "interests and rights"],
+    "accessibility": ["who enforces these laws where you live"],
+}
+
+
+def test_outside_great_britain_the_service_pages_show_no_uk_only_help(app_config):
+    settings = {
+        **app_config,
+        "INTAKE_COUNTRY": "US",
+        "INTAKE_HELPLINE_PHONE": "+448081570192",
+        "INTAKE_HOSTING_PROVIDER": "Buckeye Hosting Inc, in Ohio",
+    }
+    client = create_app(settings).test_client()
+    for slug in ["", *SERVICE_PAGES]:
+        text = page(client.get(f"/{slug}")).select_one("main").get_text(" ", strip=True)
+        shown = [
+            name
+            for name, pattern in UK_ONLY_ON_SERVICE_PAGES.items()
+            if re.search(pattern, text, re.I)
+        ]
+        assert not shown, f"/{slug} shows {shown}"
+        missing = [words for words in ELSEWHERE.get(slug, []) if words not in text]
+        assert not missing, f"/{slug} does not say {missing}"
+
+
+OMBUDSMEN = {
+    "Parliamentary and Health Service Ombudsman": "https://www.ombudsman.org.uk/",
+    "Local Government and Social Care Ombudsman": "https://www.lgo.org.uk/",
+    "Scottish Public Services Ombudsman": "https://www.spso.org.uk/",
+    "Public Services Ombudsman for Wales": "https://www.ombudsman.wales/",
+    "Northern Ireland Public Services Ombudsman": "https://nipso.org.uk/",
+}
+
+
+def test_in_great_britain_the_complaints_page_names_each_nations_ombudsman(client):
+    main = page(client.get("/complaints")).select_one("main")
+    items = [item.get_text(" ", strip=True) for item in main.select("li")]
+    links = {link["href"] for link in main.select("a")}
+    for nation, ombudsman in zip(
+        ["England", "England", "Scotland", "Wales", "Northern Ireland"], OMBUDSMEN, strict=True
+    ):
+        assert any(item.startswith(nation) and ombudsman in item for item in items), ombudsman
+        assert OMBUDSMEN[ombudsman] in links, ombudsman
+    assert any("NHS pays" in item and "Parliamentary" in item for item in items)
+    assert any("pay for your own adult social care" in item and "Local" in item for item in items)
+
+
+def test_in_great_britain_the_about_page_gives_each_nations_urgent_help_and_dan_247(client):
+    text = about_text(client)
+    assert "In Wales, DAN 24/7 gives advice about drugs and alcohol, day or night." in text
+    assert "Call 0808 808 2234. The call is free." in text
+    assert "in Scotland, call NHS 24 on 111" in text
+    assert "in Northern Ireland, there is no 111 line, so call your GP" in text
+    assert "Health and Social Care (HSC)" in text

@@ -19,7 +19,11 @@ class Window:
 
     @property
     def label(self) -> str:
-        return f"{_clock_words(self.start)} to {_clock_words(self.end)}"
+        return f"{self.start_label} to {_clock_words(self.end)}"
+
+    @property
+    def start_label(self) -> str:
+        return _clock_words(self.start)
 
 
 def _clock_words(moment: time) -> str:

@@ -1,7 +1,7 @@
 """Taking a visitor's callback request: store it once, confirm it, let them withdraw it."""
 
 import secrets
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -24,6 +24,8 @@ requests_table = CallbackRequest.__table__
 STORE = insert(requests_table).returning(requests_table.c.id)
 
 REFERENCE_ATTEMPTS = 5
+ASAP = "asap"
+LATER = "later"
 
 
 # What a visitor may say the call is about, and how staff read it.
@@ -52,9 +54,11 @@ class CallbackAnswers:
     phone: str
     for_whom: str
     in_danger: bool
-    when: str = "asap"
+    when: str = ASAP
     day: date | None = None
     window: str | None = None
+    # A time the visitor chose that was set aside because someone is in danger.
+    chosen_time_set_aside: bool = False
     email: str | None = None
     topics: tuple[str, ...] = ()
     voicemail_ok: bool | None = None
@@ -71,6 +75,14 @@ class CallbackAnswers:
     needs: tuple[str, ...] = ()
     interpreter_language: str | None = None
     other_needs: str | None = None
+
+    def as_queued(self) -> "CallbackAnswers":
+        """The answers as the queue takes them: when someone is in immediate danger the
+        call is as soon as possible, never at a time chosen for later (the urgent flag
+        must not wait for a slot days ahead), and the set-aside choice is noted."""
+        if not self.in_danger or self.when == ASAP:
+            return self
+        return replace(self, when=ASAP, day=None, window=None, chosen_time_set_aside=True)
 
     def personal(self) -> dict[str, Any]:
         """The answers that are sealed together, encrypted, in one column.
@@ -111,8 +123,11 @@ class Confirmation:
     phone_ending: str
     urgent: bool
     when: str
-    voicemail_ok: bool = False
-    say_who_we_are: bool = False
+    created_at: datetime | None = None
+    # None: the visitor left the question blank (we do the discreet thing).
+    voicemail_ok: bool | None = None
+    say_who_we_are: bool | None = None
+    chosen_time_set_aside: bool = False
     # A new single-use secret for the withdraw button, while it can still be withdrawn.
     withdraw_secret: str | None = None
 
@@ -122,8 +137,9 @@ def call_times(
 ) -> tuple[datetime, datetime, datetime]:
     """(callable from, due at, overdue after). ASAP: callable now, due and overdue after
     the callback target. A chosen window: callable and due at its start (or now, if it
-    has begun), overdue only once it has ended."""
-    if answers.when == "later" and answers.day and answers.window:
+    has begun), overdue only once it has ended. Urgent requests are always ASAP."""
+    answers = answers.as_queued()
+    if answers.when == LATER and answers.day and answers.window:
         start, end = window_bounds(answers.day, WINDOWS_BY_CODE[answers.window], policy.zone)
         start = max(start.astimezone(UTC), now)
         return start, start, max(end.astimezone(UTC), now)
@@ -137,14 +153,19 @@ def submit_callback(
     submission_token: str,
     policy: CallbackPolicy,
     now: datetime | None = None,
+    aim: timedelta | None = None,
 ) -> Receipt:
     """Store the request exactly once per submission token, and commit.
+
+    `aim` is how soon we aim to call an as-soon-as-possible request (the figure the
+    form showed: intake.domain.estimate); the email repeats it.
 
     A token seen before (a double click, a resend, a retry) returns the request
     already stored instead of making a second one: the unique submission digest
     refuses the second insert, so the common case costs one INSERT and no lookup.
     """
     now = now or utc_now()
+    answers = answers.as_queued()
     submission = token_digest(submission_token)
     callable_from, due_at, overdue_at = call_times(answers, now, policy)
     row = {
@@ -166,7 +187,7 @@ def submit_callback(
             request_id = session.execute(STORE, {**row, **unique}).scalar_one()
             if answers.email:  # written with the request: both are stored, or neither
                 outbox.enqueue_confirmation(
-                    session, vault, answers, request_id, reference, due_at, now
+                    session, vault, answers, request_id, reference, due_at, now, aim
                 )
             session.commit()
         except IntegrityError:
@@ -223,6 +244,7 @@ def show_confirmation(session: Session, vault: Vault, receipt_token: str) -> Con
         .returning(
             requests_table.c.reference,
             requests_table.c.due_at,
+            requests_table.c.created_at,
             requests_table.c.urgent,
             requests_table.c.personal_data,
             withdrawable.label("withdrawable"),
@@ -239,8 +261,10 @@ def show_confirmation(session: Session, vault: Vault, receipt_token: str) -> Con
         phone_ending=phone_ending(personal["phone"]),
         urgent=shown.urgent,
         when=personal["when"],
-        voicemail_ok=personal.get("voicemail_ok") is True,
-        say_who_we_are=personal.get("say_who_we_are") is True,
+        created_at=shown.created_at,
+        voicemail_ok=personal.get("voicemail_ok"),
+        say_who_we_are=personal.get("say_who_we_are"),
+        chosen_time_set_aside=personal.get("chosen_time_set_aside", False),
         withdraw_secret=withdraw_secret if shown.withdrawable else None,
     )
 

@@ -123,14 +123,20 @@ def enqueue_confirmation(
     reference: str,
     due_at: datetime,
     now: datetime,
+    aim: timedelta | None = None,
 ) -> OutboxMessage:
     """The visitor's email: only what it says (reference, when we will call) and where
-    it goes. Never their name, number, topics or message."""
+    it goes. Never their name, number, topics or message. An as-soon-as-possible call
+    is described by `aim` from `now` (what the form and confirmation said), falling
+    back on the due time."""
     payload = {
         "to": answers.email,
         "reference": reference,
         "when": answers.when,
         "due_at": due_at.isoformat(),
+        "created_at": now.isoformat(),
+        "aim_minutes": int(aim.total_seconds() // 60) if aim else None,
+        "chosen_time_set_aside": answers.chosen_time_set_aside,
         "day": answers.day.isoformat() if answers.day else None,
         "window": answers.window,
     }

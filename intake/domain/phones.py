@@ -22,6 +22,20 @@ def parse_phone(text: str, region: str) -> str:
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
+def example_mobile(region: str) -> tuple[str, str] | None:
+    """A mobile number of `region` as written at home and from abroad, for a hint:
+    ('07400 123456', '+44 7400 123456'); None where phonenumbers has no example."""
+    number = phonenumbers.example_number_for_type(
+        region.upper(), phonenumbers.PhoneNumberType.MOBILE
+    )
+    if number is None:
+        return None
+    return (
+        phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.NATIONAL),
+        phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL),
+    )
+
+
 def phone_ending(e164: str) -> str:
     """The last four digits, enough for a visitor to recognise their number."""
     return e164[-4:]

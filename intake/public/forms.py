@@ -14,15 +14,19 @@ from intake.domain.callback_times import (
     bookable_days,
     day_label,
     is_bookable,
+    open_windows,
 )
-from intake.domain.callbacks import NEEDS, TOPICS, CallbackAnswers
-from intake.domain.phones import InvalidPhone, parse_phone
+from intake.domain.callbacks import ASAP, LATER, NEEDS, TOPICS, CallbackAnswers
+from intake.domain.country import profile_for
+from intake.domain.estimate import wait_words
+from intake.domain.phones import InvalidPhone, example_mobile, parse_phone
 from intake.formtools import (
     YES_NO,
     CheckboxesField,
     ChoiceField,
     CleanForm,
     RequiredWhen,
+    SetAsideWhen,
     Visible,
     options,
     yes_no,
@@ -38,19 +42,39 @@ OTHER_NEEDS_MAX = 500
 TOPIC_CHOICES = options(*TOPICS.items())
 NEED_CHOICES = options(*NEEDS.items())
 PERSON_KNOWS_CHOICES = options(("yes", "Yes"), ("no", "No"), ("not_sure", "I'm not sure"))
-LATER = "later"
 SOMEONE_ELSE = "someone_else"
 INTERPRETER = "interpreter"
 
 
 def discreet_question(label: str, description: str) -> ChoiceField:
     """An optional yes/no about contacting the visitor; unanswered means the discreet choice."""
-    return ChoiceField(label, description=description, choices=YES_NO, validators=[Optional()])
+    return ChoiceField(
+        f"{label} (optional)", description=description, choices=YES_NO, validators=[Optional()]
+    )
 
 
 def asap_label(minutes: int) -> str:
-    """The first choice for when to call, with an estimate that does not promise."""
-    return f"As soon as possible (usually within {minutes} minutes, day or night)"
+    """The first choice for when to call, with the same aim the confirmation gives."""
+    return f"As soon as possible (we aim to call within {wait_words(minutes)}, day or night)"
+
+
+# Someone in immediate danger is called as soon as possible: a time chosen for later is
+# not asked for, checked or kept (CallbackAnswers.as_queued sets it aside).
+IF_IN_DANGER = SetAsideWhen("in_danger", "yes")
+
+
+def phone_format_hint(region: str) -> str:
+    """'A UK number, or an international number starting with +.'"""
+    words = profile_for(region).number_words
+    return f"{words[0].upper()}{words[1:]}, or an international number starting with +."
+
+
+def phone_format_error(region: str) -> str:
+    """The format error, with an example number of the service's own country."""
+    example = example_mobile(region)
+    if example is None:
+        return "Enter a phone number in the correct format, starting with + and the country code"
+    return f"Enter a phone number in the correct format, like {example[0]} or {example[1]}"
 
 
 def too_long(what: str, limit: int) -> Length:
@@ -73,7 +97,7 @@ class CallbackForm(CleanForm):
         "Is anyone in immediate danger right now?",
         description="For example, someone has taken too much, is hurt or is at risk of harm.",
         choices=YES_NO,
-        validators=[InputRequired("Select if anyone is in immediate danger")],
+        validators=[InputRequired("Select yes if anyone is in immediate danger")],
     )
     for_whom = ChoiceField(
         "Who is the call about?",
@@ -96,7 +120,10 @@ class CallbackForm(CleanForm):
     )
     ask_for = StringField(
         "Who should we ask for when we call?",
-        description="The person we should speak to: you or them. Any name is fine.",
+        description=(
+            "We will call the number you give below and ask for this person: you or them. "
+            "Any name is fine."
+        ),
         validators=[
             RequiredWhen("for_whom", SOMEONE_ELSE, "Enter the name we should ask for"),
             Visible("Enter the name we should ask for, in letters we can read"),
@@ -113,8 +140,10 @@ class CallbackForm(CleanForm):
         ],
     )
     phone = TelField(
-        "Phone number",
-        description="A UK number, or an international number starting with +.",
+        "Which phone number should we call?",
+        description=(
+            "Your number, or theirs if the call is about someone else and we should speak to them."
+        ),
         validators=[DataRequired("Enter the phone number we should call")],
     )
     voicemail_ok = discreet_question(
@@ -136,18 +165,28 @@ class CallbackForm(CleanForm):
     )
     when = ChoiceField(
         "When should we call?",
-        description="We call 24 hours a day, so as soon as possible may be during the night.",
-        validators=[InputRequired("Select when we should call you")],
+        description=(
+            "We call 24 hours a day, so as soon as possible may be during the night. "
+            "If someone is in immediate danger, we call as soon as possible, whatever you "
+            "choose here."
+        ),
+        validators=[IF_IN_DANGER, InputRequired("Select when we should call you")],
     )
     day = ChoiceField(
         "Which day?",
         validate_choice=False,
-        validators=[RequiredWhen("when", LATER, "Select the day you would like us to call")],
+        validators=[
+            IF_IN_DANGER,
+            RequiredWhen("when", LATER, "Select the day you would like us to call"),
+        ],
     )
     window = ChoiceField(
         "What time?",
         validate_choice=False,
-        validators=[RequiredWhen("when", LATER, "Select the time you would like us to call")],
+        validators=[
+            IF_IN_DANGER,
+            RequiredWhen("when", LATER, "Select the time you would like us to call"),
+        ],
     )
     topics = CheckboxesField(
         "What would you like to talk about? (optional)",
@@ -196,25 +235,41 @@ class CallbackForm(CleanForm):
     ) -> None:
         super().__init__(*args, **kwargs)
         self.now, self.zone, self.region = now, zone, region
+        self.asap_minutes = asap_minutes
+        self.phone.description = f"{self.phone.description} {phone_format_hint(region)}"
         today = now.astimezone(zone).date()
-        self.when.choices = options(
-            ("asap", asap_label(asap_minutes)), (LATER, "At a time I choose")
-        )
+        self.when.choices = options((ASAP, asap_label(asap_minutes)), (LATER, "At a time I choose"))
         self.day.choices = options(
-            *((day.isoformat(), day_label(day, today)) for day in bookable_days(now, zone))
+            *((day.isoformat(), self._day_choice(day, today)) for day in bookable_days(now, zone))
         )
         self.window.choices = options(*((w.code, w.label) for w in WINDOWS))
         if not self.submission_token.data:
             self.submission_token.data = new_submission_token()
         self.e164: str | None = None
 
+    @property
+    def today(self) -> date:
+        return self.now.astimezone(self.zone).date()
+
+    @property
+    def first_window_today(self) -> str | None:
+        """The code of today's first window still open (site.js offers none before it)."""
+        still_open = open_windows(self.today, self.now, self.zone)
+        return still_open[0].code if still_open else None
+
+    def _day_choice(self, day: date, today: date) -> str:
+        """A day's label; today's says from when, as earlier times have gone."""
+        label = day_label(day, today)
+        if day != today:
+            return label
+        first = open_windows(day, self.now, self.zone)[0]
+        return label if first == WINDOWS[0] else f"{label}, from {first.start_label}"
+
     def validate_phone(self, field) -> None:
         try:
             self.e164 = parse_phone(field.data, self.region)
         except InvalidPhone:
-            raise ValidationError(
-                "Enter a phone number in the correct format, like 07400 123 456 or +44 7400 123 456"
-            ) from None
+            raise ValidationError(phone_format_error(self.region)) from None
 
     def validate_email(self, field) -> None:
         try:
@@ -255,7 +310,7 @@ class CallbackForm(CleanForm):
             name=self.name.data,
             phone=self.e164 or "",
             email=self.email.data or None,
-            when=self.when.data,
+            when=self.when.data or ASAP,
             day=self._chosen_day() if later else None,
             window=self.window.data if later else None,
             for_whom=self.for_whom.data,

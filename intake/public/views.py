@@ -1,6 +1,6 @@
 """The public site: the guide, the privacy page and the callback request."""
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from flask import (
     Blueprint,
@@ -114,8 +114,9 @@ def sitemap_xml():
 
 
 def asap_minutes(now: datetime) -> int:
-    """The form's "usually within N minutes", reused by this worker for a minute. If the
-    database cannot answer, the target: the form must show whatever the queue does."""
+    """The "we aim to call within N minutes" of the form and confirmation, reused by this
+    worker for a minute. If the database cannot answer, the target: the form must show
+    whatever the queue does."""
     target = current_service().policy.target
 
     def from_the_queue() -> int:
@@ -185,6 +186,7 @@ def callback():
         form.answers(service.pages.guide_slugs),
         form.submission_token.data,
         service.policy,
+        aim=timedelta(minutes=form.asap_minutes),
     )
     SUBMISSIONS.labels("repeat" if receipt.repeated else "stored").inc()
     session[RECEIPT_KEY] = receipt.token
@@ -202,8 +204,16 @@ def callback_received():
     withdraw_form = None
     if details and details.withdraw_secret:
         withdraw_form = WithdrawForm(secret=details.withdraw_secret)
+    aim, aim_at = None, None
+    if details and details.created_at:  # the same aim the form showed a moment ago
+        aim = asap_minutes(utc_now())
+        aim_at = details.created_at + timedelta(minutes=aim)
     return render_template(
-        "public/callback_received.html", details=details, withdraw_form=withdraw_form
+        "public/callback_received.html",
+        details=details,
+        withdraw_form=withdraw_form,
+        aim_minutes=aim,
+        aim_at=aim_at,
     )
 
 

@@ -33,6 +33,10 @@ from intake.models import MAX_DATABASE_ID
 
 REASON_MAX = 200
 REASON_TOO_LONG = f"Keep the reason to {REASON_MAX} characters"
+# Reasons stay in the audit trail, which nothing deletes (the privacy notice says so).
+NO_PERSONAL_DETAILS = (
+    "Do not include names, phone numbers or health details: reasons stay in the audit trail."
+)
 
 
 class SignInForm(CleanForm):
@@ -118,7 +122,9 @@ class AttemptForm(CleanForm):
     )
     override_reason = StringField(
         "Supervisors: why call before the retry time?",
-        description="Only needed to call before the request may be called again.",
+        description=(
+            f"Only needed to call before the request may be called again. {NO_PERSONAL_DETAILS}"
+        ),
         validators=[Optional(), Length(max=REASON_MAX, message=REASON_TOO_LONG)],
     )
 
@@ -155,7 +161,9 @@ class CloseForm(CleanForm):
     )
     reason = StringField(
         "Reason",
-        description="Needed to close an urgent request as spam (supervisors only).",
+        description=(
+            f"Needed to close an urgent request as spam (supervisors only). {NO_PERSONAL_DETAILS}"
+        ),
         validators=[Optional(), Length(max=REASON_MAX, message=REASON_TOO_LONG)],
     )
 
@@ -174,6 +182,7 @@ class HandoverForm(CleanForm):
 class ReopenForm(CleanForm):
     reason = StringField(
         "Why reopen it?",
+        description=NO_PERSONAL_DETAILS,
         validators=[
             DataRequired("Give the reason for reopening the request"),
             Length(max=REASON_MAX, message=REASON_TOO_LONG),

@@ -247,6 +247,8 @@ def contact_instructions(personal: dict) -> list[Instruction]:
 
 def when_words(personal: dict) -> str:
     """When the visitor asked to be called, in words (the window is in the service zone)."""
+    if personal.get("chosen_time_set_aside"):
+        return "As soon as possible (they chose a later time; set aside: someone is in danger)"
     if personal.get("when") != "later" or not personal.get("day"):
         return "As soon as possible"
     day = date.fromisoformat(personal["day"])

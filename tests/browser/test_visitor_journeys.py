@@ -109,6 +109,39 @@ def test_a_revealed_question_with_a_mistake_is_shown_again_open(server, open_pag
     expect(page.locator("#relationship")).to_be_focused()
 
 
+def test_with_javascript_someone_in_danger_cannot_choose_a_later_time(server, open_page):
+    page = open_page()
+    page.goto(server.url + "/callback")
+    page.check("#when-1")
+    expect(page.locator("#day-0")).to_be_visible()
+    page.check("#in_danger-0")
+    expect(page.locator("#when-1")).to_be_disabled()
+    expect(page.locator("#when-0")).to_be_checked()
+    expect(page.locator("#day-0")).to_be_hidden()
+    expect(page.locator("[data-if-in-danger]")).to_contain_text("call 999 now")
+    page.check("#in_danger-1")
+    expect(page.locator("#when-1")).to_be_enabled()
+
+
+def test_with_javascript_times_already_gone_today_cannot_be_chosen(server, open_page):
+    page = open_page()
+    page.goto(server.url + "/callback")
+    times = page.locator("[data-first-window-today]")
+    today, first = times.get_attribute("data-today"), times.get_attribute("data-first-window-today")
+    page.check("#when-1")
+    windows = page.locator("input[name=window]")
+    codes = [windows.nth(i).get_attribute("value") for i in range(windows.count())]
+    today_option = page.locator(f"input[name=day][value='{today}']")
+    if today_option.count():  # late in the evening no time is left today, nor the day
+        today_option.check()
+        for index, code in enumerate(codes):
+            gone = code < first
+            assert windows.nth(index).is_disabled() == gone, code
+    page.check("input[name=day] >> nth=-1")
+    for index in range(len(codes)):
+        expect(windows.nth(index)).to_be_enabled()
+
+
 def test_nothing_on_the_page_scrolls_sideways_on_a_phone(server, open_page):
     page = open_page(viewport=PHONE)
     for path in ["/", "/guide/common-questions", "/about-this-service", "/callback"]:
