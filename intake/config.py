@@ -187,6 +187,10 @@ def _from_environment(environ: Mapping[str, str], instance_path: Path, productio
         "INTAKE_STAFF_SESSION_HOURS": _positive_int(environ, "INTAKE_STAFF_SESSION_HOURS", 12),
         "INTAKE_HOLD_MINUTES": _positive_int(environ, "INTAKE_HOLD_MINUTES", 20),
         "INTAKE_RETRY_MINUTES": _positive_int(environ, "INTAKE_RETRY_MINUTES", 30),
+        # An urgent request an agent would put off longer than this waits for a supervisor.
+        "INTAKE_URGENT_MAX_DEFER_MINUTES": _positive_int(
+            environ, "INTAKE_URGENT_MAX_DEFER_MINUTES", 120
+        ),
         "INTAKE_MAX_UNANSWERED_CALLS": _positive_int(environ, "INTAKE_MAX_UNANSWERED_CALLS", 3),
         "INTAKE_QUEUE_POLL_SECONDS": _positive_int(environ, "INTAKE_QUEUE_POLL_SECONDS", 10),
         "INTAKE_WALLBOARD_POLL_SECONDS": _positive_int(

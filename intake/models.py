@@ -127,6 +127,10 @@ class CallbackRequest(db.Model):
     attempt_count: Mapped[int] = mapped_column(default=0)
     version: Mapped[int] = mapped_column(default=1)
     purged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # An urgent request an agent's call would have closed or put far off: why (a code of
+    # intake.domain.supervision.WHY) and since when, until a supervisor decides.
+    needs_supervisor: Mapped[str | None] = mapped_column(String(20))
+    needs_supervisor_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     held_by: Mapped[StaffMember | None] = relationship(lazy="joined")
 
@@ -168,6 +172,14 @@ Index(
     CallbackRequest.due_at,
     postgresql_where=OPEN_ONLY,
     sqlite_where=OPEN_ONLY,
+)
+# Requests waiting for a supervisor's decision, for the top of the queue and the wallboard.
+NEEDS_SUPERVISOR = text("needs_supervisor IS NOT NULL")
+Index(
+    "ix_callback_requests_needs_supervisor",
+    CallbackRequest.needs_supervisor_at,
+    postgresql_where=NEEDS_SUPERVISOR,
+    sqlite_where=NEEDS_SUPERVISOR,
 )
 # Holds by age, for finding expired holds without reading the whole table.
 HELD_ONLY = text("status = 'in_progress'")

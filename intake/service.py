@@ -9,6 +9,8 @@ from flask import current_app
 from limits import parse_many
 
 from intake.config import ORGANISATION_PLACEHOLDERS
+from intake.domain.alerts import AlertSettings
+from intake.domain.callback_times import DAYS_AHEAD
 from intake.domain.callbacks import CallbackPolicy
 from intake.domain.calls import CallPolicy
 from intake.domain.country import CountryProfile, PhoneLine, profile_for
@@ -155,6 +157,7 @@ class Service:
     session_limits: SessionLimits
     poll_seconds: int
     wallboard_poll_seconds: int
+    alerts: AlertSettings
 
     @property
     def retention_days(self) -> int:
@@ -193,6 +196,9 @@ def build_service(config: dict[str, Any]) -> Service:
     calls = CallPolicy(
         retry_delay=timedelta(minutes=config["INTAKE_RETRY_MINUTES"]),
         max_unanswered=config["INTAKE_MAX_UNANSWERED_CALLS"],
+        # A call booked later than the form books, and never past the retention period.
+        booking_horizon=min(timedelta(days=DAYS_AHEAD), timedelta(days=retention_days)),
+        urgent_max_defer=timedelta(minutes=config["INTAKE_URGENT_MAX_DEFER_MINUTES"]),
     )
     page_values = {
         **profile.page_values,
@@ -221,6 +227,7 @@ def build_service(config: dict[str, Any]) -> Service:
         ),
         poll_seconds=config["INTAKE_QUEUE_POLL_SECONDS"],
         wallboard_poll_seconds=config["INTAKE_WALLBOARD_POLL_SECONDS"],
+        alerts=AlertSettings.from_config(config),
     )
 
 

@@ -93,7 +93,7 @@ def test_a_call_on_a_request_withdrawn_meanwhile_is_kept_late_and_it_stays_withd
     db_session, vault, held
 ):
     request, agent = held
-    calls.close_without_call(db_session, request, agent, states.WITHDRAWN, now=NOW)
+    calls.close_without_call(db_session, vault, request, agent, states.WITHDRAWN, now=NOW)
     assert record(db_session, vault, request, agent, calls.NO_ANSWER).late is True
     assert request.status == states.WITHDRAWN
 
@@ -102,7 +102,7 @@ def test_nothing_can_be_recorded_on_a_withdrawn_request_by_someone_who_never_hel
     db_session, vault, held
 ):
     request, agent = held
-    calls.close_without_call(db_session, request, agent, states.WITHDRAWN, now=NOW)
+    calls.close_without_call(db_session, vault, request, agent, states.WITHDRAWN, now=NOW)
     with pytest.raises(queue.QueueRefused, match="withdrawn"):
         record(db_session, vault, request, make_staff(db_session, name="Bea"), calls.NO_ANSWER)
 
@@ -133,14 +133,14 @@ def test_notes_are_encrypted_and_shown_in_the_history(db_session, vault, held):
 @pytest.mark.parametrize("target", [states.SPAM, states.WITHDRAWN])
 def test_a_request_can_be_closed_without_a_call(db_session, vault, held, target):
     request, agent = held
-    calls.close_without_call(db_session, request, agent, target, now=NOW)
+    calls.close_without_call(db_session, vault, request, agent, target, now=NOW)
     assert (request.status, request.closed_at) == (target, NOW)
 
 
 def test_closing_cannot_reopen_or_complete(db_session, vault, held):
     request, agent = held
     with pytest.raises(queue.QueueRefused):
-        calls.close_without_call(db_session, request, agent, states.COMPLETED, now=NOW)
+        calls.close_without_call(db_session, vault, request, agent, states.COMPLETED, now=NOW)
 
 
 def test_every_attempt_and_status_change_is_audited(db_session, vault, held):
@@ -216,21 +216,28 @@ def test_a_supervisor_may_call_early_only_with_a_reason_and_it_is_audited(db_ses
     assert event.detail["override"] == reason
 
 
-def test_an_urgent_request_cannot_be_closed_as_spam_by_an_agent(db_session, vault):
+def test_an_urgent_request_is_not_closed_as_spam_by_an_agent_but_left_for_a_supervisor(
+    db_session, vault
+):
     agent = make_staff(db_session)
     request = submit_request(db_session, vault, now=NOW, in_danger=True)
     queue.take(db_session, request, agent, now=NOW)
-    with pytest.raises(queue.QueueRefused, match="only a supervisor"):
-        calls.close_without_call(db_session, request, agent, states.SPAM, reason="prank", now=NOW)
-    assert request.status == states.IN_PROGRESS
+    closed = calls.close_without_call(
+        db_session, vault, request, agent, states.SPAM, reason="prank", now=NOW
+    )
+    assert closed is False
+    assert (request.status, request.held_by_id) == (states.NEW, None)
+    assert request.needs_supervisor == "spam"
 
 
 def test_a_supervisor_closes_an_urgent_request_as_spam_only_with_a_reason(db_session, vault):
     boss = make_staff(db_session, role="supervisor", name="Sam")
     request = submit_request(db_session, vault, now=NOW, in_danger=True)
     with pytest.raises(queue.QueueRefused, match="Give the reason"):
-        calls.close_without_call(db_session, request, boss, states.SPAM, now=NOW)
-    calls.close_without_call(db_session, request, boss, states.SPAM, reason="Test entry", now=NOW)
+        calls.close_without_call(db_session, vault, request, boss, states.SPAM, now=NOW)
+    calls.close_without_call(
+        db_session, vault, request, boss, states.SPAM, reason="Test entry", now=NOW
+    )
     assert request.status == states.SPAM
     change = db_session.query(AuditEvent).filter_by(action=audit.STATUS_CHANGED).all()[-1]
     assert change.detail == {"from": "new", "to": "spam", "reason": "Test entry"}
@@ -238,7 +245,7 @@ def test_a_supervisor_closes_an_urgent_request_as_spam_only_with_a_reason(db_ses
 
 def test_an_agent_still_closes_an_ordinary_request_as_spam_in_one_step(db_session, vault, held):
     request, agent = held
-    calls.close_without_call(db_session, request, agent, states.SPAM, now=NOW)
+    calls.close_without_call(db_session, vault, request, agent, states.SPAM, now=NOW)
     assert request.status == states.SPAM
 
 
@@ -285,7 +292,7 @@ def test_reopening_needs_a_supervisor_a_reason_and_the_retention_period(
 def test_a_withdrawn_request_is_never_reopened(db_session, vault, held):
     request, agent = held
     boss = make_staff(db_session, role="supervisor", name="Sam")
-    calls.close_without_call(db_session, request, agent, states.WITHDRAWN, now=NOW)
+    calls.close_without_call(db_session, vault, request, agent, states.WITHDRAWN, now=NOW)
     with pytest.raises(queue.QueueRefused, match="withdrawn cannot be reopened"):
         calls.reopen(db_session, request, boss, "why", RETENTION, now=NOW)
 

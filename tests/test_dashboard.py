@@ -407,10 +407,13 @@ def test_an_agent_cannot_close_an_urgent_request_as_spam_from_its_page(agent, db
     path = f"/staff/requests/{request.reference}"
     agent.post(f"{path}/take", form_page=path)
     response = agent.post(f"{path}/close", {"target": "spam"}, form_page=path)
-    text = page(agent.client.get(response.headers["Location"])).get_text(" ", strip=True)
-    assert "only a supervisor can close this request as spam" in text
+    html = page(agent.client.get(response.headers["Location"]))
+    text = html.get_text(" ", strip=True)
+    assert "stays open in the queue until a supervisor decides" in text
+    assert html.select_one("#supervisor-heading").get_text() == "Needs a supervisor"
+    assert not html.select("form[action$='/decide']"), "only a supervisor decides"
     db_session.expire_all()
-    assert db_session.get(type(request), request.id).status == states.IN_PROGRESS
+    assert db_session.get(type(request), request.id).status == states.NEW
 
 
 def test_an_agent_whose_hold_moved_on_is_told_their_call_was_kept_late(

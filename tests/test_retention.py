@@ -144,7 +144,7 @@ def test_an_open_request_counts_from_its_latest_due_time(db_session, vault):
     """Asked 120 days ago, but an agent agreed to call again 20 days ago: still wanted."""
     agent = make_staff(db_session)
     rescheduled = submit_request(db_session, vault, now=NOW - timedelta(days=120))
-    queue.take(db_session, rescheduled, agent, now=NOW - timedelta(days=120))
+    queue.take(db_session, rescheduled, agent, now=NOW - timedelta(days=27))
     calls.record_attempt(
         db_session,
         vault,
@@ -153,7 +153,7 @@ def test_an_open_request_counts_from_its_latest_due_time(db_session, vault):
         outcome=calls.CALL_LATER,
         policy=CALL_POLICY,
         call_again_at=NOW - timedelta(days=20),
-        now=NOW - timedelta(days=120),
+        now=NOW - timedelta(days=27),
     )
     recent = submit_request(db_session, vault, now=NOW - timedelta(days=89))
     assert purge(db_session) == 0

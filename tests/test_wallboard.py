@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from intake import create_app
-from intake.domain import audit, wallboards
+from intake.domain import audit, calls, queue, states, wallboards
 from intake.domain.clock import utc_now
 from intake.extensions import db
 from intake.models import AuditEvent, Wallboard
@@ -34,6 +34,7 @@ NUMBERS = (
     "urgent",
     "completed_today",
     "staff_active",
+    "needs_supervisor",
 )
 WAITS = [
     (0, "None"),
@@ -356,3 +357,15 @@ def test_a_revoked_or_unknown_token_finds_no_wallboard_and_names_are_tidied(db_s
 @pytest.mark.parametrize(("seconds", "words"), WAITS)
 def test_the_longest_wait_is_short_enough_to_read_across_a_room(seconds, words):
     assert wait_words(timedelta(seconds=seconds)) == words
+
+
+def test_an_urgent_request_left_for_a_supervisor_shows_as_an_alert(screen, db_session, vault):
+    agent = make_staff(db_session, email="kit@example.org", name="Kit")
+    request = submit_request(db_session, vault, in_danger=True)
+    queue.take(db_session, request, agent, now=utc_now())
+    calls.close_without_call(db_session, vault, request, agent, states.SPAM)
+    html = page(screen.client.get("/wallboard"))
+    assert shown_numbers(html)["needs_supervisor"] == "1"
+    tile = html.select_one("[data-wallboard='needs_supervisor']").parent
+    assert "wallboard__tile--alert" in tile["class"]
+    assert screen.client.get("/wallboard/data.json").get_json()["numbers"]["needs_supervisor"] == 1

@@ -58,6 +58,7 @@ OVERDUE = "overdue"
 ALERT = "alert"
 ESCALATION = "escalation"
 BACK_TO_NORMAL = "back_to_normal"
+NEEDS_SUPERVISOR = "needs_supervisor"
 # How often the outbox worker checks.
 CHECK_EVERY = timedelta(minutes=1)
 
@@ -299,6 +300,25 @@ def _back_to_normal(
     report.messages += _send(session, vault, facts, addresses, settings.webhook, now)
 
 
+def tell_supervisors_now(
+    session: Session,
+    vault: Vault,
+    settings: AlertSettings,
+    reference: str,
+    why: str,
+    now: datetime,
+) -> int:
+    """An urgent request waits for a supervisor's decision (intake.domain.supervision):
+    tell the alert list, the webhook and every supervisor at once, in the caller's
+    transaction; returns how many messages were written."""
+    facts = _facts(
+        session, NEEDS_SUPERVISOR, About([reference], urgent=[reference]), 0, settings, now
+    )
+    facts["why"] = why
+    addresses = [*settings.emails, *_supervisor_addresses(session)]
+    return _send(session, vault, facts, addresses, settings.webhook, now)
+
+
 def _supervisor_addresses(session: Session) -> list[str]:
     return list(
         session.scalars(
@@ -381,7 +401,13 @@ def describe(facts: Mapping[str, Any], zone: ZoneInfo, zone_label: str) -> tuple
     count = facts["counts"]["references"]
     references = ", ".join(facts["references"])
     lines = []
-    if kind == BACK_TO_NORMAL:
+    if kind == NEEDS_SUPERVISOR:
+        subject = "Callback queue: a supervisor's decision is needed"
+        lines.append(
+            f"An urgent callback request needs a supervisor's decision: {references}. "
+            f"{facts['why']}, so it stays open in the queue until a supervisor decides."
+        )
+    elif kind == BACK_TO_NORMAL:
         subject = "Callback queue: back within target"
         lines.append(
             f"The callback queue is back within target: no urgent request has waited over "

@@ -49,6 +49,8 @@ REPORT_EXPORTED = "report_exported"
 WALLBOARD_CREATED = "wallboard_created"
 WALLBOARD_REVOKED = "wallboard_revoked"
 WALLBOARD_VIEWED = "wallboard_viewed"
+NEEDS_SUPERVISOR = "needs_supervisor"
+SUPERVISOR_DECIDED = "supervisor_decided"
 
 EXPORT_LIMIT = 50_000
 
@@ -88,6 +90,8 @@ DESCRIPTIONS = {
     WALLBOARD_CREATED: "Made a browser a wallboard (and signed out on it)",
     WALLBOARD_REVOKED: "Revoked a wallboard",
     WALLBOARD_VIEWED: "Wallboard shown on its screen (one entry an hour at most)",
+    NEEDS_SUPERVISOR: "Left open for a supervisor: someone is in danger",
+    SUPERVISOR_DECIDED: "Decided, as a supervisor, on a request left open for them",
 }
 
 

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from intake.domain import audit, queue, states
+from intake.domain import alerts, audit, queue, states, supervision
 from intake.domain.clock import utc_now
 from intake.domain.crypto import Vault
 from intake.domain.status import change_status, hand_over
@@ -43,6 +43,11 @@ REMOVED_NOTE = "(removed after the retention period)"
 class CallPolicy:
     retry_delay: timedelta
     max_unanswered: int
+    # "Call at another time" at most this far ahead (the booking horizon, never past
+    # the retention period), and for an urgent request at most `urgent_max_defer`
+    # unless a supervisor decides (intake.domain.supervision).
+    booking_horizon: timedelta = timedelta(days=7)
+    urgent_max_defer: timedelta = timedelta(hours=2)
 
 
 def _where_next(
@@ -68,6 +73,35 @@ def _where_next(
     if earlier + 1 >= policy.max_unanswered:
         return states.UNREACHABLE, None
     return states.NEW, now + policy.retry_delay
+
+
+def _why_a_supervisor_decides(
+    request: CallbackRequest,
+    outcome: str,
+    target: str,
+    due_again: datetime | None,
+    policy: CallPolicy,
+    now: datetime,
+) -> str | None:
+    """For an urgent request: why this call may not close it or put it far off."""
+    if not request.urgent:
+        return None
+    if outcome == WRONG_NUMBER:
+        return supervision.WRONG_NUMBER
+    if target == states.UNREACHABLE:
+        return supervision.UNREACHABLE
+    if outcome == CALL_LATER and due_again and due_again - now > policy.urgent_max_defer:
+        return supervision.CALL_LATER
+    return None
+
+
+def _check_call_again_at(call_again_at: datetime | None, policy: CallPolicy, now: datetime):
+    if call_again_at is None or call_again_at <= now:
+        raise queue.QueueRefused("Choose a time in the future to call again.")
+    if call_again_at > now + policy.booking_horizon:
+        raise queue.QueueRefused(
+            f"Choose a time within the next {policy.booking_horizon.days} days to call again."
+        )
 
 
 def allows_voicemail(personal: dict) -> bool:
@@ -112,13 +146,16 @@ def record_attempt(
     call_again_at: datetime | None = None,
     note: str | None = None,
     override_reason: str | None = None,
+    channels: alerts.AlertSettings | None = None,
     now: datetime | None = None,
 ) -> CallAttempt:
     """Record one call and move the request on, as the state machine allows; commit.
 
     A call saved by someone whose hold has moved on (it expired and a colleague
     took the request, say) is never lost: it is kept in the history, marked late,
-    and moves the request nowhere.
+    and moves the request nowhere. On an urgent request, a call that would close it
+    unreached or put it far off leaves it in the queue for a supervisor instead
+    (intake.domain.supervision; `channels` are the alert channels told at once).
     """
     now = now or utc_now()
     late = _saved_late(session, request, staff, now)
@@ -136,9 +173,12 @@ def record_attempt(
     if late:
         return _record_late(session, vault, request, staff, outcome, result, note, now)
     override = _check_retry_wait(request, staff, override_reason, now)
-    if outcome == CALL_LATER and (call_again_at is None or call_again_at <= now):
-        raise queue.QueueRefused("Choose a time in the future to call again.")
+    if outcome == CALL_LATER:
+        _check_call_again_at(call_again_at, policy, now)
     target, due_again = _where_next(session, request, outcome, call_again_at, policy, now)
+    why = _why_a_supervisor_decides(request, outcome, target, due_again, policy, now)
+    if why:
+        target, due_again = states.NEW, now + policy.retry_delay
     change_status(session, request, target, by=staff, now=now)
     if due_again is not None:
         request.due_at = request.callable_from = request.overdue_at = due_again
@@ -155,6 +195,18 @@ def record_attempt(
         next_due_at=due_again,
         audit_detail=override,
     )
+    if why:
+        asked = {"asked_for": call_again_at.isoformat()} if why == supervision.CALL_LATER else {}
+        supervision.mark(
+            session,
+            vault,
+            request,
+            why,
+            by=staff,
+            channels=channels or alerts.AlertSettings(),
+            now=now,
+            detail=asked,
+        )
     session.commit()
     return attempt
 
@@ -299,16 +351,20 @@ def give_to_colleague(
 
 def close_without_call(
     session: Session,
+    vault: Vault,
     request: CallbackRequest,
     staff: StaffMember,
     target: str,
     reason: str | None = None,
+    channels: alerts.AlertSettings | None = None,
     now: datetime | None = None,
-) -> None:
-    """Close as spam, or withdrawn at the visitor's word (its holder, or a supervisor).
+) -> bool:
+    """Close as spam, or withdrawn at the visitor's word (its holder, or a supervisor);
+    commits. True when closed.
 
     A request that says someone is in immediate danger is never dismissed as spam
-    in one click: only a supervisor may, and only with a reason.
+    in one click: a supervisor may, with a reason; an agent's "spam" leaves it in the
+    queue for a supervisor to decide (intake.domain.supervision), and returns False.
     """
     now = now or utc_now()
     if target not in MANUAL_CLOSES:
@@ -317,10 +373,19 @@ def close_without_call(
         queue.ensure_holder(request, staff)
     if target == states.SPAM and request.urgent:
         if not staff.is_supervisor:
-            raise queue.QueueRefused(
-                "Someone said a person is in immediate danger: only a supervisor can close "
-                "this request as spam."
+            if request.status == states.IN_PROGRESS:
+                change_status(session, request, states.NEW, by=staff, now=now)
+            supervision.mark(
+                session,
+                vault,
+                request,
+                supervision.SPAM,
+                by=staff,
+                channels=channels or alerts.AlertSettings(),
+                now=now,
             )
+            session.commit()
+            return False
         if not reason:
             raise queue.QueueRefused("Give the reason for closing an urgent request as spam.")
     try:
@@ -328,6 +393,7 @@ def close_without_call(
     except states.TransitionRefused as refused:
         raise queue.QueueRefused(str(refused)) from None
     session.commit()
+    return True
 
 
 def reopen(

@@ -53,6 +53,8 @@ def change_status(
     else:
         request.closed_at = now
         request.withdraw_digest = None
+        # Closed, nothing is left for a supervisor to decide (intake.domain.supervision).
+        request.needs_supervisor = request.needs_supervisor_at = None
     audit.record(session, event, staff_id=staff_id, request_id=request_id, detail=detail, now=now)
 
 

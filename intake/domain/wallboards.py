@@ -25,7 +25,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
-from intake.domain import audit, queue, staff_sessions
+from intake.domain import audit, queue, staff_sessions, supervision
 from intake.domain.crypto import token_digest
 from intake.models import StaffSession, Wallboard
 
@@ -48,6 +48,7 @@ class Numbers:
     oldest_wait: timedelta
     staff_active: int
     at: datetime
+    needs_supervisor: int = 0  # urgent requests left open for a supervisor's decision
 
 
 def create(
@@ -105,6 +106,7 @@ def numbers(session: Session, counts: queue.TeamCounts, now: datetime) -> Number
         oldest_wait=queue.oldest_wait(session, now),
         staff_active=staff_sessions.active_staff(session, now),
         at=now,
+        needs_supervisor=supervision.count_waiting(session),
     )
 
 

@@ -1,7 +1,7 @@
 """Audit entries in words a supervisor can read: "Changed the status from waiting to
 completed", never "to: completed"."""
 
-from intake.domain import audit, calls, reports, states
+from intake.domain import audit, calls, reports, states, supervision
 
 
 def _status(value: str) -> str:
@@ -24,6 +24,10 @@ def detail_words(event, names: dict[int, str]) -> str:
         parts.append(f"given to {names.get(detail['given_to'], 'a former colleague')}")
     if "member" in detail:
         parts.append(f"for {names.get(detail['member'], 'a former colleague')}")
+    if "why" in detail:
+        parts.append(supervision.WHY.get(detail["why"], detail["why"]).lower())
+    if "decision" in detail:
+        parts.append(supervision.DECISIONS.get(detail["decision"], detail["decision"]).lower())
     if "override" in detail:
         parts.append(f"called before the retry time because: {detail['override']}")
     if "reason" in detail and event.action != audit.SIGN_IN_FAILED:

@@ -23,6 +23,7 @@ from wtforms.validators import (
     ValidationError,
 )
 
+from intake.domain import supervision
 from intake.domain.audit import DESCRIPTIONS
 from intake.domain.calls import MANUAL_CLOSES, NOTE_MAX, OUTCOMES, REACHED, RESULTS
 from intake.domain.reports import DEFAULT_DAYS, MAX_DAYS, Period
@@ -185,6 +186,26 @@ class ReopenForm(CleanForm):
         description=NO_PERSONAL_DETAILS,
         validators=[
             DataRequired("Give the reason for reopening the request"),
+            Length(max=REASON_MAX, message=REASON_TOO_LONG),
+        ],
+    )
+
+
+class DecideForm(CleanForm):
+    """A supervisor's decision on an urgent request left open for them."""
+
+    PREFIX = "decide"  # its fields' ids stay apart from the close and reopen forms' reason
+
+    decision = ChoiceField(
+        "What should happen to this request?",
+        choices=options(*supervision.DECISIONS.items()),
+        validators=[InputRequired("Choose what should happen to the request")],
+    )
+    reason = StringField(
+        "Why?",
+        description=NO_PERSONAL_DETAILS,
+        validators=[
+            DataRequired("Give the reason for your decision"),
             Length(max=REASON_MAX, message=REASON_TOO_LONG),
         ],
     )

@@ -19,7 +19,15 @@ from sqlalchemy import select
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.datastructures import MultiDict
 
-from intake.domain import calls, handover, queue, staff_accounts, staff_sessions, states
+from intake.domain import (
+    calls,
+    handover,
+    queue,
+    staff_accounts,
+    staff_sessions,
+    states,
+    supervision,
+)
 from intake.domain.clock import utc_now
 from intake.domain.phones import InvalidPhone, parse_phone
 from intake.domain.references import normalise_reference
@@ -34,6 +42,7 @@ from intake.staff.forms import (
     ActionForm,
     AttemptForm,
     CloseForm,
+    DecideForm,
     HandoverForm,
     NoteForm,
     ReassignForm,
@@ -97,6 +106,8 @@ def queue_page_context(filters: queue.QueueFilter) -> dict:
         **queue_context(filters),
         "handover": handover.latest(db.session, current_service().vault),
         "handover_form": HandoverForm(formdata=None),
+        "for_a_supervisor": supervision.waiting_for_a_supervisor(db.session),
+        "why_words": supervision.WHY,
     }
 
 
@@ -240,6 +251,7 @@ def show_request(item: CallbackRequest, forms: dict | None = None, status: int =
     page = render_template(
         "staff/request.html",
         item=item,
+        why_words=supervision.WHY,
         personal=personal,
         instructions=contact_instructions(personal) if personal else [],
         flags=request_flags(personal) if personal else None,
@@ -278,6 +290,7 @@ def _action_forms(personal: dict, attempt: AttemptForm | None = None, **others) 
         "close": CloseForm(),
         "reassign": reassign,
         "reopen": ReopenForm(),
+        "decide": others.get("decide") or DecideForm(prefix=DecideForm.PREFIX),
     }
 
 
@@ -341,7 +354,9 @@ def record_attempt(reference: str):
         return show_request(item, {"attempt": form}, status=400)
     CALL_OUTCOMES.labels(form.outcome.data).inc()
     now_status = states.LABELS[item.status].lower()
-    if attempt.late:
+    if item.needs_supervisor:
+        flash(f"Call recorded. {LEFT_FOR_A_SUPERVISOR}")
+    elif attempt.late:
         holder = holder_name(item)
         flash(
             "Your hold had ended, so your call was saved in the history as a late call. "
@@ -365,7 +380,14 @@ def _record(service, item: CallbackRequest, form: AttemptForm):
         note=form.note.data or None,
         override_reason=form.override_reason.data or None,
         policy=service.calls,
+        channels=service.alerts,
     )
+
+
+LEFT_FOR_A_SUPERVISOR = (
+    "Someone said a person is in immediate danger, so the request stays open in the queue "
+    "until a supervisor decides. The supervisors have been told."
+)
 
 
 @bp.post("/requests/<reference>/notes")
@@ -385,10 +407,17 @@ def close(reference: str):
     form = CloseForm()
     if not form.validate_on_submit():
         return _refused(item, _first_error(form))
-    calls.close_without_call(
-        db.session, item, current_user, form.target.data, reason=form.reason.data or None
+    service = current_service()
+    closed = calls.close_without_call(
+        db.session,
+        service.vault,
+        item,
+        current_user,
+        form.target.data,
+        reason=form.reason.data or None,
+        channels=service.alerts,
     )
-    flash("The request is closed.")
+    flash("The request is closed." if closed else LEFT_FOR_A_SUPERVISOR)
     return _back_to(item)
 
 
@@ -402,6 +431,21 @@ def reopen(reference: str):
     retention = timedelta(days=current_service().retention_days)
     calls.reopen(db.session, item, current_user, form.reason.data, retention)
     flash("The request is back in the queue, due now.")
+    return _back_to(item)
+
+
+@bp.post("/requests/<reference>/decide")
+@supervisor_required
+def decide(reference: str):
+    """A supervisor decides on an urgent request an agent could not close or put off."""
+    item = load_request(reference)
+    form = DecideForm(prefix=DecideForm.PREFIX)
+    if not form.validate_on_submit():
+        return show_request(item, {"decide": form}, status=400)
+    supervision.decide(
+        db.session, item, current_user, form.decision.data, form.reason.data, utc_now()
+    )
+    flash(f"Decided: {supervision.DECISIONS[form.decision.data].lower()}.")
     return _back_to(item)
 
 

@@ -76,7 +76,11 @@ def _answer(show, refused):
 def figures(numbers: wallboards.Numbers) -> dict:
     """What the page and the JSON both show, made once, so they cannot disagree."""
     return {
-        "numbers": {**asdict(numbers.counts), "staff_active": numbers.staff_active},
+        "numbers": {
+            **asdict(numbers.counts),
+            "staff_active": numbers.staff_active,
+            "needs_supervisor": numbers.needs_supervisor,
+        },
         "oldest_wait": {
             "seconds": int(numbers.oldest_wait.total_seconds()),
             "text": wait_words(numbers.oldest_wait),
