@@ -20,6 +20,8 @@ from intake.models import StaffMember, StaffSession
 
 # A draft left by a session that ended is offered to the next sign-in for this long.
 DRAFT_KEPT_FOR = timedelta(hours=2)
+# Activity is written at most this often, and at most every tenth of the idle limit, so
+# a short limit never ends the session of someone active between two writes.
 SEEN_WRITTEN_EVERY = timedelta(minutes=1)
 # "Active now": seen within a few minutes (activity is written at most once a minute).
 ACTIVE_WITHIN = timedelta(minutes=5)
@@ -75,10 +77,11 @@ def why_ended(row: StaffSession, now: datetime, limits: SessionLimits) -> str | 
     return None
 
 
-def seen(session: Session, row: StaffSession, now: datetime) -> None:
+def seen(session: Session, row: StaffSession, now: datetime, limits: SessionLimits) -> None:
     """The member did something: the idle clock starts again. Written at most once a
-    minute, so reading pages does not cost a write each."""
-    if now - row.last_seen_at >= SEEN_WRITTEN_EVERY:
+    minute (or every tenth of the idle limit, if that is shorter), so reading pages
+    does not cost a write each."""
+    if now - row.last_seen_at >= min(SEEN_WRITTEN_EVERY, limits.idle / 10):
         row.last_seen_at = now
         session.commit()
 
@@ -110,6 +113,22 @@ def end_all(session: Session, staff_id: int, now: datetime, keep: int | None = N
     if keep is not None:
         query = query.where(StaffSession.id != keep)
     session.execute(query.values(ended_at=now))
+
+
+def keep_draft_after_end(
+    session: Session, vault: Vault, token: str | None, draft: dict, now: datetime
+) -> bool:
+    """A call or note sent after its session ended (the page's session ran out while it
+    was being typed): kept, sealed, on that ended session, for the member's next sign-in
+    to find. Only for a session that ended lately; True if kept; commits."""
+    if not token:
+        return False
+    row = session.scalar(BY_TOKEN, {"digest": token_digest(token)})
+    if row is None or row.ended_at is None or now - row.ended_at > DRAFT_KEPT_FOR:
+        return False
+    row.draft = vault.seal(draft)
+    session.commit()
+    return True
 
 
 def take_draft(session: Session, vault: Vault, row: StaffSession, reference: str) -> dict | None:

@@ -27,6 +27,7 @@ from flask import (
 )
 from flask_limiter.util import get_remote_address
 from flask_login import current_user, login_user, logout_user
+from flask_wtf.csrf import CSRFError
 from markupsafe import Markup
 
 from intake.domain import staff_accounts, staff_sessions
@@ -39,11 +40,16 @@ from intake.staff.forms import ActionForm, CodeForm, NewPasswordForm, SignInForm
 
 PENDING_KEY = "staff_pending"
 SESSION_KEY = "staff_session"
+# After a session ends, its token (and the CSRF token of the pages it showed) stay in
+# the cookie, so a call or note sent from a page left open is still kept for the member.
+ENDED_KEY = "staff_session_ended"
+CSRF_KEY = "csrf_token"
 PENDING_LIMIT = timedelta(minutes=5)
 OPEN_ENDPOINTS = frozenset(
     {"staff.sign_in", "staff.choose_password", "staff.sign_in_code", "staff.set_up_code"}
 )
-# Background polling is not activity: it must not keep an idle session alive.
+# Background requests the guard does not count as activity: polling must not keep an
+# idle session alive. A hold renewal counts only once the view has renewed the hold.
 PASSIVE_ENDPOINTS = frozenset({"staff.queue_data", "staff.renew_hold"})
 SIGN_IN_REFUSED = (
     "The email address or password is not right. "
@@ -54,6 +60,10 @@ SESSION_ENDED = {
     "lifetime": "You were signed out because you had been signed in for a long time.",
 }
 DRAFT_KEPT = " What you were saving is kept: sign in again to find it on the request."
+SAVED_AFTER_SIGN_OUT = (
+    "You had been signed out, so nothing was saved yet. What you sent is kept: sign in "
+    "again to find it on the request, then save it."
+)
 # A call or a note being saved when the session ends is kept for the next sign-in.
 DRAFT_ENDPOINTS = frozenset({"staff.record_attempt", "staff.add_note"})
 DRAFT_FIELDS = ("outcome", "result", "note", "override_reason", "text")
@@ -91,6 +101,8 @@ def require_signed_in_staff():
     # First the session's row, which brings its member: Flask-Login's loader then finds
     # the member already loaded, so signing a page in costs one query, not two.
     row = staff_sessions.find(db.session, session.get(SESSION_KEY))
+    if row is None:
+        _keep_what_was_sent_after_the_end()
     if not current_user.is_authenticated:
         return not_signed_in()
     csrf.protect()
@@ -106,9 +118,25 @@ def require_signed_in_staff():
         flash(SESSION_ENDED[reason] + (DRAFT_KEPT if draft else ""))
         return not_signed_in()
     if request.endpoint not in PASSIVE_ENDPOINTS:
-        staff_sessions.seen(db.session, row, now)
+        staff_sessions.seen(db.session, row, now, service.session_limits)
     g.staff_session = row
     return None
+
+
+def _keep_what_was_sent_after_the_end() -> None:
+    """A call or note sent from a page whose session has ended: keep it for the next
+    sign-in, once the page's CSRF token shows it came from our own page."""
+    draft = _typed_draft()
+    if draft is None:
+        return
+    try:
+        csrf.protect()
+    except CSRFError:
+        return  # not sent from a page of ours: nothing is kept
+    token = session.get(SESSION_KEY) or session.get(ENDED_KEY)
+    service = current_service()
+    if staff_sessions.keep_draft_after_end(db.session, service.vault, token, draft, utc_now()):
+        flash(SAVED_AFTER_SIGN_OUT)
 
 
 def _typed_draft() -> dict | None:
@@ -134,9 +162,16 @@ def supervisor_required(view):
     return wrapper
 
 
-def _forget_session() -> None:
+def _forget_session(ended: bool = True) -> None:
+    """Sign the browser out. After a session ended under the member (not a sign-out),
+    its token and CSRF token stay, so what an open page sends later is still kept."""
+    token, csrf_token = session.get(SESSION_KEY), session.get(CSRF_KEY)
     logout_user()
     session.clear()
+    if ended and token:
+        session[ENDED_KEY] = token
+        if csrf_token:
+            session[CSRF_KEY] = csrf_token
 
 
 def sign_in_rate_limit() -> str:
@@ -279,6 +314,6 @@ def _after_sign_in(staff: StaffMember, token: str) -> str:
 def sign_out():
     if ActionForm().validate_on_submit():
         staff_accounts.sign_out(db.session, current_user)
-        _forget_session()
+        _forget_session(ended=False)
         flash("You have signed out.")
     return redirect(url_for("staff.sign_in"), code=303)

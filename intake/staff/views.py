@@ -261,9 +261,20 @@ def show_request(item: CallbackRequest, forms: dict | None = None, status: int =
         holder=holder_name(item),
         forms=_action_forms(personal or {}, **(forms or {})),
         may_call_now=item.callable_from <= now,
+        renew_seconds=hold_renewal_seconds(service),
         row=queue_row(item, row_answers(personal or {}), now),
     )
     return page, status
+
+
+# The page's script renews the hold this often, and at least four times within the hold
+# and the idle limit, so neither runs out on a long call while the page is open.
+RENEW_AT_MOST_EVERY = 60
+
+
+def hold_renewal_seconds(service) -> int:
+    shortest = min(service.hold_limit, service.idle_limit).total_seconds()
+    return max(5, min(RENEW_AT_MOST_EVERY, int(shortest // 4)))
 
 
 def _forms_from_draft(service, item: CallbackRequest) -> dict | None:
@@ -325,9 +336,12 @@ def take(reference: str):
 def renew_hold(reference: str):
     """The request page's script keeps its agent's hold while the page is open."""
     item = load_request(reference)
-    if not queue.renew_hold(db.session, item, current_user):
+    service, now = current_service(), utc_now()
+    if not queue.renew_hold(db.session, item, current_user, now):
         return jsonify(held=False, status=states.LABELS[item.status])
-    return jsonify(held=True, seconds_left=int(current_service().hold_limit.total_seconds()))
+    # A member on a long call with the request open is active: the session stays.
+    staff_sessions.seen(db.session, g.staff_session, now, service.session_limits)
+    return jsonify(held=True, seconds_left=int(service.hold_limit.total_seconds()))
 
 
 @bp.post("/requests/<reference>/release")

@@ -3,6 +3,7 @@
 from playwright.sync_api import Page, expect
 
 from tests.browser.conftest import PHONE, sign_in_staff
+from tests.browser.live_server import live_server
 from tests.browser.test_visitor_journeys import fill_the_form_correctly
 
 
@@ -53,3 +54,27 @@ def test_two_agents_pressing_take_next_at_once_get_different_requests(server, op
         second.evaluate(press)
     taken = {page.url.rsplit("/", 1)[1] for page in (first, second)}
     assert taken == references
+
+
+def test_a_call_longer_than_the_idle_limit_keeps_its_session_and_is_saved(tmp_path, open_page):
+    """A one-minute idle limit, the request page left open for longer while the agent is
+    on the phone: its script renews the hold, which keeps the session, and the call is
+    then saved as usual."""
+    with live_server(tmp_path, workers=1, INTAKE_STAFF_IDLE_MINUTES="1") as short:
+        short.create_staff("agent@intake.example", "Alex Agent")
+        agent = open_page()
+        sign_in_staff(agent, short, "agent@intake.example")
+        reference = ask_for_a_callback(open_page(viewport=PHONE), short)
+        agent.goto(short.url + "/staff/")
+        agent.click("text=Take next request")
+        expect(agent.locator("h1")).to_contain_text(reference)
+        hold = agent.locator("[data-hold-url]")
+        assert hold.get_attribute("data-renew-seconds") == "15"
+        agent.wait_for_timeout(75_000)  # on the phone: no click, no key, for 75 seconds
+        expect(hold).to_contain_text("You hold this request")
+        agent.check("input[name=outcome][value=reached]")
+        agent.check("input[name=result][value=information_given]")
+        agent.fill("textarea[name=note]", "Talked it through; will call back Monday")
+        agent.click("text=Save the call")
+        expect(agent.locator("[role=status]")).to_contain_text("completed")
+        expect(agent.locator(".history")).to_contain_text("will call back Monday")
