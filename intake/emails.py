@@ -175,6 +175,10 @@ def confirmation_email(
         "when": call_time_words(facts, service),
         "time_set_aside": facts.get("chosen_time_set_aside", False),
         "emergency_number": service.country.emergency.number,
+        # Someone in danger: the same lines the confirmation page gives them.
+        "emergency_lines": (
+            (service.country.emergency, *service.country.support) if facts.get("urgent") else ()
+        ),
         "zone_label": service.zone_label,
         "number": service.helpline.number,
         "from_name": sender.name,

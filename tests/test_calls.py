@@ -40,11 +40,12 @@ def test_the_third_unanswered_call_makes_the_request_unreachable(db_session, vau
     request = submit_request(db_session, vault, now=NOW - timedelta(minutes=5), voicemail_ok=True)
     queue.take(db_session, request, agent, now=NOW)
     for number, outcome in enumerate([calls.NO_ANSWER, calls.VOICEMAIL_LEFT], start=1):
-        record(db_session, vault, request, agent, outcome, now=NOW + number * timedelta(hours=1))
+        called_at = NOW + (number - 1) * timedelta(hours=1)
+        record(db_session, vault, request, agent, outcome, now=called_at)
         queue.take(db_session, request, agent, now=NOW + number * timedelta(hours=1))
-    record(db_session, vault, request, agent, calls.NO_ANSWER, now=NOW + timedelta(hours=3))
+    record(db_session, vault, request, agent, calls.NO_ANSWER, now=NOW + timedelta(hours=2))
     assert request.status == states.UNREACHABLE
-    assert request.closed_at == NOW + timedelta(hours=3)
+    assert request.closed_at == NOW + timedelta(hours=2)
 
 
 def test_a_reached_call_with_a_result_completes_the_request(db_session, vault, held):
@@ -182,11 +183,13 @@ def test_the_retry_wait_holds_against_three_quick_no_answers(db_session, vault):
     request = submit_request(db_session, vault, now=NOW, in_danger=True)
     queue.take(db_session, request, agent, now=NOW)
     record(db_session, vault, request, agent, calls.NO_ANSWER)
-    at = take_after(db_session, request, agent, 1)
-    with pytest.raises(queue.QueueRefused, match="may not be called for another 29 min"):
-        record(db_session, vault, request, agent, calls.NO_ANSWER, now=at)
-    db_session.rollback()
-    assert (request.status, request.attempt_count) == (states.IN_PROGRESS, 1)
+    for minutes in (1, 2, 29):
+        with pytest.raises(queue.QueueRefused, match="may not be called for another"):
+            take_after(db_session, request, agent, minutes)
+        db_session.rollback()
+        # A refused take takes nothing: the request waits, held by nobody.
+        assert (request.status, request.held_by_id, request.attempt_count) == (states.NEW, None, 1)
+    take_after(db_session, request, agent, 30)
     record(db_session, vault, request, agent, calls.NO_ANSWER, now=NOW + timedelta(minutes=30))
     assert request.status == states.NEW, "after the wait, the second call counts"
 
@@ -196,24 +199,23 @@ def test_a_supervisor_may_call_early_only_with_a_reason_and_it_is_audited(db_ses
     request = submit_request(db_session, vault, now=NOW)
     queue.take(db_session, request, boss, now=NOW)
     record(db_session, vault, request, boss, calls.NO_ANSWER)
-    at = take_after(db_session, request, boss, 2)
+    at = NOW + timedelta(minutes=2)
     with pytest.raises(queue.QueueRefused, match="give the reason"):
-        record(db_session, vault, request, boss, calls.NO_ANSWER, now=at)
+        queue.take(db_session, request, boss, now=at)
     db_session.rollback()
     reason = "They rang back on the main line"
-    record(
-        db_session,
-        vault,
-        request,
-        boss,
-        calls.REACHED,
-        now=at,
-        result="information_given",
-        override_reason=reason,
-    )
+    queue.take(db_session, request, boss, now=at, override_reason=reason)
+    record(db_session, vault, request, boss, calls.REACHED, now=at, result="information_given")
     assert request.status == states.COMPLETED
-    event = db_session.query(AuditEvent).filter_by(action=audit.ATTEMPT_RECORDED).all()[-1]
-    assert event.detail["override"] == reason
+    taken = db_session.query(AuditEvent).filter_by(action=audit.REQUEST_TAKEN).all()[-1]
+    assert taken.detail["override"] == reason
+
+
+def test_an_agent_may_not_take_a_request_during_its_retry_wait(db_session, vault, held):
+    request, agent = held
+    record(db_session, vault, request, agent, calls.NO_ANSWER)
+    with pytest.raises(queue.QueueRefused, match="A supervisor can override this"):
+        queue.take(db_session, request, agent, now=NOW + timedelta(minutes=5), override_reason="x")
 
 
 def test_an_urgent_request_is_not_closed_as_spam_by_an_agent_but_left_for_a_supervisor(

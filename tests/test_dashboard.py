@@ -476,17 +476,30 @@ def test_a_refused_call_keeps_everything_the_agent_typed(agent, db_session, vaul
 
 @pytest.mark.pages_only
 def test_a_call_the_rules_refuse_keeps_the_note_and_says_why(agent, db_session, vault):
-    request = submit_request(db_session, vault, voicemail_ok=True)
+    request = submit_request(db_session, vault, voicemail_ok=False)
     path = f"/staff/requests/{request.reference}"
     agent.post(f"{path}/take", form_page=path)
-    agent.post(f"{path}/attempts", {"outcome": "no_answer"}, form_page=path)
-    agent.post(f"{path}/take", form_page=path)
-    typed = {"outcome": "no_answer", "note": "Rang again straight away"}
+    typed = {"outcome": "voicemail_left", "note": "Left a message with her sister"}
     response = agent.post(f"{path}/attempts", typed, form_page=path)
     assert response.status_code == 400
     html = page(response)
-    assert "may not be called for another 30 min" in html.get_text()
+    assert "asked us not to leave a voicemail" in html.get_text()
     assert html.select_one("textarea[name=note]").get_text() == typed["note"]
+
+
+def test_taking_a_request_during_its_retry_wait_is_refused_and_takes_nothing(
+    agent, db_session, vault
+):
+    request = submit_request(db_session, vault)
+    path = f"/staff/requests/{request.reference}"
+    agent.post(f"{path}/take", form_page=path)
+    agent.post(f"{path}/attempts", {"outcome": "no_answer"}, form_page=path)
+    response = agent.post(f"{path}/take", form_page=path)
+    html = page(agent.client.get(response.headers["Location"]))
+    assert "may not be called for another 30 min" in html.get_text()
+    db_session.expire_all()
+    stored = db_session.get(type(request), request.id)
+    assert (stored.status, stored.held_by_id) == (states.NEW, None)
 
 
 def test_the_team_page_shows_locks_holds_and_lets_a_supervisor_unlock_and_enable(
@@ -651,3 +664,34 @@ def test_closed_requests_never_say_overdue_in_search_results(agent, db_session, 
     response = agent.post("/staff/search", {"query": request.reference}, form_page="/staff/")
     row = page(response).select_one("tbody tr").get_text(" ", strip=True)
     assert "overdue" not in row and "closed" in row
+
+
+def test_the_queue_row_and_the_request_page_count_down_the_same_minutes(
+    make_member, db_session, vault
+):
+    with time_machine.travel("2026-12-05T03:00:00Z", tick=False) as clock:
+        agent = make_member()[1].sign_in()
+        request = submit_request(db_session, vault)
+        path = f"/staff/requests/{request.reference}"
+        agent.post(f"{path}/take", form_page=path)
+        agent.post(f"{path}/attempts", {"outcome": "no_answer"}, form_page=path)
+        clock.shift(timedelta(minutes=28, seconds=30))  # 90 seconds of the wait left
+        row = agent.get_page("/staff/").select_one(f"tr[data-reference='{request.reference}']")
+        response = agent.post(f"{path}/take", form_page=path)
+        told = page(agent.client.get(response.headers["Location"])).get_text(" ", strip=True)
+    assert "due in 2 min" in row.get_text(" ", strip=True)
+    assert "may not be called for another 2 min" in told
+
+
+def test_the_dashboard_says_signing_out_returns_holds_and_signing_out_does(
+    agent, db_session, vault
+):
+    request = submit_request(db_session, vault)
+    agent.post("/staff/take-next", form_page="/staff/")
+    hint = agent.get_page("/staff/").find(string=re.compile("Signing out puts"))
+    assert "Signing out puts the 1 request you hold back in the queue" in hint
+    response = agent.post("/staff/sign-out", form_page="/staff/")
+    told = page(agent.client.get(response.headers["Location"])).get_text(" ", strip=True)
+    assert "The 1 request you held went back in the queue." in told
+    db_session.expire_all()
+    assert db_session.get(type(request), request.id).status == states.NEW

@@ -29,9 +29,9 @@ def token_on(browser: StaffBrowser, path: str) -> str:
 
 
 def test_renewing_a_held_request_keeps_a_long_call_signed_in(make_member, db_session, vault):
-    request = submit_request(db_session, vault)
-    path = f"/staff/requests/{request.reference}"
     with time_machine.travel(START, tick=False) as clock:
+        request = submit_request(db_session, vault)
+        path = f"/staff/requests/{request.reference}"
         agent = make_member()[1].sign_in()
         agent.post(f"{path}/take", form_page=path)
         token = token_on(agent, path)
@@ -42,9 +42,9 @@ def test_renewing_a_held_request_keeps_a_long_call_signed_in(make_member, db_ses
 
 
 def test_renewing_a_request_one_does_not_hold_is_not_activity(make_member, db_session, vault):
-    request = submit_request(db_session, vault)
-    path = f"/staff/requests/{request.reference}"
     with time_machine.travel(START, tick=False) as clock:
+        request = submit_request(db_session, vault)
+        path = f"/staff/requests/{request.reference}"
         agent = make_member()[1].sign_in()
         token = token_on(agent, path)
         for _ in range(3):
@@ -70,9 +70,9 @@ def test_someone_active_every_25_seconds_stays_signed_in_with_a_short_idle_limit
 def test_a_call_saved_after_the_session_ended_is_kept_and_offered_back_on_the_request(
     make_member, db_session, vault
 ):
-    request = submit_request(db_session, vault)
-    path = f"/staff/requests/{request.reference}"
     with time_machine.travel(START, tick=False) as clock:
+        request = submit_request(db_session, vault)
+        path = f"/staff/requests/{request.reference}"
         agent = make_member()[1].sign_in()
         agent.post(f"{path}/take", form_page=path)
         token = token_on(agent, path)
@@ -94,9 +94,9 @@ def test_a_call_saved_after_the_session_ended_is_kept_and_offered_back_on_the_re
 
 
 def test_a_call_sent_without_our_pages_token_is_not_kept(make_member, db_session, vault):
-    request = submit_request(db_session, vault)
-    path = f"/staff/requests/{request.reference}"
     with time_machine.travel(START, tick=False) as clock:
+        request = submit_request(db_session, vault)
+        path = f"/staff/requests/{request.reference}"
         agent = make_member()[1].sign_in()
         agent.post(f"{path}/take", form_page=path)
         token = token_on(agent, path)

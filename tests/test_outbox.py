@@ -114,6 +114,7 @@ def test_the_sealed_message_holds_no_name_phone_topics_or_words_of_the_visitor(d
         "created_at",
         "aim_minutes",
         "chosen_time_set_aside",
+        "urgent",
         "day",
         "window",
     }
@@ -192,6 +193,26 @@ def test_the_email_gives_the_aim_the_form_showed(app, db_session, vault, running
     send_round(app, running_smtp)
     for part in text_and_html(running_smtp.inbox.messages[0]):
         assert "we aim to call within 35 minutes, by about 1:35pm on Wednesday 1 July" in part
+
+
+def test_the_email_for_someone_in_danger_gives_the_emergency_lines_of_the_confirmation(
+    app, db_session, vault, running_smtp, visitor
+):
+    confirmation = page(
+        visitor.client.get(visitor.submit(in_danger="yes").headers["Location"])
+    ).select_one(".notice--important")
+    shown = [li.get_text(" ", strip=True) for li in confirmation.select(".phone-lines li")]
+    submit_request(db_session, vault, email=ADDRESS, now=NOW, in_danger=True)
+    submit_request(db_session, vault, email="calm@example.org", now=NOW)
+    send_round(app, running_smtp)
+    urgent, calm = running_smtp.inbox.messages
+    for part in text_and_html(urgent):
+        flat = " ".join(BeautifulSoup(part, "lxml").get_text(" ").split())
+        assert "If someone is in danger now" in flat
+        for line in shown:
+            assert line in flat, line
+        assert "Do not wait for our call if someone is in danger." in flat
+    assert all("danger" not in part for part in text_and_html(calm))
 
 
 def test_the_email_says_a_time_chosen_by_someone_in_danger_was_set_aside(

@@ -138,11 +138,38 @@ def test_disabling_ends_sessions_and_returns_held_requests(db_session, vault):
     with time_machine.travel(request.created_at, tick=False):
         take_next(db_session, member)
     version = member.session_version
-    accounts.disable(db_session, member)
+    boss = make_staff(db_session, role="supervisor", email="sam@example.org", name="Sam")
+    accounts.disable(db_session, member, by=boss.id)
     db_session.refresh(request)
     assert request.status == states.NEW
     assert request.held_by_id is None
     assert member.session_version == version + 1
+    released = released_lines(db_session, request)
+    assert [(line.staff_id, line.detail["because"]) for line in released] == [(boss.id, "disabled")]
+
+
+def released_lines(db_session, request) -> list[AuditEvent]:
+    query = select(AuditEvent).where(
+        AuditEvent.request_id == request.id, AuditEvent.action == audit.REQUEST_RELEASED
+    )
+    return list(db_session.scalars(query))
+
+
+def test_signing_out_returns_what_the_member_held_to_the_queue_audited(db_session, vault):
+    member = make_staff(db_session)
+    requests = [submit_request(db_session, vault) for _ in range(2)]
+    with time_machine.travel(requests[-1].created_at, tick=False):
+        for _ in requests:
+            take_next(db_session, member)
+    assert accounts.sign_out(db_session, member) == 2
+    for request in requests:
+        db_session.refresh(request)
+        assert (request.status, request.held_by_id) == (states.NEW, None)
+        (line,) = released_lines(db_session, request)
+        assert (line.staff_id, line.detail) == (
+            member.id,
+            {"from": "in_progress", "to": "new", "because": "signed_out"},
+        )
 
 
 def test_resetting_the_second_factor_means_enrolling_again(db_session, vault):

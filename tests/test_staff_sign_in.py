@@ -214,10 +214,10 @@ def test_a_session_ends_after_twelve_hours_however_busy(make_member):
 
 def test_signed_out_mid_call_the_agent_returns_to_what_they_typed(make_member, db_session, vault):
     _, agent = make_member()
-    request = submit_request(db_session, vault)
-    path = f"/staff/requests/{request.reference}"
     note = "Booked for Monday; she asked us to use her middle name"
     with time_machine.travel("2026-11-25T10:00:00Z", tick=False) as clock:
+        request = submit_request(db_session, vault)
+        path = f"/staff/requests/{request.reference}"
         agent.sign_in()
         token = agent.csrf(path)
         agent.post(f"{path}/take", form_page=path)

@@ -1,6 +1,5 @@
 """Working a request: recording calls and notes, and closing it."""
 
-import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -118,22 +117,6 @@ def outcomes_for(personal: dict) -> dict[str, str]:
     }
 
 
-def _check_retry_wait(
-    request: CallbackRequest, staff: StaffMember, override_reason: str | None, now: datetime
-) -> dict:
-    """A request is not called before it may be (a retry wait, a chosen time), unless a
-    supervisor overrides with a reason; returns what the audit trail should say."""
-    if request.callable_from <= now:
-        return {}
-    minutes = math.ceil((request.callable_from - now).total_seconds() / 60)
-    wait = f"This request may not be called for another {minutes} min"
-    if not staff.is_supervisor:
-        raise queue.QueueRefused(f"{wait}. A supervisor can override this, with a reason.")
-    if not override_reason:
-        raise queue.QueueRefused(f"{wait}. To call now, give the reason for overriding.")
-    return {"override": override_reason}
-
-
 def record_attempt(
     session: Session,
     vault: Vault,
@@ -172,7 +155,7 @@ def record_attempt(
         raise queue.QueueRefused("Choose the result of the call.")
     if late:
         return _record_late(session, vault, request, staff, outcome, result, note, now)
-    override = _check_retry_wait(request, staff, override_reason, now)
+    override = queue.check_retry_wait(request, staff, override_reason, now)
     if outcome == CALL_LATER:
         _check_call_again_at(call_again_at, policy, now)
     target, due_again = _where_next(session, request, outcome, call_again_at, policy, now)

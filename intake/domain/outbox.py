@@ -137,6 +137,7 @@ def enqueue_confirmation(
         "created_at": now.isoformat(),
         "aim_minutes": int(aim.total_seconds() // 60) if aim else None,
         "chosen_time_set_aside": answers.chosen_time_set_aside,
+        "urgent": answers.in_danger,
         "day": answers.day.isoformat() if answers.day else None,
         "window": answers.window,
     }

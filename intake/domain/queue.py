@@ -6,6 +6,7 @@ then the oldest, then by id so the order is total and pagination is stable.
 
 import base64
 import json
+import math
 from dataclasses import asdict, dataclass
 from datetime import datetime, time, timedelta
 from typing import ClassVar
@@ -385,7 +386,13 @@ def release_expired_holds(session: Session, now: datetime, hold_limit: timedelta
     return len(expired)
 
 
-def _claim(session: Session, request_id: int, staff: StaffMember, now: datetime) -> bool:
+def _claim(
+    session: Session,
+    request_id: int,
+    staff: StaffMember,
+    now: datetime,
+    detail: dict | None = None,
+) -> bool:
     """Hold a waiting request and commit; False if someone else changed it first.
 
     The version check makes the UPDATE conditional: of any racing claimants,
@@ -396,7 +403,13 @@ def _claim(session: Session, request_id: int, staff: StaffMember, now: datetime)
         session.rollback()
         return False
     change_status(
-        session, request, states.IN_PROGRESS, by=staff, now=now, event=audit.REQUEST_TAKEN
+        session,
+        request,
+        states.IN_PROGRESS,
+        by=staff,
+        now=now,
+        event=audit.REQUEST_TAKEN,
+        detail=detail,
     )
     return commit_unless_changed_meanwhile(session)
 
@@ -447,16 +460,46 @@ def next_candidate(now: datetime, dialect: str) -> Select:
     return query
 
 
+def check_retry_wait(
+    request: CallbackRequest, staff: StaffMember, override_reason: str | None, now: datetime
+) -> dict:
+    """A request is neither taken nor called before it may be (a retry wait, a chosen
+    time), unless a supervisor overrides with a reason; returns what the audit trail
+    should say."""
+    if request.callable_from <= now:
+        return {}
+    wait = f"This request may not be called for another {minutes_until(request.callable_from, now)}"
+    if not staff.is_supervisor:
+        raise QueueRefused(f"{wait}. A supervisor can override this, with a reason.")
+    if not override_reason:
+        raise QueueRefused(f"{wait}. To call now, give the reason for overriding.")
+    return {"override": override_reason}
+
+
+def minutes_until(moment: datetime, now: datetime) -> str:
+    """'2 min': whole minutes, rounded up, as every page counts down (see queue_row)."""
+    return f"{math.ceil((moment - now).total_seconds() / 60)} min"
+
+
 def take(
-    session: Session, request: CallbackRequest, staff: StaffMember, now: datetime | None = None
+    session: Session,
+    request: CallbackRequest,
+    staff: StaffMember,
+    now: datetime | None = None,
+    override_reason: str | None = None,
 ) -> None:
-    """Hold a given request, if nobody holds it."""
+    """Hold a given request, if nobody holds it and it may be called now: during a retry
+    wait or before a chosen time, only a supervisor takes it, with a reason (the
+    request may then be called at once)."""
     now = now or utc_now()
     if request.held_by_id == staff.id:
         return
     if request.status != states.NEW:
         raise QueueRefused(_why_not_takeable(request))
-    if not _claim(session, request.id, staff, now):
+    override = check_retry_wait(request, staff, override_reason, now)
+    if override:
+        request.callable_from = now
+    if not _claim(session, request.id, staff, now, override):
         raise QueueRefused("Someone else took this request a moment ago.")
 
 
@@ -510,6 +553,19 @@ def renew_hold(
     return True
 
 
-def release_all_held_by(session: Session, staff_id: int) -> None:
-    """Everything a member holds goes back to the queue (their account is being disabled)."""
-    return_held_to_queue(session, CallbackRequest.held_by_id == staff_id)
+def release_all_held_by(
+    session: Session, staff_id: int, *, because: str, by_id: int | None = None, now: datetime
+) -> list[int]:
+    """Everything a member holds goes back to the queue (they signed out, or their
+    account is being disabled), one audit line per request, in the caller's unit of work."""
+    released = return_held_to_queue(session, CallbackRequest.held_by_id == staff_id)
+    for request_id in released:
+        audit.record(
+            session,
+            audit.REQUEST_RELEASED,
+            staff_id=by_id or staff_id,
+            request_id=request_id,
+            detail={"from": states.IN_PROGRESS, "to": states.NEW, "because": because},
+            now=now,
+        )
+    return released

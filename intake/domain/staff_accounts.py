@@ -464,11 +464,16 @@ def choose_new_password(
     session.refresh(staff)
 
 
-def sign_out(session: Session, staff: StaffMember, action: str = audit.SIGN_OUT) -> None:
-    """End every session of this member (the session id carries the version)."""
+def sign_out(session: Session, staff: StaffMember, action: str = audit.SIGN_OUT) -> int:
+    """End every session of this member (the session id carries the version); what they
+    held goes back to the queue, so nobody waits on someone who has gone home. Returns
+    how many requests went back."""
+    now = utc_now()
     _end_every_session(session, staff)
-    audit.record(session, action, staff_id=staff.id)
+    released = queue.release_all_held_by(session, staff.id, because="signed_out", now=now)
+    audit.record(session, action, staff_id=staff.id, now=now)
     session.commit()
+    return len(released)
 
 
 def _end_every_session(session: Session, staff: StaffMember) -> None:
@@ -480,7 +485,7 @@ def disable(session: Session, staff: StaffMember, by: int | None = None) -> None
     """No more sign-ins; current sessions end; what they held goes back to the queue."""
     staff.active = False
     _end_every_session(session, staff)
-    queue.release_all_held_by(session, staff.id)
+    queue.release_all_held_by(session, staff.id, because="disabled", by_id=by, now=utc_now())
     audit.record(session, audit.STAFF_DISABLED, staff_id=by, detail={"member": staff.id})
     session.commit()
 

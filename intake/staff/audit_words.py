@@ -8,6 +8,12 @@ def _status(value: str) -> str:
     return states.LABELS.get(value, value).lower()
 
 
+RELEASED_BECAUSE = {
+    "signed_out": "because its holder signed out",
+    "disabled": "because its holder's account was disabled",
+}
+
+
 def detail_words(event, names: dict[int, str]) -> str:
     """What an entry's detail says, in a sentence (empty when it says nothing more)."""
     detail = event.detail or {}
@@ -24,6 +30,8 @@ def detail_words(event, names: dict[int, str]) -> str:
         parts.append(f"given to {names.get(detail['given_to'], 'a former colleague')}")
     if "member" in detail:
         parts.append(f"for {names.get(detail['member'], 'a former colleague')}")
+    if "because" in detail:
+        parts.append(RELEASED_BECAUSE.get(detail["because"], detail["because"]))
     if "why" in detail:
         parts.append(supervision.WHY.get(detail["why"], detail["why"]).lower())
     if "decision" in detail:

@@ -313,7 +313,8 @@ def _after_sign_in(staff: StaffMember, token: str) -> str:
 @bp.post("/sign-out")
 def sign_out():
     if ActionForm().validate_on_submit():
-        staff_accounts.sign_out(db.session, current_user)
+        released = staff_accounts.sign_out(db.session, current_user)
         _forget_session(ended=False)
-        flash("You have signed out.")
+        back = f" The {released} request{'s' * (released != 1)} you held went back in the queue."
+        flash("You have signed out." + (back if released else ""))
     return redirect(url_for("staff.sign_in"), code=303)

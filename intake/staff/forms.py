@@ -191,6 +191,17 @@ class ReopenForm(CleanForm):
     )
 
 
+class TakeForm(CleanForm):
+    """Taking a request; during its retry wait only a supervisor may, with a reason."""
+
+    PREFIX = "take"
+    override_reason = StringField(
+        "Supervisors: why take it before it may be called?",
+        description=NO_PERSONAL_DETAILS,
+        validators=[Optional(), Length(max=REASON_MAX, message=REASON_TOO_LONG)],
+    )
+
+
 class DecideForm(CleanForm):
     """A supervisor's decision on an urgent request left open for them."""
 

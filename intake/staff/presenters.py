@@ -1,5 +1,6 @@
 """How requests read on the dashboard: ages, due times and answers in words."""
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -24,9 +25,11 @@ PERSON_KNOWS = {
 NEED_TAGS = {"bsl": "BSL video relay", "relay_uk": "Relay UK"}
 
 
-def duration_words(span: timedelta) -> str:
-    """'4 min', '2 h 5 min', '3 days'."""
-    minutes = int(abs(span).total_seconds() // 60)
+def duration_words(span: timedelta, round_up: bool = False) -> str:
+    """'4 min', '2 h 5 min', '3 days'. A time still to come is rounded up, as the retry
+    wait is (intake.domain.queue.minutes_until), so the row and the page agree."""
+    seconds = abs(span).total_seconds()
+    minutes = math.ceil(seconds / 60) if round_up else int(seconds // 60)
     if minutes < 60:
         return f"{minutes} min"
     hours, minutes = divmod(minutes, 60)
@@ -42,7 +45,7 @@ def due_words(due_at: datetime, overdue_at: datetime, now: datetime) -> tuple[st
         return f"overdue by {duration_words(now - overdue_at)}", True
     if due_at <= now:
         return "due now", False
-    return f"due in {duration_words(due_at - now)}", False
+    return f"due in {duration_words(due_at - now, round_up=True)}", False
 
 
 @dataclass(frozen=True)

@@ -48,6 +48,7 @@ from intake.staff.forms import (
     ReassignForm,
     ReopenForm,
     SearchForm,
+    TakeForm,
 )
 from intake.staff.presenters import (
     QueueRow,
@@ -302,6 +303,7 @@ def _action_forms(personal: dict, attempt: AttemptForm | None = None, **others) 
         "reassign": reassign,
         "reopen": ReopenForm(),
         "decide": others.get("decide") or DecideForm(prefix=DecideForm.PREFIX),
+        "take": TakeForm(prefix=TakeForm.PREFIX),
     }
 
 
@@ -327,8 +329,9 @@ def _first_error(form) -> str:
 @bp.post("/requests/<reference>/take")
 def take(reference: str):
     item = load_request(reference)
-    if ActionForm().validate_on_submit():
-        queue.take(db.session, item, current_user)
+    form = TakeForm(prefix=TakeForm.PREFIX)
+    if form.validate_on_submit():
+        queue.take(db.session, item, current_user, override_reason=form.override_reason.data)
     return _back_to(item)
 
 
