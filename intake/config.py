@@ -176,6 +176,10 @@ def _from_environment(environ: Mapping[str, str], instance_path: Path, productio
         or None,
         "INTAKE_URGENT_ALERT_MINUTES": _positive_int(environ, "INTAKE_URGENT_ALERT_MINUTES", 5),
         "INTAKE_OVERDUE_ALERT_MINUTES": _positive_int(environ, "INTAKE_OVERDUE_ALERT_MINUTES", 15),
+        # Supervisors are told again this often while an alerted request waits unseen.
+        "INTAKE_ESCALATE_EVERY_MINUTES": _positive_int(
+            environ, "INTAKE_ESCALATE_EVERY_MINUTES", 15
+        ),
         "INTAKE_CALLBACK_RATE_LIMIT": environ.get("INTAKE_CALLBACK_RATE_LIMIT")
         or "10 per minute;60 per hour",
         "INTAKE_SIGN_IN_RATE_LIMIT": environ.get("INTAKE_SIGN_IN_RATE_LIMIT")

@@ -15,6 +15,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 import time_machine
+from flask import url_for
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -76,7 +77,14 @@ def webhook_posts(messages: list[tuple[str, dict]]) -> list[dict]:
 
 def active_member(session: Session, at) -> None:
     """A member of staff signed in and doing something at `at`."""
-    staff_sessions.start(session, make_staff(session), at)
+    on_shift(session, at)
+
+
+def on_shift(session: Session, at):
+    """A member of staff signed in at `at` (so working on whatever they take)."""
+    member = make_staff(session)
+    staff_sessions.start(session, member, at)
+    return member
 
 
 # The rule
@@ -106,15 +114,41 @@ def test_an_urgent_request_waiting_over_5_minutes_with_nobody_active_is_alerted_
     )
 
 
-def test_nobody_is_alerted_while_a_member_of_staff_has_been_active_in_the_last_5_minutes(
+def test_an_overdue_request_is_not_alerted_while_someone_has_been_active_in_the_last_5_minutes(
     db_session, vault
 ):
-    urgent_request(db_session, vault)
-    active_member(db_session, NOW + minutes(3))
-    assert not check(db_session, vault, NOW + minutes(6)).anything
-    assert not check(db_session, vault, NOW + minutes(8)).anything
-    assert check(db_session, vault, NOW + minutes(9)).alerted  # last seen six minutes ago
+    submit_request(db_session, vault, now=NOW)  # due by 3:15, alerted after 3:30
+    active_member(db_session, NOW + minutes(28))
+    assert not check(db_session, vault, NOW + minutes(31)).anything
+    assert not check(db_session, vault, NOW + minutes(33)).anything
+    assert check(db_session, vault, NOW + minutes(34)).alerted  # last seen six minutes ago
     assert len(alert_rows(db_session)) == 1
+
+
+def test_an_urgent_request_nobody_holds_is_alerted_whoever_else_is_active(db_session, vault):
+    request = urgent_request(db_session, vault)
+    active_member(db_session, NOW + minutes(5))  # a supervisor reading the reports
+    assert check(db_session, vault, NOW + minutes(6)).alerted == [request.id]
+    (posted,) = webhook_posts(written(db_session, vault))
+    _, text = alerts.describe(posted, NOW.tzinfo, "UK time")
+    assert "1 callback request is waiting unseen, and nobody is working on it." in text
+
+
+def test_an_urgent_request_whose_holder_has_gone_is_alerted(db_session, vault):
+    request = urgent_request(db_session, vault)
+    holder = on_shift(db_session, NOW + minutes(1))
+    queue.take_next(db_session, holder, now=NOW + minutes(1))
+    assert not check(db_session, vault, NOW + minutes(20)).anything, "working on it"
+    assert check(db_session, vault, NOW + minutes(32)).alerted == [request.id], "idle 31 minutes"
+
+
+def test_a_signed_out_holder_leaves_nobody_working_on_an_urgent_request(db_session, vault):
+    request = urgent_request(db_session, vault)
+    holder = on_shift(db_session, NOW + minutes(1))
+    queue.take_next(db_session, holder, now=NOW + minutes(1))
+    staff_sessions.end_all(db_session, holder.id, NOW + minutes(2))
+    db_session.commit()
+    assert check(db_session, vault, NOW + minutes(6)).alerted == [request.id]
 
 
 def test_a_request_that_is_not_urgent_is_alerted_once_overdue_by_over_15_minutes(db_session, vault):
@@ -143,7 +177,7 @@ def test_the_thresholds_come_from_the_settings(db_session, vault):
 
 def test_a_request_someone_holds_is_not_waiting_unseen(db_session, vault):
     urgent_request(db_session, vault)
-    assert queue.take_next(db_session, make_staff(db_session), now=NOW + minutes(1))
+    assert queue.take_next(db_session, on_shift(db_session, NOW + minutes(1)), now=NOW + minutes(1))
     assert not check(db_session, vault, NOW + minutes(20)).anything
 
 
@@ -161,7 +195,7 @@ def test_an_alert_is_never_repeated_for_the_same_request(db_session, vault):
     assert newest["counts"]["unseen"] == 2
 
 
-def test_an_alert_still_unseen_after_another_period_escalates_once_to_enabled_supervisors_only(
+def test_an_alert_still_unseen_escalates_to_enabled_supervisors_only_and_again_each_period(
     db_session, vault
 ):
     supervisors = [make_staff(db_session, role="supervisor") for _ in range(3)]
@@ -178,26 +212,56 @@ def test_an_alert_still_unseen_after_another_period_escalates_once_to_enabled_su
     assert webhook_posts(escalation) == []
     assert {facts["kind"] for _, facts in escalation} == {alerts.ESCALATION}
     assert escalation[0][1]["references"] == [request.reference]
-    for later in (12, 20, 60):
+    for later in (12, 20, 25):
         assert not check(db_session, vault, NOW + minutes(later)).anything
     assert len(written(db_session, vault)) == before + 2
-    assert alert_rows(db_session)[0].escalated_at == NOW + minutes(11)
+    assert check(db_session, vault, NOW + minutes(26)).escalated == [request.id], "15 min on"
+    assert len(written(db_session, vault)) == before + 4
+    assert alert_rows(db_session)[0].escalated_at == NOW + minutes(26)
+    queue.take_next(db_session, on_shift(db_session, NOW + minutes(30)), now=NOW + minutes(30))
+    assert not check(db_session, vault, NOW + minutes(41)).escalated, "taken: no more"
 
 
-def test_an_alert_does_not_escalate_while_someone_is_active(db_session, vault):
+def test_an_overdue_alert_does_not_escalate_while_someone_is_active(db_session, vault):
     make_staff(db_session, role="supervisor")
-    urgent_request(db_session, vault)
+    submit_request(db_session, vault, now=NOW)
+    check(db_session, vault, NOW + minutes(31))
+    active_member(db_session, NOW + minutes(45))
+    assert not check(db_session, vault, NOW + minutes(46)).escalated
+    assert alert_rows(db_session)[0].escalated_at is None
+
+
+def test_an_urgent_alert_escalates_whoever_else_is_active(db_session, vault):
+    make_staff(db_session, role="supervisor")
+    request = urgent_request(db_session, vault)
     check(db_session, vault, NOW + minutes(6))
     active_member(db_session, NOW + minutes(10))
-    assert not check(db_session, vault, NOW + minutes(11)).escalated
-    assert alert_rows(db_session)[0].escalated_at is None
+    assert check(db_session, vault, NOW + minutes(11)).escalated == [request.id]
+
+
+def test_an_alert_links_to_the_requests_page_when_the_sites_address_is_known(db_session, vault):
+    request = urgent_request(db_session, vault)
+    linked = alerts.AlertSettings(emails=ON_CALL, public_url="https://help.example.org")
+    check(db_session, vault, NOW + minutes(6), linked)
+    page = f"https://help.example.org/staff/requests/{request.reference}"
+    facts = written(db_session, vault)[0][1]
+    assert facts["request_pages"] == {request.reference: page}
+    _, text = alerts.describe(facts, NOW.tzinfo, "UK time")
+    assert f"Open {request.reference} on the dashboard: {page}" in text
+
+
+def test_the_alerts_request_page_is_the_dashboards(app):
+    with app.test_request_context():
+        assert alerts.REQUEST_PAGE.format(reference="K7QM-4Z2P") == url_for(
+            "staff.request_page", reference="K7QM-4Z2P"
+        )
 
 
 def test_back_within_target_is_said_once_through_the_same_channels(db_session, vault):
     request = urgent_request(db_session, vault)
     check(db_session, vault, NOW + minutes(6))
     before = len(written(db_session, vault))
-    assert queue.take_next(db_session, make_staff(db_session), now=NOW + minutes(7))
+    assert queue.take_next(db_session, on_shift(db_session, NOW + minutes(7)), now=NOW + minutes(7))
     report = check(db_session, vault, NOW + minutes(8))
     assert report.closed == [request.id]
     notice = written(db_session, vault)[before:]
@@ -216,7 +280,7 @@ def test_supervisors_told_of_an_escalation_are_told_when_it_is_over(db_session, 
     check(db_session, vault, NOW + minutes(6))
     check(db_session, vault, NOW + minutes(11))
     before = len(written(db_session, vault))
-    queue.take_next(db_session, make_staff(db_session), now=NOW + minutes(12))
+    queue.take_next(db_session, on_shift(db_session, NOW + minutes(12)), now=NOW + minutes(12))
     assert check(db_session, vault, NOW + minutes(13)).closed
     assert recipients(written(db_session, vault)[before:]) == sorted([*ON_CALL, supervisor.email])
 
@@ -224,7 +288,7 @@ def test_supervisors_told_of_an_escalation_are_told_when_it_is_over(db_session, 
 def test_a_request_waiting_unseen_again_after_the_notice_is_alerted_again(db_session, vault):
     request = urgent_request(db_session, vault)
     check(db_session, vault, NOW + minutes(6))
-    agent = make_staff(db_session)
+    agent = on_shift(db_session, NOW + minutes(7))
     queue.take_next(db_session, agent, now=NOW + minutes(7))
     assert check(db_session, vault, NOW + minutes(8)).closed
     queue.release(db_session, request, agent, now=NOW + minutes(9))
@@ -263,6 +327,8 @@ def test_what_is_written_names_references_and_counts_only(db_session, vault):
             "overdue_minutes",
             "active_within_minutes",
             "checked_at",
+            "request_pages",
+            "nobody_active",
         }
         words = json.dumps(facts)
         assert not [secret for secret in IDENTIFYING if secret in words]
@@ -345,7 +411,7 @@ def test_two_checks_at_once_raise_one_alert(app, db_session, vault, monkeypatch)
 def test_two_checks_at_once_say_back_within_target_once(app, db_session, vault, monkeypatch):
     request = urgent_request(db_session, vault)
     check(db_session, vault, NOW + minutes(6))
-    queue.take_next(db_session, make_staff(db_session), now=NOW + minutes(7))
+    queue.take_next(db_session, on_shift(db_session, NOW + minutes(7)), now=NOW + minutes(7))
     before = len(written(db_session, vault))
     # Both have found nobody waiting unseen; one UPDATE closes the alert, the other none.
     reports = checks_at_once(app, monkeypatch, NOW + minutes(8), meet_in="waiting_unseen")

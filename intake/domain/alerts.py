@@ -1,23 +1,26 @@
 """Alerts: nobody waits unseen at 3 a.m.
 
-The outbox worker calls `check` every minute. A request *waits unseen* when it is
-waiting in the queue (status new: nobody holds it) and
+The outbox worker calls `check` every minute. Alerts watch each request, not the room.
+A request *waits unseen* when
 
-- it is urgent and has waited more than `urgent_after` since it could first be called
-  (`callable_from`), or
-- it is overdue by more than `overdue_after` (past `overdue_at`: the end of its chosen
-  window, or its due time).
+- it is urgent, has waited more than `urgent_after` since it could be called
+  (`callable_from`), and nobody is working on it: nobody holds it, or its holder has
+  no session left (signed out, or idle past the idle limit), or
+- nobody holds it and it is overdue by more than `overdue_after` (past `overdue_at`:
+  the end of its chosen window, or its due time).
 
-While at least one request waits unseen and no member of staff has been active in the
-last five minutes (`staff_sessions.active_staff`):
+An urgent request waiting unseen is alerted whoever else is active (a supervisor
+reading reports does not make anyone call it); an overdue one only while no member of
+staff has been active in the last five minutes (`staff_sessions.active_staff`):
 
 - **Alert**: each such request without an open alert gets one (a `queue_alerts` row),
   and the requests alerted at one check share one message: an email to each address
   of the alert list and a POST to the alert webhook, written to the outbox in the
-  same transaction as the rows. No repeat while the alert is open.
+  same transaction as the rows, each naming the request's dashboard page when
+  INTAKE_PUBLIC_URL is set. No repeat while the alert is open.
 - **Escalation**: an alert raised at least one more period ago (the urgent or overdue
-  minutes, by why it was raised) whose request still waits unseen escalates, once:
-  an email to each enabled supervisor.
+  minutes, by why it was raised) whose request still waits unseen escalates: an email
+  to each enabled supervisor, again every `escalate_every` until someone takes it.
 
 When alerts are open and no request waits unseen (whoever is signed in), one notice
 says the queue is back within target, to the alert list and the webhook (and to the
@@ -61,6 +64,8 @@ BACK_TO_NORMAL = "back_to_normal"
 NEEDS_SUPERVISOR = "needs_supervisor"
 # How often the outbox worker checks.
 CHECK_EVERY = timedelta(minutes=1)
+# The request page's path (intake.staff.views.request_page; a test holds them together).
+REQUEST_PAGE = "/staff/requests/{reference}"
 
 
 @dataclass(frozen=True)
@@ -71,6 +76,11 @@ class AlertSettings:
     webhook: bool = False
     urgent_after: timedelta = timedelta(minutes=5)
     overdue_after: timedelta = timedelta(minutes=15)
+    escalate_every: timedelta = timedelta(minutes=15)
+    # A holder idle this long has no session left (INTAKE_STAFF_IDLE_MINUTES).
+    idle_limit: timedelta = timedelta(minutes=30)
+    # The public site's address, for links to a request's dashboard page (or None).
+    public_url: str | None = None
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> "AlertSettings":
@@ -79,6 +89,18 @@ class AlertSettings:
             webhook=bool(config.get("INTAKE_ALERT_WEBHOOK_URL")),
             urgent_after=timedelta(minutes=config.get("INTAKE_URGENT_ALERT_MINUTES", 5)),
             overdue_after=timedelta(minutes=config.get("INTAKE_OVERDUE_ALERT_MINUTES", 15)),
+            escalate_every=timedelta(minutes=config.get("INTAKE_ESCALATE_EVERY_MINUTES", 15)),
+            idle_limit=timedelta(minutes=config.get("INTAKE_STAFF_IDLE_MINUTES", 30)),
+            public_url=(config.get("INTAKE_PUBLIC_URL") or "").rstrip("/") or None,
+        )
+
+    def request_page(self, reference: str) -> str | None:
+        """The request's page on the dashboard (staff sign in to see it), if we know
+        the site's address: a reference only, nothing about anyone."""
+        return (
+            f"{self.public_url}{REQUEST_PAGE.format(reference=reference)}"
+            if self.public_url
+            else None
         )
 
     @property
@@ -156,10 +178,13 @@ def check(session: Session, vault: Vault, settings: AlertSettings, now: datetime
     if not settings.enabled:
         return report
     unseen = waiting_unseen(session, settings, now)
-    if unseen and staff_sessions.active_staff(session, now) == 0:
-        _raise_alerts(session, vault, settings, unseen, now, report)
-        _escalate(session, vault, settings, unseen, now, report)
-    elif not unseen:
+    if unseen:
+        room_empty = staff_sessions.active_staff(session, now) == 0
+        due = [item for item in unseen if item.urgent or room_empty]
+        if due:
+            _raise_alerts(session, vault, settings, due, now, report, len(unseen))
+            _escalate(session, vault, settings, due, now, report, len(unseen))
+    else:
         _back_to_normal(session, vault, settings, now, report)
     if not report.anything:
         session.rollback()
@@ -170,12 +195,18 @@ def check(session: Session, vault: Vault, settings: AlertSettings, now: datetime
 
 
 def waiting_unseen(session: Session, settings: AlertSettings, now: datetime) -> list[Unseen]:
-    """The waiting requests past either threshold, in queue order."""
+    """The requests past either threshold that nobody is working on, in queue order."""
+    waiting = CallbackRequest.status == states.NEW
+    holder_gone = and_(
+        CallbackRequest.status == states.IN_PROGRESS,
+        ~staff_sessions.has_live_session(CallbackRequest.held_by_id, now, settings.idle_limit),
+    )
     urgent = and_(
         CallbackRequest.urgent.is_(True),
         CallbackRequest.callable_from < now - settings.urgent_after,
+        or_(waiting, holder_gone),
     )
-    overdue = now - settings.overdue_after > queue.OVERDUE_AT
+    overdue = and_(waiting, now - settings.overdue_after > queue.OVERDUE_AT)
     rows = session.execute(
         select(
             CallbackRequest.id,
@@ -183,7 +214,7 @@ def waiting_unseen(session: Session, settings: AlertSettings, now: datetime) -> 
             urgent.label("urgent"),
             overdue.label("overdue"),
         )
-        .where(CallbackRequest.status == states.NEW, or_(urgent, overdue))
+        .where(queue.IS_OPEN, or_(urgent, overdue))
         .order_by(*queue.QUEUE_ORDER)
     )
     return [Unseen(row.id, row.reference, bool(row.urgent), bool(row.overdue)) for row in rows]
@@ -202,6 +233,7 @@ def _raise_alerts(
     unseen: list[Unseen],
     now: datetime,
     report: CheckReport,
+    unseen_in_all: int,
 ) -> None:
     """One alert for the requests not alerted yet. A row another worker is inserting
     (or has) makes this insert do nothing, so that request is left to it. Inserted in
@@ -234,7 +266,7 @@ def _raise_alerts(
     if not raised:
         return
     about = [item for item in unseen if item in raised]  # back in queue order
-    facts = _facts(session, ALERT, About.unseen(about), len(unseen), settings, now)
+    facts = _facts(session, ALERT, About.unseen(about), unseen_in_all, settings, now)
     report.alerted = [item.id for item in about]
     report.messages += _send(session, vault, facts, settings.emails, settings.webhook, now)
 
@@ -246,18 +278,19 @@ def _escalate(
     unseen: list[Unseen],
     now: datetime,
     report: CheckReport,
+    unseen_in_all: int,
 ) -> None:
-    """Supervisors are told of alerts still unseen one period after they were raised."""
+    """Supervisors are told of alerts still unseen one period after they were raised,
+    and again every `escalate_every` until someone takes the request."""
     escalated = set(
         session.scalars(
             update(QueueAlert)
             .where(
                 QueueAlert.closed_at.is_(None),
-                QueueAlert.escalated_at.is_(None),
                 QueueAlert.escalate_at <= now,
                 QueueAlert.request_id.in_([item.id for item in unseen]),
             )
-            .values(escalated_at=now)
+            .values(escalated_at=now, escalate_at=now + settings.escalate_every)
             .returning(QueueAlert.request_id)
             .execution_options(synchronize_session=False)
         )
@@ -265,7 +298,7 @@ def _escalate(
     if not escalated:
         return
     about = [item for item in unseen if item.id in escalated]
-    facts = _facts(session, ESCALATION, About.unseen(about), len(unseen), settings, now)
+    facts = _facts(session, ESCALATION, About.unseen(about), unseen_in_all, settings, now)
     supervisors = _supervisor_addresses(session)
     if not supervisors:
         log.warning("Queue alerts: no enabled supervisor has an address to escalate to.")
@@ -341,11 +374,14 @@ def _facts(
     settings: AlertSettings,
     now: datetime,
 ) -> dict[str, Any]:
-    """What a message says: references, counts and times only."""
+    """What a message says: references, counts and times only, and the dashboard page of
+    each request it is about when the site's address is known."""
     ready = session.scalar(select(func.count()).where(*queue.open_parts(now)["ready"]))
+    pages = {reference: settings.request_page(reference) for reference in about.references}
     return {
         "kind": kind,
         "references": about.references,
+        "request_pages": {reference: page for reference, page in pages.items() if page},
         "urgent_references": about.urgent,
         "overdue_references": about.overdue,
         "counts": {
@@ -359,6 +395,7 @@ def _facts(
         "urgent_minutes": _minutes(settings.urgent_after),
         "overdue_minutes": _minutes(settings.overdue_after),
         "active_within_minutes": _minutes(staff_sessions.ACTIVE_WITHIN),
+        "nobody_active": staff_sessions.active_staff(session, now) == 0,
         "checked_at": now.isoformat(),
     }
 
@@ -419,10 +456,13 @@ def describe(facts: Mapping[str, Any], zone: ZoneInfo, zone_label: str) -> tuple
     else:
         still = "still " if kind == ESCALATION else ""
         subject = f"Callback queue: {_requests(count)} {still}waiting unseen"
-        nobody = (
-            f"nobody on the team has been active in the last "
-            f"{_span(facts['active_within_minutes'] * 60)}"
-        )
+        if facts.get("nobody_active", True):
+            nobody = (
+                f"nobody on the team has been active in the last "
+                f"{_span(facts['active_within_minutes'] * 60)}"
+            )
+        else:
+            nobody = "nobody is working on " + ("it" if count == 1 else "them")
         if kind == ESCALATION:
             lines.append(
                 f"For supervisors: {_requests(count, 'callback request')} {_is(count)} "
@@ -445,6 +485,9 @@ def describe(facts: Mapping[str, Any], zone: ZoneInfo, zone_label: str) -> tuple
         unseen = facts["counts"]["unseen"]
         if unseen > count:
             lines.append(f"Waiting unseen in all: {unseen}.")
+    if kind != BACK_TO_NORMAL:
+        for reference, page in facts.get("request_pages", {}).items():
+            lines.append(f"Open {reference} on the dashboard: {page}")
     ready = facts["counts"]["ready"]
     if ready:
         lines.append(

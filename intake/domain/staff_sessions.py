@@ -68,6 +68,20 @@ def active_staff(session: Session, now: datetime, within: timedelta = ACTIVE_WIT
     return session.scalar(query) or 0
 
 
+def has_live_session(staff_id, now: datetime, idle: timedelta):
+    """A clause: the member `staff_id` (a column or a value) has a session that has
+    neither ended nor been idle past `idle`."""
+    return (
+        select(StaffSession.id)
+        .where(
+            StaffSession.staff_id == staff_id,
+            StaffSession.ended_at.is_(None),
+            StaffSession.last_seen_at >= now - idle,
+        )
+        .exists()
+    )
+
+
 def why_ended(row: StaffSession, now: datetime, limits: SessionLimits) -> str | None:
     """'idle' or 'lifetime' if this session must end now, else None."""
     if now - row.last_seen_at > limits.idle:
