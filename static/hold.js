@@ -19,8 +19,9 @@
       status.textContent = "You hold this request. It stays yours for another " + minutes +
         " min, renewed while this page is open.";
     } else {
-      stop("Your hold has ended: the request is now " + data.status.toLowerCase() +
-        ". Reload the page to see who has it. A call you save now is still kept, marked late.");
+      stop((data.said ? data.said + " " : "") + "Your hold has ended: the request is now " +
+        data.status.toLowerCase() + ". Reload the page to see it. " +
+        "A call you save now is still kept, marked late.");
     }
   };
   var signedOut = function () {

@@ -300,6 +300,7 @@ def test_outcomes_count_how_requests_ended_and_what_came_of_each_call(db_session
         calls.VOICEMAIL_LEFT: 0,
         calls.WRONG_NUMBER: 1,
         calls.CALL_LATER: 0,
+        calls.CALLED_US: 0,
     }
 
 

@@ -177,11 +177,20 @@ def export(
 
 def has_held(session: Session, request_id: int, staff_id: int) -> bool:
     """Whether the trail shows `staff_id` taking the request, or being given it."""
-    query = select(AuditEvent.action, AuditEvent.staff_id, AuditEvent.detail).where(
+    return last_held_from(session, request_id, staff_id) is not None
+
+
+def last_held_from(session: Session, request_id: int, staff_id: int) -> datetime | None:
+    """When `staff_id` last took the request or was given it (None: never)."""
+    query = select(
+        AuditEvent.action, AuditEvent.staff_id, AuditEvent.detail, AuditEvent.occurred_at
+    ).where(
         AuditEvent.request_id == request_id,
         AuditEvent.action.in_((REQUEST_TAKEN, REQUEST_REASSIGNED)),
     )
-    return any(
-        (action == REQUEST_TAKEN and by == staff_id) or detail.get("given_to") == staff_id
-        for action, by, detail in session.execute(query)
-    )
+    starts = [
+        at
+        for action, by, detail, at in session.execute(query)
+        if (action == REQUEST_TAKEN and by == staff_id) or detail.get("given_to") == staff_id
+    ]
+    return max(starts, default=None)

@@ -10,13 +10,15 @@ from intake.domain import alerts, audit, queue, states, supervision
 from intake.domain.clock import utc_now
 from intake.domain.crypto import Vault
 from intake.domain.status import change_status, hand_over
-from intake.models import CallAttempt, CallbackRequest, RequestNote, StaffMember
+from intake.models import AuditEvent, CallAttempt, CallbackRequest, RequestNote, StaffMember
 
 REACHED = "reached"
 NO_ANSWER = "no_answer"
 VOICEMAIL_LEFT = "voicemail_left"
 WRONG_NUMBER = "wrong_number"
 CALL_LATER = "call_later"
+# The visitor rang the line with their reference: reached, whoever holds the request.
+CALLED_US = "called_us"
 
 OUTCOMES = {
     REACHED: "Reached",
@@ -24,7 +26,10 @@ OUTCOMES = {
     VOICEMAIL_LEFT: "Voicemail left",
     WRONG_NUMBER: "Wrong number",
     CALL_LATER: "Asked us to call at another time",
+    CALLED_US: "They called us",
 }
+# Outcomes that mean we spoke to the person.
+SPOKE_TO_THEM = frozenset({REACHED, CALLED_US})
 RESULTS = {
     "assessment_booked": "Assessment booked",
     "information_given": "Information given",
@@ -109,11 +114,11 @@ def allows_voicemail(personal: dict) -> bool:
 
 
 def outcomes_for(personal: dict) -> dict[str, str]:
-    """The call outcomes an agent may record for this visitor."""
+    """The call outcomes an agent may record for this visitor, on a call they make."""
     return {
         outcome: label
         for outcome, label in OUTCOMES.items()
-        if outcome != VOICEMAIL_LEFT or allows_voicemail(personal)
+        if outcome != CALLED_US and (outcome != VOICEMAIL_LEFT or allows_voicemail(personal))
     }
 
 
@@ -154,7 +159,8 @@ def record_attempt(
     if outcome == REACHED and result not in RESULTS:
         raise queue.QueueRefused("Choose the result of the call.")
     if late:
-        return _record_late(session, vault, request, staff, outcome, result, note, now)
+        late_call = LateCall(outcome, result, note)
+        return _record_late(session, vault, request, staff, late_call, channels, now)
     override = queue.check_retry_wait(request, staff, override_reason, now)
     if outcome == CALL_LATER:
         _check_call_again_at(call_again_at, policy, now)
@@ -214,7 +220,7 @@ def _keep_attempt(
         staff_id=staff.id,
         made_at=now,
         outcome=outcome,
-        result=result if outcome == REACHED else None,
+        result=result if outcome in SPOKE_TO_THEM else None,
         next_due_at=next_due_at,
         late=late,
     )
@@ -240,21 +246,105 @@ def _saved_late(
 ) -> bool:
     """True when `staff` held this request once but its hold has moved on.
 
-    If their hold expired and nobody has taken the request since, they simply take
-    it back, and the call counts as usual.
+    If their hold expired and nothing has happened to the request since (nobody holds
+    it, nobody else has called it, it may still be called), they simply take it back
+    and the call counts as usual. Otherwise it is late: a colleague's call since then
+    has put the request in its retry wait, and taking it back would refuse the call
+    and lose what it says.
     """
     if request.held_by_id == staff.id and request.status == states.IN_PROGRESS:
         return False
-    if request.personal_data is None or not audit.has_held(session, request.id, staff.id):
+    if request.personal_data is None:
         return False
-    if request.status == states.NEW and request.held_by_id is None:
+    started = audit.last_held_from(session, request.id, staff.id)
+    if started is None:
+        return False
+    untouched = (
+        request.status == states.NEW
+        and request.held_by_id is None
+        and request.callable_from <= now
+        and not _called_by_others_since(session, request, staff, started)
+    )
+    if untouched:
         queue.take(session, request, staff, now)
         return False
     return True
 
 
-def _record_late(session, vault, request, staff, outcome, result, note, now) -> CallAttempt:
-    attempt = _keep_attempt(session, vault, request, staff, outcome, result, note, now, late=True)
+@dataclass(frozen=True)
+class LateCall:
+    outcome: str
+    result: str | None
+    note: str | None
+
+
+def _record_late(
+    session: Session,
+    vault: Vault,
+    request: CallbackRequest,
+    staff: StaffMember,
+    call: LateCall,
+    channels: alerts.AlertSettings | None,
+    now: datetime,
+) -> CallAttempt:
+    """A call saved after its agent's hold moved on: kept, and counted. One that reached
+    the person completes the request if nobody has called it since the agent last held
+    it; if someone has, the two calls disagree and a supervisor decides."""
+    started = audit.last_held_from(session, request.id, staff.id)
+    request.attempt_count += 1
+    if call.outcome == REACHED and request.status in states.OPEN_STATUSES:
+        if _called_by_others_since(session, request, staff, started):
+            supervision.mark(
+                session,
+                vault,
+                request,
+                supervision.LATE_REACHED,
+                by=staff,
+                channels=channels or alerts.AlertSettings(),
+                now=now,
+            )
+        else:
+            change_status(session, request, states.COMPLETED, by=staff, now=now)
+    # Written last, so the former holder's page says who reached the person.
+    attempt = _keep_attempt(
+        session, vault, request, staff, call.outcome, call.result, call.note, now, late=True
+    )
+    session.commit()
+    return attempt
+
+
+def _called_by_others_since(
+    session: Session, request: CallbackRequest, staff: StaffMember, since: datetime | None
+) -> bool:
+    query = select(CallAttempt.id).where(
+        CallAttempt.request_id == request.id, CallAttempt.staff_id != staff.id
+    )
+    if since is not None:
+        query = query.where(CallAttempt.made_at >= since)
+    return session.scalar(query.limit(1)) is not None
+
+
+def record_called_in(
+    session: Session,
+    vault: Vault,
+    request: CallbackRequest,
+    staff: StaffMember,
+    *,
+    result: str | None,
+    note: str | None = None,
+    now: datetime | None = None,
+) -> CallAttempt:
+    """The visitor rang the line and gave their reference: any member of staff records
+    it, at any time (no hold, no retry wait), and the request is complete. Whoever held
+    it is told why their hold ended (intake.staff.presenters.hold_ended_words); commits."""
+    now = now or utc_now()
+    if request.status not in states.OPEN_STATUSES:
+        raise queue.QueueRefused(f"This request is {states.LABELS[request.status].lower()}.")
+    if result not in RESULTS:
+        raise queue.QueueRefused("Choose the result of the call.")
+    change_status(session, request, states.COMPLETED, by=staff, now=now)
+    request.attempt_count += 1
+    attempt = _keep_attempt(session, vault, request, staff, CALLED_US, result, note, now)
     session.commit()
     return attempt
 
@@ -424,16 +514,58 @@ class HistoryEntry:
     text: str
 
 
+# Audit lines whose reasons the next person to open the request needs: a reopening, a
+# close with a reason, a call or take before the retry time, a supervisor's decision.
+REASONED_ACTIONS = (
+    audit.REQUEST_REOPENED,
+    audit.STATUS_CHANGED,
+    audit.REQUEST_TAKEN,
+    audit.ATTEMPT_RECORDED,
+    audit.NEEDS_SUPERVISOR,
+    audit.SUPERVISOR_DECIDED,
+)
+
+
+def reason_words(event: AuditEvent) -> str | None:
+    """What a reasoned audit line says to the next person, or None if it gives no reason."""
+    detail = event.detail or {}
+    if event.action == audit.NEEDS_SUPERVISOR:
+        return f"Left open for a supervisor: {supervision.WHY.get(detail.get('why'), '')}"
+    if event.action == audit.SUPERVISOR_DECIDED:
+        decision = supervision.DECISIONS.get(detail.get("decision"), "")
+        return f"Supervisor's decision, {decision.lower()}: {detail.get('reason')}"
+    if "override" in detail:
+        doing = "Taken" if event.action == audit.REQUEST_TAKEN else "Called"
+        return f"{doing} before the retry time: {detail['override']}"
+    if "reason" not in detail:
+        return None
+    if event.action == audit.REQUEST_REOPENED:
+        return f"Reopened: {detail['reason']}"
+    label = states.LABELS.get(detail.get("to", ""), "").lower()
+    return f"Closed as {label}: {detail['reason']}"
+
+
 def history(session: Session, vault: Vault, request: CallbackRequest) -> list[HistoryEntry]:
-    """Attempts and notes, oldest first, notes decrypted for the request page."""
+    """Attempts, notes and the reasons given for what was done, oldest first, notes
+    decrypted for the request page."""
     entries = []
+    reasoned = session.scalars(
+        select(AuditEvent).where(
+            AuditEvent.request_id == request.id, AuditEvent.action.in_(REASONED_ACTIONS)
+        )
+    )
+    for event in reasoned:
+        words = reason_words(event)
+        if words:
+            who = event.staff.name if event.staff else "The system"
+            entries.append(HistoryEntry(event.occurred_at, who, "reason", words))
     attempts = session.scalars(select(CallAttempt).where(CallAttempt.request_id == request.id))
     for attempt in attempts:
         text = OUTCOMES[attempt.outcome]
         if attempt.result:
             text += f": {RESULTS[attempt.result]}"
         if attempt.late:
-            text += " (saved late: their hold had ended, so the request did not change)"
+            text += " (saved late, after their hold had ended)"
         entries.append(HistoryEntry(attempt.made_at, attempt.staff.name, "call", text))
     notes = session.scalars(select(RequestNote).where(RequestNote.request_id == request.id))
     for note in notes:

@@ -10,13 +10,14 @@ EXPIRED = "expired"
 
 # Every allowed change of status. "in_progress" may go back to "new" when a call
 # goes unanswered or a hold is released: the request returns to the queue. A waiting
-# request becomes unreachable only by a supervisor's decision (intake.domain.supervision). A
+# request becomes unreachable only by a supervisor's decision (intake.domain.supervision),
+# and completed when the visitor rings the line themselves (calls.record_called_in). A
 # supervisor may reopen a completed, unreachable or spam request (with a reason);
 # a withdrawn one never: the visitor asked us not to call. A request still open
 # long after it was due is closed as expired by the retention purge, which removes
 # its personal data at once, so it cannot be reopened either.
 TRANSITIONS: dict[str, frozenset[str]] = {
-    NEW: frozenset({IN_PROGRESS, UNREACHABLE, WITHDRAWN, SPAM, EXPIRED}),
+    NEW: frozenset({IN_PROGRESS, COMPLETED, UNREACHABLE, WITHDRAWN, SPAM, EXPIRED}),
     IN_PROGRESS: frozenset({NEW, COMPLETED, UNREACHABLE, WITHDRAWN, SPAM, EXPIRED}),
     COMPLETED: frozenset({NEW}),
     UNREACHABLE: frozenset({NEW}),

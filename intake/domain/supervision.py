@@ -26,12 +26,14 @@ WRONG_NUMBER = "wrong_number"
 UNREACHABLE = "unreachable"
 SPAM = "spam"
 CALL_LATER = "call_later"
+LATE_REACHED = "late_reached"
 # Why a request waits for a supervisor, as the queue, the request page and alerts say it.
 WHY = {
     WRONG_NUMBER: "An agent recorded a wrong number",
     UNREACHABLE: "Nobody answered the last call allowed",
     SPAM: "An agent asked to close it as spam",
     CALL_LATER: "An agent was asked to call much later",
+    LATE_REACHED: "A late call reached the person after a colleague had called too",
 }
 KEEP = "keep"
 # What a supervisor may decide, with a reason.

@@ -191,6 +191,24 @@ class ReopenForm(CleanForm):
     )
 
 
+class CalledUsForm(CleanForm):
+    """The visitor rang the line with their reference: recorded by anyone, at any time."""
+
+    PREFIX = "called"
+    result = ChoiceField(
+        "What came of the call?",
+        choices=options(*RESULTS.items()),
+        validators=[InputRequired("Choose the result of the call")],
+    )
+    note = TextAreaField(
+        "Note (optional)",
+        validators=[
+            Optional(),
+            Length(max=NOTE_MAX, message=f"Keep notes to {NOTE_MAX} characters"),
+        ],
+    )
+
+
 class TakeForm(CleanForm):
     """Taking a request; during its retry wait only a supervisor may, with a reason."""
 

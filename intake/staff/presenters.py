@@ -6,14 +6,16 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Generic, TypeVar
 
-from sqlalchemy import Row
+from sqlalchemy import Row, or_, select
+from sqlalchemy.orm import Session
 
-from intake.domain import states
+from intake.domain import audit, calls, states
 from intake.domain.callback_times import WINDOWS_BY_CODE
 from intake.domain.callbacks import TOPICS as TOPIC_LABELS
 from intake.domain.crypto import Vault
 from intake.domain.phones import display_phone
-from intake.models import CallbackRequest
+from intake.models import AuditEvent, CallbackRequest
+from intake.templating import local_time
 
 FOR_WHOM = {"me": "Themselves", "someone_else": "Someone else"}
 PERSON_KNOWS = {
@@ -213,6 +215,57 @@ class Flags:
 
 def request_flags(personal: dict) -> Flags:
     return Flags(third_party=third_party_words(personal), needs=need_tags(personal))
+
+
+# What others do to a request that tells its former holder why their hold ended.
+HOLD_ENDERS = (
+    audit.ATTEMPT_RECORDED,
+    audit.STATUS_CHANGED,
+    audit.REQUEST_WITHDRAWN,
+    audit.REQUEST_REASSIGNED,
+    audit.REQUEST_RELEASED,
+    audit.HOLD_EXPIRED,
+    audit.NEEDS_SUPERVISOR,
+    audit.SUPERVISOR_DECIDED,
+)
+
+
+def hold_ended_words(session: Session, request: CallbackRequest, me) -> str | None:
+    """Why `me` no longer holds `request`, from the newest thing someone else did to it:
+    'Cal reached this person at 2:14am: assessment booked.' (None if nothing says)."""
+    query = (
+        select(AuditEvent)
+        .where(
+            AuditEvent.request_id == request.id,
+            AuditEvent.action.in_(HOLD_ENDERS),
+            or_(AuditEvent.staff_id.is_(None), AuditEvent.staff_id != me.id),
+        )
+        .order_by(AuditEvent.occurred_at.desc(), AuditEvent.id.desc())
+        .limit(1)
+    )
+    event = session.scalar(query)
+    if event is None:
+        return None
+    who = event.staff.name if event.staff else "The system"
+    at = local_time(event.occurred_at)
+    detail = event.detail or {}
+    if event.action == audit.ATTEMPT_RECORDED and detail.get("outcome") in calls.SPOKE_TO_THEM:
+        result = calls.RESULTS.get(detail.get("result") or "", "").lower()
+        how = (
+            "spoke to this person when they called us"
+            if detail["outcome"] == calls.CALLED_US
+            else "reached this person"
+        )
+        return f"{who} {how} at {at}" + (f": {result}." if result else ".")
+    if event.action == audit.REQUEST_WITHDRAWN:
+        return f"The visitor withdrew this request at {at}."
+    if event.action == audit.HOLD_EXPIRED:
+        return f"Your hold ran out at {at}, and the request went back in the queue."
+    if event.action == audit.REQUEST_REASSIGNED:
+        return f"{who} gave this request to a colleague at {at}."
+    if "to" in detail and detail["to"] not in states.OPEN_STATUSES:
+        return f"{who} closed this request as {states.LABELS[detail['to']].lower()} at {at}."
+    return f"{who} changed this request at {at}: {audit.DESCRIPTIONS[event.action].lower()}."
 
 
 def holder_name(request: CallbackRequest | Row) -> str:

@@ -41,6 +41,7 @@ from intake.staff.blueprint import bp
 from intake.staff.forms import (
     ActionForm,
     AttemptForm,
+    CalledUsForm,
     CloseForm,
     DecideForm,
     HandoverForm,
@@ -54,6 +55,7 @@ from intake.staff.presenters import (
     QueueRow,
     answer_rows,
     contact_instructions,
+    hold_ended_words,
     holder_name,
     queue_row,
     request_flags,
@@ -304,6 +306,7 @@ def _action_forms(personal: dict, attempt: AttemptForm | None = None, **others) 
         "reopen": ReopenForm(),
         "decide": others.get("decide") or DecideForm(prefix=DecideForm.PREFIX),
         "take": TakeForm(prefix=TakeForm.PREFIX),
+        "called_us": others.get("called_us") or CalledUsForm(prefix=CalledUsForm.PREFIX),
     }
 
 
@@ -341,7 +344,8 @@ def renew_hold(reference: str):
     item = load_request(reference)
     service, now = current_service(), utc_now()
     if not queue.renew_hold(db.session, item, current_user, now):
-        return jsonify(held=False, status=states.LABELS[item.status])
+        said = hold_ended_words(db.session, item, current_user)
+        return jsonify(held=False, status=states.LABELS[item.status], said=said)
     # A member on a long call with the request open is active: the session stays.
     staff_sessions.seen(db.session, g.staff_session, now, service.session_limits)
     return jsonify(held=True, seconds_left=int(service.hold_limit.total_seconds()))
@@ -448,6 +452,27 @@ def reopen(reference: str):
     retention = timedelta(days=current_service().retention_days)
     calls.reopen(db.session, item, current_user, form.reason.data, retention)
     flash("The request is back in the queue, due now.")
+    return _back_to(item)
+
+
+@bp.post("/requests/<reference>/called-us")
+def called_us(reference: str):
+    """The visitor rang the line with their reference: any member of staff records it."""
+    service = current_service()
+    item = load_request(reference)
+    form = CalledUsForm(prefix=CalledUsForm.PREFIX)
+    if not form.validate_on_submit():
+        return show_request(item, {"called_us": form}, status=400)
+    calls.record_called_in(
+        db.session,
+        service.vault,
+        item,
+        current_user,
+        result=form.result.data,
+        note=form.note.data or None,
+    )
+    CALL_OUTCOMES.labels(calls.CALLED_US).inc()
+    flash("Recorded: they called us. The request is now completed.")
     return _back_to(item)
 
 
