@@ -131,8 +131,11 @@ class CallbackRequest(db.Model):
     # intake.domain.supervision.WHY) and since when, until a supervisor decides.
     needs_supervisor: Mapped[str | None] = mapped_column(String(20))
     needs_supervisor_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Who handed the request to its holder, until the holder opens it (their banner).
+    handed_over_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff_members.id"))
 
-    held_by: Mapped[StaffMember | None] = relationship(lazy="joined")
+    held_by: Mapped[StaffMember | None] = relationship(lazy="joined", foreign_keys=[held_by_id])
+    handed_over_by: Mapped[StaffMember | None] = relationship(foreign_keys=[handed_over_by_id])
 
     __table_args__ = (Index("ix_callback_requests_status_closed_at", "status", "closed_at"),)
     # Optimistic concurrency: every ORM update checks and bumps the version, so two

@@ -527,13 +527,25 @@ def test_an_agent_gives_a_held_request_to_a_named_colleague_with_a_note(
     make_member, supervisor, db_session, vault
 ):
     alex = make_member(name="Alex")[1].sign_in()
-    bea = make_member(name="Bea")[0]
-    request = submit_request(db_session, vault)
+    bea, bea_browser = make_member(name="Bea")
+    bea_browser.sign_in()
+    make_member(name="Gone home")
+    request = submit_request(
+        db_session, vault, needs=("interpreter",), interpreter_language="Arabic"
+    )
     path = f"/staff/requests/{request.reference}"
     alex.post(f"{path}/take", form_page=path)
     options = [o.get_text() for o in alex.get_page(path).select("select[name=to] option")]
     assert "Bea" in options and "Alex" not in options
+    assert "Gone home" not in options, "only colleagues signed in now"
     alex.post(f"{path}/reassign", {"to": str(bea.id), "note": "Speaks Polish"}, form_page=path)
+    banner = bea_browser.get_page("/staff/").find(attrs={"aria-label": "Handed to you"})
+    words = " ".join(banner.get_text().split())
+    assert f"Alex handed you {request.reference} (Interpreter: Arabic)." in words
+    bea_browser.get_page(path)
+    assert not bea_browser.get_page("/staff/").find(attrs={"aria-label": "Handed to you"}), (
+        "gone once opened"
+    )
     html = supervisor.get_page(path)
     assert "held by Bea" in html.select_one(".lead").get_text()
     assert "For Bea: Speaks Polish" in html.select_one(".history").get_text()
@@ -592,7 +604,7 @@ def test_a_shift_handover_note_sits_on_the_dashboard_with_its_author_and_time(
 ):
     with time_machine.travel("2026-11-25T21:55:00Z", tick=False):
         night, morning = make_member(name="Nia")[1].sign_in(), make_member(name="Mo")[1].sign_in()
-        assert "No handover note yet." in morning.get_page("/staff/").get_text()
+        assert "No handover note in the last 24 hours." in morning.get_page("/staff/").get_text()
         note = "Two booked for 8am. KX sister may ring back."
         night.post("/staff/handover", {"text": note}, form_page="/staff/")
         box = morning.get_page("/staff/").select_one(".handover")
@@ -695,3 +707,44 @@ def test_the_dashboard_says_signing_out_returns_holds_and_signing_out_does(
     assert "The 1 request you held went back in the queue." in told
     db_session.expire_all()
     assert db_session.get(type(request), request.id).status == states.NEW
+
+
+def test_handover_notes_are_a_log_the_last_24_hours_on_the_dashboard_older_on_their_page(
+    make_member, db_session
+):
+    with time_machine.travel("2026-12-03T22:00:00Z", tick=False) as clock:
+        nia = make_member(name="Nia")[1].sign_in()
+        nia.post("/staff/handover", {"text": "Wednesday night: quiet"}, form_page="/staff/")
+        clock.move_to("2026-12-04T22:00:00Z")
+        mo = make_member(name="Mo")[1].sign_in()
+        mo.post("/staff/handover", {"text": "Thursday night: two booked"}, form_page="/staff/")
+        clock.move_to("2026-12-05T06:00:00Z")
+        nia = make_member(name="Nia B")[1].sign_in()
+        nia.post("/staff/handover", {"text": "Friday early: all clear"}, form_page="/staff/")
+        box = nia.get_page("/staff/").select_one(".handover")
+        older = nia.get_page(box.select_one("a[href='/staff/handover']")["href"])
+    shown = [note.get_text() for note in box.select(".handover__note")]
+    assert shown == ["Friday early: all clear", "Thursday night: two booked"], "newest first"
+    assert [note.get_text() for note in older.select(".handover__note")] == [
+        "Wednesday night: quiet"
+    ]
+    assert "Nia, Thursday 3 December at 10:00pm" in older.get_text(" ", strip=True)
+
+
+def test_the_team_page_shows_who_is_signed_in_now_and_when_each_was_last_active(
+    make_member, db_session
+):
+    with time_machine.travel("2026-12-05T02:00:00Z", tick=False) as clock:
+        sam = make_member("supervisor", "Sam")[1].sign_in()
+        make_member(name="Quinn")
+        gone = make_member(name="Gus")[1].sign_in()
+        clock.shift(timedelta(minutes=10))
+        gone.post("/staff/sign-out", form_page="/staff/")
+        clock.shift(timedelta(minutes=5))
+        rows = {
+            row.select_one("td").get_text(): " ".join(row.get_text().split())
+            for row in sam.get_page("/staff/team").select("tbody tr")
+        }
+    assert "Signed in now, last active today at 2:15am" in rows["Sam"]
+    assert "Not signed in; last active today at 2:10am" in rows["Gus"]
+    assert "Never signed in" in rows["Quinn"]

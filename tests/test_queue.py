@@ -9,7 +9,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
-from intake.domain import audit, calls, queue, states
+from intake.domain import audit, calls, queue, staff_sessions, states
 from intake.models import AuditEvent, CallbackRequest
 from tests.factories import cursor_text, make_staff, submit_request, utc
 
@@ -353,3 +353,22 @@ def test_closed_requests_are_listed_by_outcome_and_closing_date(db_session, vaul
     )
     listed = queue.queue_page(db_session, filters, member.id, now=NOW).requests
     assert [r.reference for r in listed] == [done.reference]
+
+
+def test_a_request_is_handed_only_to_a_colleague_signed_in_now(db_session, vault):
+    agent, colleague = make_staff(db_session, name="Alex"), make_staff(db_session, name="Bea")
+    request = submit_request(db_session, vault, now=NOW)
+    queue.take(db_session, request, agent, now=NOW)
+    idle = timedelta(minutes=30)
+    with pytest.raises(queue.QueueRefused, match="Bea is not signed in now"):
+        calls.give_to_colleague(
+            db_session, vault, request, colleague, agent, now=NOW, idle_limit=idle
+        )
+    db_session.rollback()
+    staff_sessions.start(db_session, colleague, NOW - timedelta(minutes=10))
+    calls.give_to_colleague(db_session, vault, request, colleague, agent, now=NOW, idle_limit=idle)
+    assert (request.held_by_id, request.held_at, request.handed_over_by_id) == (
+        colleague.id,
+        NOW,
+        agent.id,
+    )

@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from intake.domain import alerts, audit, queue, states, supervision
+from intake.domain import alerts, audit, queue, staff_sessions, states, supervision
 from intake.domain.clock import utc_now
 from intake.domain.crypto import Vault
 from intake.domain.status import change_status, hand_over
@@ -359,6 +359,8 @@ def open_for_staff(
         audit.record(
             session, audit.REQUEST_VIEWED, staff_id=staff.id, request_id=request.id, now=now
         )
+    if request.held_by_id == staff.id and request.handed_over_by_id is not None:
+        request.handed_over_by_id = None  # seen: their banner goes
     queue.touch(request, staff, now)
     session.commit()
     return personal
@@ -405,13 +407,20 @@ def give_to_colleague(
     by: StaffMember,
     note: str | None = None,
     now: datetime | None = None,
+    idle_limit: timedelta | None = None,
 ) -> None:
-    """Its holder (or a supervisor) hands a request to a named colleague, with a note."""
+    """Its holder (or a supervisor) hands a request to a named colleague, with a note.
+    With `idle_limit`, only to a colleague signed in now: a request handed to someone
+    who has gone home waits on nobody."""
     now = now or utc_now()
     if not by.is_supervisor:
         queue.ensure_holder(request, by)
     if not to.active:
         raise queue.QueueRefused("That colleague's account is disabled.")
+    if idle_limit is not None and not session.scalar(
+        select(staff_sessions.has_live_session(to.id, now, idle_limit))
+    ):
+        raise queue.QueueRefused(f"{to.name} is not signed in now. Choose someone who is.")
     if request.status not in states.OPEN_STATUSES:
         raise queue.QueueRefused(f"This request is {states.LABELS[request.status].lower()}.")
     if note and len(note) > NOTE_MAX:

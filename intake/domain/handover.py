@@ -1,7 +1,8 @@
-"""The shift handover note: what one shift leaves the next, shown on the dashboard."""
+"""The shift handover log: what one shift leaves the next. Each note is kept with its
+author and time; the dashboard shows the last 24 hours, and older notes have a page."""
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -12,6 +13,9 @@ from intake.domain.crypto import Vault
 from intake.models import HandoverNote, StaffMember
 
 HANDOVER_MAX = 2000
+# The dashboard shows the notes written this long ago or less; the rest are a page away.
+RECENT_FOR = timedelta(hours=24)
+PAGE_SIZE = 50
 
 
 class HandoverRefused(ValueError):
@@ -40,18 +44,32 @@ def leave_note(
     session.commit()
 
 
-# Asked on every dashboard page, so built once, for plain rows.
-LATEST = (
+# Asked on every dashboard page, so built once, for plain rows, newest first.
+NOTES = (
     select(HandoverNote.body, HandoverNote.written_at, StaffMember.name.label("author"))
     .join(HandoverNote.staff)
     .order_by(HandoverNote.written_at.desc(), HandoverNote.id.desc())
-    .limit(1)
 )
 
 
-def latest(session: Session, vault: Vault) -> Handover | None:
-    """The newest handover note, with its author and time."""
-    note = session.execute(LATEST).first()
-    if note is None:
-        return None
+def recent(session: Session, vault: Vault, now: datetime) -> list[Handover]:
+    """The notes of the last 24 hours, newest first, each with its author and time."""
+    query = NOTES.where(HandoverNote.written_at >= now - RECENT_FOR).limit(PAGE_SIZE)
+    return [_opened(vault, note) for note in session.execute(query)]
+
+
+def older(
+    session: Session, vault: Vault, now: datetime, page: int = 1
+) -> tuple[list[Handover], bool]:
+    """A page of the notes older than 24 hours, newest first, and whether more follow."""
+    query = (
+        NOTES.where(HandoverNote.written_at < now - RECENT_FOR)
+        .offset((max(page, 1) - 1) * PAGE_SIZE)
+        .limit(PAGE_SIZE + 1)
+    )
+    notes = [_opened(vault, note) for note in session.execute(query)]
+    return notes[:PAGE_SIZE], len(notes) > PAGE_SIZE
+
+
+def _opened(vault: Vault, note) -> Handover:
     return Handover(vault.open(note.body)["text"], note.author, note.written_at)

@@ -565,3 +565,16 @@ def active_colleagues(session: Session, staff_id: int) -> list[StaffMember]:
     """Every active member but `staff_id`, by name."""
     query = select(StaffMember).where(StaffMember.active.is_(True), StaffMember.id != staff_id)
     return list(session.scalars(query.order_by(StaffMember.name)))
+
+
+def signed_in_colleagues(
+    session: Session, staff_id: int, now: datetime, idle: timedelta
+) -> list[StaffMember]:
+    """Every active member but `staff_id` who is signed in now, by name: the people a
+    request may be handed to."""
+    query = select(StaffMember).where(
+        StaffMember.active.is_(True),
+        StaffMember.id != staff_id,
+        staff_sessions.has_live_session(StaffMember.id, now, idle),
+    )
+    return list(session.scalars(query.order_by(StaffMember.name)))

@@ -11,7 +11,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import bindparam, func, select, update
+from sqlalchemy import and_, bindparam, case, func, select, update
 from sqlalchemy.orm import Session
 
 from intake.domain import audit
@@ -80,6 +80,29 @@ def has_live_session(staff_id, now: datetime, idle: timedelta):
         )
         .exists()
     )
+
+
+@dataclass(frozen=True)
+class Presence:
+    """Whether a member is signed in now, and when they last did anything."""
+
+    signed_in: bool
+    last_active: datetime | None
+
+
+def presence(session: Session, now: datetime, idle: timedelta) -> dict[int, Presence]:
+    """Each member who has ever signed in: signed in now (a session neither ended nor
+    idle past `idle`), and their last activity. Nothing here but times."""
+    live = and_(StaffSession.ended_at.is_(None), StaffSession.last_seen_at >= now - idle)
+    query = select(
+        StaffSession.staff_id,
+        func.max(StaffSession.last_seen_at),
+        func.max(case((live, 1), else_=0)),
+    ).group_by(StaffSession.staff_id)
+    return {
+        staff_id: Presence(bool(signed_in), last_active)
+        for staff_id, last_active, signed_in in session.execute(query)
+    }
 
 
 def why_ended(row: StaffSession, now: datetime, limits: SessionLimits) -> str | None:

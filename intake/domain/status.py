@@ -48,6 +48,7 @@ def change_status(
     request.status = target
     request.held_by_id = held_by_id
     request.held_at = now if held_by_id else None
+    request.handed_over_by_id = None
     if target in states.OPEN_STATUSES:
         request.closed_at = None
     else:
@@ -71,11 +72,13 @@ def commit_unless_changed_meanwhile(session: Session) -> bool:
 def hand_over(
     session: Session, request: CallbackRequest, to: StaffMember, *, by: StaffMember, now: datetime
 ) -> None:
-    """Give a request to a colleague: held by them from now (taken for them if waiting)."""
+    """Give a request to a colleague: held by them from now (taken for them if waiting),
+    a fresh hold, marked as handed over by `by` until they open it."""
     detail = {"given_to": to.id}
     if request.status == states.IN_PROGRESS:
         request.held_by_id = to.id
         request.held_at = now
+        request.handed_over_by_id = by.id
         audit.record(
             session,
             audit.REQUEST_REASSIGNED,
@@ -95,6 +98,7 @@ def hand_over(
         event=audit.REQUEST_REASSIGNED,
         detail=detail,
     )
+    request.handed_over_by_id = by.id
 
 
 def return_held_to_queue(session: Session, *conditions) -> list[int]:

@@ -7,7 +7,7 @@ from datetime import datetime
 from flask import Response, abort, flash, g, redirect, render_template, request, session, url_for
 from flask_login import current_user, logout_user
 
-from intake.domain import audit, outbox, queue, staff_accounts, wallboards
+from intake.domain import audit, outbox, queue, staff_accounts, staff_sessions, wallboards
 from intake.domain.clock import utc_now
 from intake.domain.queue import find_by_reference
 from intake.domain.references import normalise_reference
@@ -57,6 +57,7 @@ def _team_page(form: AddStaffForm, wallboard_form: WallboardForm, status: int = 
         members=members,
         locked=_locks(members, utc_now()),
         holdings=queue.holdings(db.session),
+        presence=staff_sessions.presence(db.session, utc_now(), current_service().idle_limit),
         failed_emails=outbox.failed_messages(db.session),
         email_kinds=outbox.KIND_LABELS,
         wallboard_form=wallboard_form,

@@ -53,6 +53,7 @@ from intake.staff.forms import (
 )
 from intake.staff.presenters import (
     QueueRow,
+    RowAnswers,
     answer_rows,
     contact_instructions,
     hold_ended_words,
@@ -107,11 +108,24 @@ def queue_page_context(filters: queue.QueueFilter) -> dict:
     """The queue page: the live part, and what only the full page shows."""
     return {
         **queue_context(filters),
-        "handover": handover.latest(db.session, current_service().vault),
+        "handovers": handover.recent(db.session, current_service().vault, utc_now()),
         "handover_form": HandoverForm(formdata=None),
         "for_a_supervisor": supervision.waiting_for_a_supervisor(db.session),
+        "handed_to_me": handed_to_me(),
         "why_words": supervision.WHY,
     }
+
+
+def handed_to_me() -> list[tuple[CallbackRequest, RowAnswers]]:
+    """The requests a colleague handed this member that they have not opened yet, with
+    what their rows show (for the banner: 'Alex handed you N89K-Z5J5: interpreter')."""
+    service, now = current_service(), utc_now()
+    query = select(CallbackRequest).where(
+        CallbackRequest.held_by_id == current_user.id,
+        CallbackRequest.handed_over_by_id.is_not(None),
+    )
+    answers = app_state().row_answers.answers
+    return [(item, answers(item, service.vault, now)) for item in db.session.scalars(query)]
 
 
 def queue_context(filters: queue.QueueFilter) -> dict:
@@ -174,6 +188,15 @@ def leave_handover():
         handover.leave_note(db.session, current_service().vault, current_user, form.text.data)
         flash("Handover note saved.")
     return redirect(url_for("staff.dashboard"), code=303)
+
+
+@bp.get("/handover")
+def handover_log():
+    """The handover notes older than the dashboard's 24 hours, a page at a time."""
+    page = request.args.get("page", "1")
+    number = int(page) if page.isdigit() and 0 < int(page) < 10_000 else 1
+    notes, more = handover.older(db.session, current_service().vault, utc_now(), number)
+    return render_template("staff/handover.html", notes=notes, page=number, more=more)
 
 
 @bp.post("/search")
@@ -311,8 +334,10 @@ def _action_forms(personal: dict, attempt: AttemptForm | None = None, **others) 
 
 
 def colleague_choices() -> list:
-    """Everyone active but the member asking, to give a request to."""
-    members = staff_accounts.active_colleagues(db.session, current_user.id)
+    """Everyone signed in now but the member asking, to give a request to."""
+    members = staff_accounts.signed_in_colleagues(
+        db.session, current_user.id, utc_now(), current_service().idle_limit
+    )
     return options(*((str(member.id), member.name) for member in members))
 
 
@@ -500,8 +525,15 @@ def reassign(reference: str):
     if not form.validate_on_submit():
         return _refused(item, _first_error(form))
     colleague = db.get_or_404(StaffMember, int(form.to.data))
+    service = current_service()
     calls.give_to_colleague(
-        db.session, current_service().vault, item, colleague, current_user, form.note.data or None
+        db.session,
+        service.vault,
+        item,
+        colleague,
+        current_user,
+        form.note.data or None,
+        idle_limit=service.idle_limit,
     )
     flash(f"Given to {colleague.name}.")
     return _back_to(item)
