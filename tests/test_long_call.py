@@ -28,13 +28,20 @@ def token_on(browser: StaffBrowser, path: str) -> str:
     return browser.csrf(path)
 
 
+def on_a_call(make_member, db_session, vault, take: bool = True):
+    """At START, an agent signs in and (with `take`) takes a new request, its page open:
+    returns (agent, request, path, the page's CSRF token)."""
+    request = submit_request(db_session, vault)
+    path = f"/staff/requests/{request.reference}"
+    agent = make_member()[1].sign_in()
+    if take:
+        agent.post(f"{path}/take", form_page=path)
+    return agent, request, path, token_on(agent, path)
+
+
 def test_renewing_a_held_request_keeps_a_long_call_signed_in(make_member, db_session, vault):
     with time_machine.travel(START, tick=False) as clock:
-        request = submit_request(db_session, vault)
-        path = f"/staff/requests/{request.reference}"
-        agent = make_member()[1].sign_in()
-        agent.post(f"{path}/take", form_page=path)
-        token = token_on(agent, path)
+        agent, request, path, token = on_a_call(make_member, db_session, vault)
         for _ in range(6):  # an hour on the phone, the page renewing every 10 minutes
             clock.shift(timedelta(minutes=10))
             assert renew(agent, request, token).get_json()["held"] is True
@@ -43,10 +50,7 @@ def test_renewing_a_held_request_keeps_a_long_call_signed_in(make_member, db_ses
 
 def test_renewing_a_request_one_does_not_hold_is_not_activity(make_member, db_session, vault):
     with time_machine.travel(START, tick=False) as clock:
-        request = submit_request(db_session, vault)
-        path = f"/staff/requests/{request.reference}"
-        agent = make_member()[1].sign_in()
-        token = token_on(agent, path)
+        agent, request, _path, token = on_a_call(make_member, db_session, vault, take=False)
         for _ in range(3):
             clock.shift(timedelta(minutes=11))
             answer = renew(agent, request, token)
@@ -71,11 +75,7 @@ def test_a_call_saved_after_the_session_ended_is_kept_and_offered_back_on_the_re
     make_member, db_session, vault
 ):
     with time_machine.travel(START, tick=False) as clock:
-        request = submit_request(db_session, vault)
-        path = f"/staff/requests/{request.reference}"
-        agent = make_member()[1].sign_in()
-        agent.post(f"{path}/take", form_page=path)
-        token = token_on(agent, path)
+        agent, request, path, token = on_a_call(make_member, db_session, vault)
         clock.shift(timedelta(minutes=31))  # the script could not renew: a laptop asleep
         assert renew(agent, request, token).status_code == 401, "the session ended"
         call = {"csrf_token": token, "outcome": "no_answer", "note": "Rang at 02:14, no reply"}
@@ -95,11 +95,7 @@ def test_a_call_saved_after_the_session_ended_is_kept_and_offered_back_on_the_re
 
 def test_a_call_sent_without_our_pages_token_is_not_kept(make_member, db_session, vault):
     with time_machine.travel(START, tick=False) as clock:
-        request = submit_request(db_session, vault)
-        path = f"/staff/requests/{request.reference}"
-        agent = make_member()[1].sign_in()
-        agent.post(f"{path}/take", form_page=path)
-        token = token_on(agent, path)
+        agent, request, path, token = on_a_call(make_member, db_session, vault)
         clock.shift(timedelta(minutes=31))
         renew(agent, request, token)
         forged = {"csrf_token": "not-ours", "outcome": "no_answer", "note": "planted"}

@@ -192,7 +192,7 @@ def record_attempt(
             request,
             why,
             by=staff,
-            channels=channels or alerts.AlertSettings(),
+            channels=channels,
             now=now,
             detail=asked,
         )
@@ -300,7 +300,7 @@ def _record_late(
                 request,
                 supervision.LATE_REACHED,
                 by=staff,
-                channels=channels or alerts.AlertSettings(),
+                channels=channels,
                 now=now,
             )
         else:
@@ -463,7 +463,7 @@ def close_without_call(
                 request,
                 supervision.SPAM,
                 by=staff,
-                channels=channels or alerts.AlertSettings(),
+                channels=channels,
                 now=now,
             )
             session.commit()

@@ -52,12 +52,13 @@ def mark(
     why: str,
     *,
     by: StaffMember,
-    channels: alerts.AlertSettings,
+    channels: alerts.AlertSettings | None,
     now: datetime,
     detail: dict | None = None,
 ) -> None:
-    """Mark `request` for a supervisor and tell them, in the caller's transaction. A
-    request already marked keeps its first reason and time, and nobody is told twice."""
+    """Mark `request` for a supervisor and tell them (the alert `channels`, if any, and
+    every supervisor), in the caller's transaction. A request already marked keeps its
+    first reason and time, and nobody is told twice."""
     audit.record(
         session,
         audit.NEEDS_SUPERVISOR,
@@ -69,6 +70,7 @@ def mark(
     if request.needs_supervisor is not None:
         return
     request.needs_supervisor, request.needs_supervisor_at = why, now
+    channels = channels or alerts.AlertSettings()
     alerts.tell_supervisors_now(session, vault, channels, request.reference, WHY[why], now)
 
 

@@ -34,6 +34,19 @@ from intake.models import MAX_DATABASE_ID
 
 REASON_MAX = 200
 REASON_TOO_LONG = f"Keep the reason to {REASON_MAX} characters"
+
+
+def optional_note(label: str) -> TextAreaField:
+    """A note that may be left blank, within the notes' limit."""
+    return TextAreaField(
+        label,
+        validators=[
+            Optional(),
+            Length(max=NOTE_MAX, message=f"Keep notes to {NOTE_MAX} characters"),
+        ],
+    )
+
+
 # Reasons stay in the audit trail, which nothing deletes (the privacy notice says so).
 NO_PERSONAL_DETAILS = (
     "Do not include names, phone numbers or health details: reasons stay in the audit trail."
@@ -114,13 +127,7 @@ class AttemptForm(CleanForm):
         "If they asked us to call at another time: when",
         validators=[Optional()],
     )
-    note = TextAreaField(
-        "Note (optional)",
-        validators=[
-            Optional(),
-            Length(max=NOTE_MAX, message=f"Keep notes to {NOTE_MAX} characters"),
-        ],
-    )
+    note = optional_note("Note (optional)")
     override_reason = StringField(
         "Supervisors: why call before the retry time?",
         description=(
@@ -200,13 +207,7 @@ class CalledUsForm(CleanForm):
         choices=options(*RESULTS.items()),
         validators=[InputRequired("Choose the result of the call")],
     )
-    note = TextAreaField(
-        "Note (optional)",
-        validators=[
-            Optional(),
-            Length(max=NOTE_MAX, message=f"Keep notes to {NOTE_MAX} characters"),
-        ],
-    )
+    note = optional_note("Note (optional)")
 
 
 class TakeForm(CleanForm):
@@ -242,13 +243,7 @@ class DecideForm(CleanForm):
 
 class ReassignForm(CleanForm):
     to = SelectField("Give this request to", validators=[InputRequired("Choose a colleague")])
-    note = TextAreaField(
-        "Note for them (optional)",
-        validators=[
-            Optional(),
-            Length(max=NOTE_MAX, message=f"Keep notes to {NOTE_MAX} characters"),
-        ],
-    )
+    note = optional_note("Note for them (optional)")
 
 
 class AddStaffForm(CleanForm):
