@@ -184,6 +184,14 @@ Index(
     postgresql_where=NEEDS_SUPERVISOR,
     sqlite_where=NEEDS_SUPERVISOR,
 )
+# Requests handed to their holder and not yet opened by them (the holder's banner).
+HANDED_OVER = text("handed_over_by_id IS NOT NULL")
+Index(
+    "ix_callback_requests_handed_over",
+    CallbackRequest.held_by_id,
+    postgresql_where=HANDED_OVER,
+    sqlite_where=HANDED_OVER,
+)
 # Holds by age, for finding expired holds without reading the whole table.
 HELD_ONLY = text("status = 'in_progress'")
 Index(

@@ -106,12 +106,13 @@ def _day_start(text: str | None, zone, days_later: int = 0) -> datetime | None:
 
 def queue_page_context(filters: queue.QueueFilter) -> dict:
     """The queue page: the live part, and what only the full page shows."""
+    live = queue_context(filters)
     return {
-        **queue_context(filters),
+        **live,
         "handovers": handover.recent(db.session, current_service().vault, utc_now()),
         "handover_form": HandoverForm(formdata=None),
         "for_a_supervisor": supervision.waiting_for_a_supervisor(db.session),
-        "handed_to_me": handed_to_me(),
+        "handed_to_me": handed_to_me() if live["counts"].held_by_me else [],
         "why_words": supervision.WHY,
     }
 
