@@ -63,6 +63,21 @@ def staff_states(page: Page, server):
     page.check("input[name=outcome][value=no_answer]")
     page.click("text=Save the call")
     yield "request page after a call"
+    someone_in_danger = page.context.new_page()
+    someone_in_danger.goto(server.url + "/callback")
+    fill_the_form_correctly(someone_in_danger)
+    someone_in_danger.check("#in_danger-0")
+    someone_in_danger.click("main button[type=submit]")
+    someone_in_danger.close()
+    page.goto(server.url + "/staff/")
+    page.click("text=Take next request")
+    page.check("input[name=outcome][value=wrong_number]")
+    page.click("text=Save the call")
+    yield "request page, waiting for a supervisor's decision"
+    page.goto(server.url + "/staff/")
+    yield "queue, with a request for a supervisor"
+    page.goto(server.url + "/staff/handover")
+    yield "older handover notes"
     page.goto(server.url + "/staff/team")
     yield "team"
     page.goto(server.url + "/staff/audit")
@@ -100,7 +115,7 @@ def test_axe_finds_no_violation_on_any_staff_page_or_state(server, open_page):
     server.create_staff("boss@intake.example", "Sam Supervisor", role="supervisor")
     page = open_page(bypass_csp=True, axe=True)
     checked, violations = axe_everywhere(page, staff_states(page, server))
-    assert checked == 9
+    assert checked == 12
     assert violations == {}
 
 
