@@ -162,6 +162,16 @@ def renew(browser, request):
     return lambda: browser.client.post(f"{path}/hold", headers={"X-CSRFToken": token}).get_json()
 
 
+def held_by_alex(make_member, db_session, vault, colleague: str):
+    """Alex and a colleague signed in, and a new request Alex holds:
+    returns (alex, colleague, request, its page's path)."""
+    alex, other = make_member(name="Alex")[1].sign_in(), make_member(name=colleague)[1].sign_in()
+    request = submit_request(db_session, vault)
+    path = f"/staff/requests/{request.reference}"
+    alex.post(f"{path}/take", form_page=path)
+    return alex, other, request, path
+
+
 def test_the_holder_is_told_at_once_when_a_supervisor_closes_their_request(
     db_session, vault, make_member
 ):
@@ -180,12 +190,7 @@ def test_the_holder_is_told_at_once_when_a_supervisor_closes_their_request(
 
 
 def test_the_holder_is_told_at_once_when_the_visitor_rings_in(db_session, vault, make_member):
-    _, alex = make_member(name="Alex")
-    _, dee = make_member(name="Dee")
-    alex.sign_in(), dee.sign_in()
-    request = submit_request(db_session, vault)
-    path = f"/staff/requests/{request.reference}"
-    alex.post(f"{path}/take", form_page=path)
+    alex, dee, request, path = held_by_alex(make_member, db_session, vault, "Dee")
     renewal = renew(alex, request)
     response = dee.post(f"{path}/called-us", {"called-result": "assessment_booked"}, path)
     assert response.status_code == 303
@@ -197,12 +202,7 @@ def test_the_holder_is_told_at_once_when_the_visitor_rings_in(db_session, vault,
 def test_the_holder_is_told_at_once_when_a_late_call_reached_the_person(
     db_session, vault, make_member
 ):
-    _, alex = make_member(name="Alex")
-    _, cal = make_member(name="Cal")
-    alex.sign_in(), cal.sign_in()
-    request = submit_request(db_session, vault)
-    path = f"/staff/requests/{request.reference}"
-    alex.post(f"{path}/take", form_page=path)
+    alex, cal, request, path = held_by_alex(make_member, db_session, vault, "Cal")
     alex_page = alex.csrf(path)
     queue.release(db_session, request, make_staff(db_session, role="supervisor", name="Sam"))
     cal.post(f"{path}/take", form_page=path)
