@@ -51,7 +51,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
 def answer_prepared_pages(app: Flask) -> None:
     """Pages the same for everyone are answered from memory (intake.prepared_pages)."""
-    app_state(app).prepared_pages = app.wsgi_app = PreparedPages(app.wsgi_app)
+    prepared = PreparedPages(app.wsgi_app, trusted_hosts=app.config["TRUSTED_HOSTS"])
+    app_state(app).prepared_pages = app.wsgi_app = prepared
 
 
 def register_extensions(app: Flask) -> None:
@@ -98,7 +99,7 @@ def trust_proxies(app: Flask) -> None:
 def register_blueprints(app: Flask) -> None:
     from intake import ops
     from intake.public import views as public
-    from intake.staff import account, auth, reports, team, views  # noqa: F401  (each adds its routes)
+    from intake.staff import account, auth, reports, rights, team, views  # noqa: F401  (each adds its routes)
     from intake.staff.blueprint import bp as staff
     from intake.wallboard import views as wallboard
 

@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from email_validator import EmailNotValidError, validate_email
+from werkzeug.sansio.utils import host_is_trusted
 
 from intake.domain import crypto
 from intake.domain.phones import InvalidPhone, parse_phone
@@ -33,6 +34,9 @@ REQUIRED_IN_PRODUCTION = (
     # The form promises an email to visitors who give an address.
     "INTAKE_SMTP_URL",
     "INTAKE_MAIL_FROM",
+    # Page links (canonical, og:url, sitemap, robots) are made from it, never from the
+    # Host a request names, and the app answers no other host (TRUSTED_HOSTS).
+    "INTAKE_PUBLIC_URL",
 )
 ENVIRONMENTS = ("development", "production")
 DEVELOPMENT_MAIL_FROM = "callbacks@localhost"
@@ -43,6 +47,9 @@ MIN_SECRET_KEY_LENGTH = 32
 MAIL_ADDRESS = re.compile(r"[^@\s<>,;\"]+@[^@\s<>,;\"]+")
 # An Ofcom number reserved for drama: it rings nobody. Production must set its own.
 DEVELOPMENT_HELPLINE = "0808 157 0192"
+# Where `make run` serves: the address page links use in development when
+# INTAKE_PUBLIC_URL is unset (never the Host a request names).
+DEVELOPMENT_PUBLIC_URL = "http://127.0.0.1:5000"
 # Who runs the line, shown on the service pages and beside every guide page. Development
 # shows these placeholders; production refuses to start until each one is replaced.
 ORGANISATION_PLACEHOLDERS = {
@@ -163,7 +170,10 @@ def _from_environment(environ: Mapping[str, str], instance_path: Path, productio
         # Unset: Redis (the rate limits' store) runs on our own servers at the host.
         "INTAKE_REDIS_PROVIDER": environ.get("INTAKE_REDIS_PROVIDER", "").strip() or None,
         **{name: _optional_positive_int(environ, name) for name in KEEPING_PERIODS},
-        "INTAKE_PUBLIC_URL": environ.get("INTAKE_PUBLIC_URL") or None,
+        "INTAKE_PUBLIC_URL": environ.get("INTAKE_PUBLIC_URL", "").strip().rstrip("/") or None,
+        # Host names answered besides INTAKE_PUBLIC_URL's, in production (for probes
+        # and metrics that reach gunicorn directly, say 127.0.0.1).
+        "INTAKE_EXTRA_HOSTS": _names(environ.get("INTAKE_EXTRA_HOSTS", "")),
         # Unset in development: emails wait in the outbox, and nothing is sent.
         "INTAKE_SMTP_URL": environ.get("INTAKE_SMTP_URL", "").strip() or None,
         "INTAKE_MAIL_FROM": environ.get("INTAKE_MAIL_FROM", "").strip() or DEVELOPMENT_MAIL_FROM,
@@ -221,6 +231,10 @@ def _from_environment(environ: Mapping[str, str], instance_path: Path, productio
         "WTF_CSRF_SSL_STRICT": False,
         "MAX_CONTENT_LENGTH": 64 * 1024,
     }
+
+
+def _names(raw: str) -> tuple[str, ...]:
+    return tuple(name.strip() for name in raw.split(",") if name.strip())
 
 
 def _alert_emails(raw: str) -> tuple[str, ...]:
@@ -328,6 +342,7 @@ def _check(config: dict[str, Any]) -> None:
     _check_password_costs(config)
     _check_mail(config)
     _check_alert_webhook(config)
+    _settle_hosts(config)
 
 
 def _check_password_costs(config: dict[str, Any]) -> None:
@@ -378,3 +393,34 @@ def _check_alert_webhook(config: dict[str, Any]) -> None:
             "INTAKE_ALERT_WEBHOOK_URL is set without INTAKE_ALERT_WEBHOOK_SECRET: "
             "alerts are signed with it, so the receiver can tell them from forgeries."
         )
+
+
+def _settle_hosts(config: dict[str, Any]) -> None:
+    """The public address, checked; in production, the only hosts answered.
+
+    Flask refuses any other Host with 400 (TRUSTED_HOSTS, checked for every request;
+    intake.prepared_pages checks it too, as it answers before Flask). Page links come
+    from the public address alone (intake.templating.public_url), so a page made for
+    one Host is the same for every other, and the page caches keep one copy per path.
+    """
+    production = config["INTAKE_ENV"] == "production"
+    url = config.get("INTAKE_PUBLIC_URL")
+    if url:
+        parts = urlsplit(url)
+        try:
+            usable = parts.scheme in ("http", "https") and bool(parts.hostname) and parts.port != 0
+        except ValueError:  # a port that is not a number
+            usable = False
+        if not usable or parts.query or parts.fragment or "@" in parts.netloc:
+            raise ConfigError(
+                "INTAKE_PUBLIC_URL must be the site's address, like https://help.example.org."
+            )
+        if production and parts.scheme != "https":
+            raise ConfigError("INTAKE_PUBLIC_URL must be https:// in production.")
+        config["INTAKE_PUBLIC_URL"] = url.rstrip("/")
+    extra = tuple(config.get("INTAKE_EXTRA_HOSTS") or ())
+    for name in extra:
+        if not host_is_trusted(name):
+            raise ConfigError(f"INTAKE_EXTRA_HOSTS: {name!r} is not a host name.")
+    # None: every host, in development (where the links name DEVELOPMENT_PUBLIC_URL).
+    config["TRUSTED_HOSTS"] = [urlsplit(url).hostname, *extra] if production and url else None

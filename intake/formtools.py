@@ -1,6 +1,7 @@
 """Input pieces shared by every audience: text hygiene, the field types we use, and ids."""
 
 import unicodedata
+from datetime import date
 
 from flask import request
 from flask_wtf import FlaskForm
@@ -162,3 +163,32 @@ def database_id(text: str) -> int:
     if not text.isascii() or not text.isdigit() or not 1 <= int(text) <= MAX_DATABASE_ID:
         raise ValueError(f"not an id: {text[:20]!r}")
     return int(text)
+
+
+# The days a form or an address may name: any a person could mean, and far from the
+# calendar's ends (year 1, year 9999), where a day added or a time zone applied would
+# overflow instead of answering.
+FIRST_DAY, LAST_DAY = date(2000, 1, 1), date(2099, 12, 31)
+DAYS_WE_TAKE = "between 1 January 2000 and 31 December 2099"
+
+
+class DayWeTake:
+    """A validator for a date field: its day, if any, is between FIRST_DAY and LAST_DAY."""
+
+    def __init__(self, message: str) -> None:
+        self.message = message
+
+    def __call__(self, form, field) -> None:
+        if field.data is not None and not FIRST_DAY <= field.data <= LAST_DAY:
+            raise ValidationError(self.message)
+
+
+def day_we_take(text: str) -> date:
+    """A day typed in a query string, as 2026-11-25; ValueError unless it is one, between
+    FIRST_DAY and LAST_DAY."""
+    if not text.isascii() or len(text) != len("2026-11-25"):
+        raise ValueError(f"not a day: {text[:20]!r}")
+    day = date.fromisoformat(text)
+    if not FIRST_DAY <= day <= LAST_DAY:
+        raise ValueError(f"not a day we take: {text!r}")
+    return day

@@ -116,6 +116,9 @@ class CallbackRequest(db.Model):
     source_page: Mapped[str | None] = mapped_column(String(60))
     personal_data: Mapped[bytes | None] = mapped_column(LargeBinary)
     phone_hash: Mapped[str | None] = mapped_column(String(64), index=True)
+    # A keyed hash of the email address, like the phone's: a supervisor finds one
+    # person's requests by either (intake.domain.subject_access).
+    email_hash: Mapped[str | None] = mapped_column(String(64), index=True)
     submission_digest: Mapped[str] = mapped_column(String(64), unique=True)
     withdraw_digest: Mapped[str | None] = mapped_column(String(64), unique=True)
     # The confirmation page's one showing: a digest of the token in the visitor's
@@ -222,17 +225,23 @@ class CallAttempt(db.Model):
 
 
 class RequestNote(db.Model):
-    """A note an agent keeps on a request, encrypted like the visitor's answers."""
+    """Words a member of staff typed about a request, encrypted like the visitor's
+    answers and erased with them: a note on the request, or the reason given for an
+    action (`kind` "reason"), which the action's audit line points to by id."""
 
     __tablename__ = "request_notes"
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20), default="note", server_default="note")
+    # A reason's audit line: the line keeps the fact ("with a reason"), this row the words.
+    audit_event_id: Mapped[int | None] = mapped_column(ForeignKey("audit_events.id"))
     request_id: Mapped[int] = mapped_column(ForeignKey("callback_requests.id"), index=True)
     staff_id: Mapped[int] = mapped_column(ForeignKey("staff_members.id"))
     written_at: Mapped[datetime] = mapped_column(UTCDateTime)
     body: Mapped[bytes | None] = mapped_column(LargeBinary)
 
     staff: Mapped[StaffMember] = relationship(lazy="joined")
+    audit_event: Mapped["AuditEvent | None"] = relationship()
 
 
 class StaffSession(db.Model):
@@ -434,3 +443,36 @@ class TeamCountsRow(db.Model):
     overdue: Mapped[int] = mapped_column(default=0)
     urgent: Mapped[int] = mapped_column(default=0)
     completed_today: Mapped[int] = mapped_column(default=0)
+
+
+class CacheGeneration(db.Model):
+    """One number shared by every worker: bumped whenever personal data is erased,
+    corrected or re-sealed, so that each worker drops what it keeps in memory of the
+    visitors' answers (intake.state) the next time it looks."""
+
+    __tablename__ = "cache_generations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    generation: Mapped[int] = mapped_column(default=0)
+
+
+class SignInThrottle(db.Model):
+    """Failed guesses at one account from one client: a browser holding a device cookie
+    the member was given at an earlier sign-in, or else an address
+    (intake.domain.staff_accounts). Only a digest names the client, never an address.
+
+    Guesses from elsewhere never hold a member back: each client has its own count,
+    and its own growing wait once it passes the limit.
+    """
+
+    __tablename__ = "sign_in_throttles"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    staff_id: Mapped[int] = mapped_column(ForeignKey("staff_members.id"))
+    client_digest: Mapped[str] = mapped_column(String(64))
+    client_kind: Mapped[str] = mapped_column(String(10))
+    failures: Mapped[int] = mapped_column(default=0)
+    held_until: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    last_failure_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+
+    __table_args__ = (UniqueConstraint("staff_id", "client_digest"),)

@@ -10,19 +10,23 @@ memory: no routing, session, CSRF, template or compression work, and a repeat vi
 that sends the ETag back gets 304 Not Modified. Each answer still gets its own
 X-Request-Id and is timed in the latency histogram, as every other answer is.
 
-Pages are kept per process, per scheme, host and path (at most MAX_PAGES, against
-odd Host headers). Their words change only with a deploy, which restarts the workers.
+Pages are kept per process, per path (at most MAX_PAGES): their links come from
+configuration, never from the Host asked for, so a page is the same for every host and
+scheme. A Host the app does not answer (TRUSTED_HOSTS, in production) is never
+answered from memory: Flask refuses it. Their words change only with a deploy, which
+restarts the workers.
 """
 
 import gzip
 import hashlib
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 
 import brotli
 from werkzeug.http import parse_accept_header
+from werkzeug.sansio.utils import host_is_trusted
 from werkzeug.test import EnvironBuilder, run_wsgi_app
 
 from intake.observability import LATENCY, REQUEST_ID_HEADER, request_id_from
@@ -98,15 +102,16 @@ def _matches(if_none_match: str, etags: frozenset[str]) -> bool:
 class PreparedPages:
     """WSGI middleware around the Flask app: see the module's docstring."""
 
-    def __init__(self, app: WsgiApp) -> None:
+    def __init__(self, app: WsgiApp, trusted_hosts: Collection[str] | None = None) -> None:
         self.app = app
-        self.pages: dict[tuple[str, str, str], PreparedPage] = {}
+        self.trusted_hosts = trusted_hosts  # None: every host (development)
+        self.pages: dict[str, PreparedPage] = {}
 
     def __call__(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
         method = environ["REQUEST_METHOD"]
-        if method not in ANSWERED or environ.get("QUERY_STRING"):
+        if method not in ANSWERED or environ.get("QUERY_STRING") or not self._trusted(environ):
             return self.app(environ, start_response)
-        key = (environ["wsgi.url_scheme"], environ.get("HTTP_HOST", ""), environ["PATH_INFO"])
+        key = environ["PATH_INFO"]
         page = self.pages.get(key)
         if page is None:
             return self._answer_and_learn(key, environ, start_response)
@@ -122,6 +127,12 @@ class PreparedPages:
             body = [variant.body] if method == "GET" else []
         LATENCY.labels("prepared_page", method).observe(time.perf_counter() - started)
         return body
+
+    def _trusted(self, environ: dict) -> bool:
+        """A Host the app answers; Flask gives any other its 400."""
+        if self.trusted_hosts is None:
+            return True
+        return host_is_trusted(environ.get("HTTP_HOST"), self.trusted_hosts)
 
     def _answer_and_learn(self, key, environ: dict, start_response: Callable) -> Iterable[bytes]:
         """Let Flask answer; if the page is the same for everyone, prepare it."""

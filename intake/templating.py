@@ -8,6 +8,7 @@ from jinja2 import BytecodeCache
 from jinja2.bccache import Bucket
 from markupsafe import Markup
 
+from intake.config import DEVELOPMENT_PUBLIC_URL
 from intake.domain import states
 from intake.domain.clock import utc_now
 from intake.domain.estimate import wait_words
@@ -57,8 +58,10 @@ def template_globals() -> dict[str, Any]:
 
 
 def public_url(path: str | None = None) -> str:
-    """An absolute URL on the public site (INTAKE_PUBLIC_URL, or the host asked for)."""
-    base = current_app.config.get("INTAKE_PUBLIC_URL") or request.url_root
+    """An absolute URL on the public site: INTAKE_PUBLIC_URL (in development, where
+    `make run` serves), never the Host a request names, so a page is the same
+    whichever host it was asked for by and can be kept once per path."""
+    base = current_app.config.get("INTAKE_PUBLIC_URL") or DEVELOPMENT_PUBLIC_URL
     return base.rstrip("/") + (request.path if path is None else path)
 
 

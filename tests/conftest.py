@@ -22,7 +22,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from intake import create_app
-from intake.config import sqlalchemy_url
+from intake.config import ORGANISATION_PLACEHOLDERS, sqlalchemy_url
 from intake.domain.crypto import new_key
 from intake.extensions import db
 from intake.models import CallbackRequest, StaffMember
@@ -157,6 +157,35 @@ def app(app_config) -> Iterator[Flask]:
 @pytest.fixture
 def client(app) -> FlaskClient:
     return app.test_client()
+
+
+PUBLIC_URL = "https://help.example.org"
+
+
+@pytest.fixture
+def production_app(app_config, monkeypatch) -> Iterator[Flask]:
+    """The app as INTAKE_ENV=production builds it from the environment, on this test's
+    database. It answers only at PUBLIC_URL: `client.get(path, base_url=PUBLIC_URL)`."""
+    settings = {
+        "INTAKE_ENV": "production",
+        "SECRET_KEY": "x" * 40,
+        "INTAKE_DATA_KEYS": app_config["INTAKE_DATA_KEYS"][0],
+        "INTAKE_HELPLINE_PHONE": "0808 157 0192",
+        "DATABASE_URL": app_config["SQLALCHEMY_DATABASE_URI"],
+        "INTAKE_PUBLIC_URL": PUBLIC_URL,
+        "INTAKE_TRUSTED_PROXIES": "0",
+        "INTAKE_WORKERS": "1",
+        "INTAKE_SMTP_URL": "smtp://127.0.0.1:2525",
+        "INTAKE_MAIL_FROM": "callbacks@example.org",
+        **{name: f"Real {name}" for name in ORGANISATION_PLACEHOLDERS},
+    }
+    for name, value in settings.items():
+        monkeypatch.setenv(name, value)
+    app = create_app({"SQLALCHEMY_ENGINE_OPTIONS": app_config["SQLALCHEMY_ENGINE_OPTIONS"]})
+    yield app
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
 
 
 @pytest.fixture

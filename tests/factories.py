@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 from intake.domain import calls, queue
 from intake.domain.callbacks import CallbackAnswers, CallbackPolicy, submit_callback
 from intake.domain.staff_accounts import complete_sign_in, create_staff, start_enrolment
-from intake.models import CallbackRequest
+from intake.models import CallbackRequest, RequestNote
 
 LONDON = ZoneInfo("Europe/London")
 POLICY = CallbackPolicy(zone=LONDON, target=timedelta(minutes=15))
@@ -123,3 +123,9 @@ def take_and_call(session, vault, request, staff, at, outcome=calls.REACHED, **e
 def cursor_text(*values: object) -> str:
     """A queue cursor as a page link carries it, holding whatever values a test needs."""
     return base64.urlsafe_b64encode(json.dumps(values).encode()).decode()
+
+
+def typed_reason(session, vault, event) -> str | None:
+    """The reason a member typed for an audit line, opened from its sealed record."""
+    reason = session.query(RequestNote).filter_by(audit_event_id=event.id).one_or_none()
+    return vault.open(reason.body)["text"] if reason and reason.body else None

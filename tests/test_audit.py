@@ -52,7 +52,8 @@ def skip_unless_postgresql(session: Session) -> None:
 
 
 @pytest.mark.parametrize(
-    "statement", ["TRUNCATE audit_events", "TRUNCATE callback_requests, staff_members CASCADE"]
+    "statement",
+    ["TRUNCATE audit_events CASCADE", "TRUNCATE callback_requests, staff_members CASCADE"],
 )
 def test_postgresql_refuses_to_truncate_the_trail_even_for_its_owner(db_session, statement):
     skip_unless_postgresql(db_session)

@@ -7,7 +7,7 @@ import time_machine
 
 from intake.domain import states
 from intake.domain.references import PATTERN
-from tests.conftest import page
+from tests.conftest import CallbackVisitor, page
 from tests.factories import utc
 
 
@@ -206,3 +206,85 @@ def test_a_made_up_withdrawal_changes_nothing(visitor, stored):
 def test_the_reference_is_not_in_the_redirect_url(visitor, stored):
     response = visitor.submit()
     assert not re.search(stored.only().reference, response.headers["Location"])
+
+
+# The submission token makes a resend harmless, for its own visitor, for two hours
+
+
+def test_a_form_token_copied_to_another_browser_shows_nothing_of_the_request_it_made(
+    app, visitor, stored
+):
+    sent = visitor.filled_form()
+    assert visitor.resend(sent).status_code == 303  # stored; not looked at yet
+    other = CallbackVisitor(app.test_client())
+    copied = {**other.filled_form(name="Alex"), "submission_token": sent["submission_token"]}
+    response = other.resend(copied)
+    assert response.status_code == 400
+    html = page(response)
+    text = html.get_text(" ", strip=True)
+    reference = stored.only().reference
+    assert reference not in text and "3456" not in text
+    assert "only in the browser where it was opened" in text
+    assert html.select_one("#name")["value"] == "Alex"  # their own answers, kept
+    assert html.select_one("input[name=submission_token]")["value"] != sent["submission_token"]
+    afterwards = page(other.client.get("/callback/received"))
+    assert reference not in afterwards.get_text()
+    assert not afterwards.select("form[action='/callback/withdraw']")
+    assert stored.count() == 1
+    mine = page(visitor.client.get("/callback/received"))  # the visitor's one look
+    assert mine.select_one(".panel__reference").get_text(strip=True) == reference
+
+
+def test_a_form_token_older_than_two_hours_gets_the_form_back_with_the_answers_kept(
+    visitor, stored
+):
+    with time_machine.travel(utc(2026, 11, 25, 10, 0), tick=False):
+        data = visitor.filled_form(message="Please call after six")
+    with time_machine.travel(utc(2026, 11, 25, 12, 1), tick=False):
+        response = visitor.resend(data)
+        assert response.status_code == 400
+        html = page(response)
+        assert "this form works for 2 hours" in html.get_text()
+        assert html.select_one("#message").get_text().strip() == "Please call after six"
+        assert stored.count() == 0
+        assert visitor.resend({**data, **visitor.hidden_fields(html)}).status_code == 303
+    assert stored.count() == 1
+
+
+def test_an_old_form_token_sent_again_shows_nothing_of_the_request_it_made(visitor, stored):
+    with time_machine.travel(utc(2026, 11, 25, 10, 0), tick=False):
+        data = visitor.filled_form()
+        visitor.resend(data)  # stored; the answer never arrived
+    with time_machine.travel(utc(2026, 11, 25, 12, 1), tick=False):
+        response = visitor.resend(data)
+        assert response.status_code == 400
+        text = page(response).get_text(" ", strip=True)
+        assert stored.only().reference not in text and "3456" not in text
+    assert stored.count() == 1
+
+
+def test_a_resend_from_the_same_browser_within_two_hours_confirms_the_one_request(visitor, stored):
+    with time_machine.travel(utc(2026, 11, 25, 10, 0), tick=False):
+        data = visitor.filled_form()
+        visitor.resend(data)  # stored; the answer never arrived
+    with time_machine.travel(utc(2026, 11, 25, 11, 59), tick=False):
+        response = visitor.resend(data)
+        assert response.status_code == 303
+        confirmation = page(visitor.client.get(response.headers["Location"]))
+    assert confirmation.select_one(".panel__reference").get_text(strip=True) == (
+        stored.only().reference
+    )
+    assert confirmation.select_one("form[action='/callback/withdraw']")
+
+
+def test_the_form_sent_again_after_its_confirmation_was_seen_shows_nothing_again(visitor, stored):
+    data = visitor.filled_form()
+    visitor.client.get(visitor.resend(data).headers["Location"])  # seen
+    again = visitor.resend(data)  # back through history, and sent again
+    assert again.status_code == 303
+    html = page(visitor.client.get(again.headers["Location"]))
+    text = html.get_text(" ", strip=True)
+    assert stored.only().reference not in text and "3456" not in text
+    assert "does not show any details again" in text
+    assert not html.select("form[action='/callback/withdraw']")
+    assert stored.count() == 1

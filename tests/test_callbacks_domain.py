@@ -101,6 +101,15 @@ def test_a_repeat_hands_out_a_new_receipt_and_spends_the_old(db_session, vault):
     assert withdraw_callback(db_session, secret) == first.reference
 
 
+def test_a_repeat_after_the_confirmation_was_shown_hands_out_no_receipt(db_session, vault):
+    first = submit_callback(db_session, vault, make_answers(), "same", POLICY, now=NOW)
+    assert show_confirmation(db_session, vault, first.token).reference == first.reference
+    again = submit_callback(db_session, vault, make_answers(), "same", POLICY, now=NOW)
+    assert again.repeated and again.reference == first.reference
+    assert again.token is None
+    assert db_session.get(CallbackRequest, first.request_id).receipt_digest is None
+
+
 def test_the_confirmation_is_shown_once_per_receipt(db_session, vault):
     receipt = submit_callback(db_session, vault, make_answers(), "token", POLICY, now=NOW)
     assert show_confirmation(db_session, vault, receipt.token).reference == receipt.reference

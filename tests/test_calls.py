@@ -6,7 +6,7 @@ import pytest
 
 from intake.domain import audit, calls, queue, states
 from intake.models import AuditEvent, RequestNote
-from tests.factories import CALL_POLICY, make_staff, submit_request, utc
+from tests.factories import CALL_POLICY, make_staff, submit_request, typed_reason, utc
 
 NOW = utc(2026, 11, 25, 12, 0)
 
@@ -204,11 +204,17 @@ def test_a_supervisor_may_call_early_only_with_a_reason_and_it_is_audited(db_ses
         queue.take(db_session, request, boss, now=at)
     db_session.rollback()
     reason = "They rang back on the main line"
-    queue.take(db_session, request, boss, now=at, override_reason=reason)
+    queue.take(db_session, request, boss, now=at, override_reason=reason, vault=vault)
     record(db_session, vault, request, boss, calls.REACHED, now=at, result="information_given")
     assert request.status == states.COMPLETED
     taken = db_session.query(AuditEvent).filter_by(action=audit.REQUEST_TAKEN).all()[-1]
-    assert taken.detail["override"] == reason
+    assert taken.detail == {
+        "from": "new",
+        "to": "in_progress",
+        "override": True,
+        "reason_given": True,
+    }
+    assert typed_reason(db_session, vault, taken) == reason
 
 
 def test_an_agent_may_not_take_a_request_during_its_retry_wait(db_session, vault, held):
@@ -242,7 +248,8 @@ def test_a_supervisor_closes_an_urgent_request_as_spam_only_with_a_reason(db_ses
     )
     assert request.status == states.SPAM
     change = db_session.query(AuditEvent).filter_by(action=audit.STATUS_CHANGED).all()[-1]
-    assert change.detail == {"from": "new", "to": "spam", "reason": "Test entry"}
+    assert change.detail == {"from": "new", "to": "spam", "reason_given": True}
+    assert typed_reason(db_session, vault, change) == "Test entry"
 
 
 def test_an_agent_still_closes_an_ordinary_request_as_spam_in_one_step(db_session, vault, held):
@@ -265,11 +272,14 @@ def completed(db_session, vault):
 def test_a_supervisor_reopens_a_completed_request_with_a_reason(db_session, vault):
     request, boss = completed(db_session, vault)
     later = NOW + timedelta(days=3)
-    calls.reopen(db_session, request, boss, "They asked us to try again", RETENTION, now=later)
+    calls.reopen(
+        db_session, vault, request, boss, "They asked us to try again", RETENTION, now=later
+    )
     assert (request.status, request.due_at, request.callable_from) == (states.NEW, later, later)
     assert (request.closed_at, request.held_by_id) == (None, None)
     event = db_session.query(AuditEvent).filter_by(action=audit.REQUEST_REOPENED).one()
-    assert event.detail["reason"] == "They asked us to try again"
+    assert event.detail["reason_given"] is True
+    assert typed_reason(db_session, vault, event) == "They asked us to try again"
 
 
 @pytest.mark.parametrize(
@@ -287,7 +297,7 @@ def test_reopening_needs_a_supervisor_a_reason_and_the_retention_period(
     staff = boss if who == "supervisor" else make_staff(db_session, name="Alex")
     later = NOW + timedelta(days=days)
     with pytest.raises(queue.QueueRefused, match=message):
-        calls.reopen(db_session, request, staff, reason, RETENTION, now=later)
+        calls.reopen(db_session, vault, request, staff, reason, RETENTION, now=later)
     assert request.status == states.COMPLETED
 
 
@@ -296,7 +306,7 @@ def test_a_withdrawn_request_is_never_reopened(db_session, vault, held):
     boss = make_staff(db_session, role="supervisor", name="Sam")
     calls.close_without_call(db_session, vault, request, agent, states.WITHDRAWN, now=NOW)
     with pytest.raises(queue.QueueRefused, match="withdrawn cannot be reopened"):
-        calls.reopen(db_session, request, boss, "why", RETENTION, now=NOW)
+        calls.reopen(db_session, vault, request, boss, "why", RETENTION, now=NOW)
 
 
 def test_a_call_saved_after_the_hold_moved_on_is_kept_late_and_changes_nothing(db_session, vault):

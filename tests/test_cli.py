@@ -3,12 +3,17 @@
 from datetime import timedelta
 
 import time_machine
+from sqlalchemy import select
 
 from intake import create_app
+from intake.domain import cache_generation, staff_sessions
 from intake.domain.crypto import Vault, new_key
 from intake.domain.staff_accounts import find_by_email
+from intake.models import StaffSession
 from tests.conftest import DATA_KEY, StoredRequests
-from tests.factories import enrol, make_staff, submit_request
+from tests.factories import enrol, make_staff, submit_request, utc
+
+NOW = utc(2026, 11, 25, 12, 0)
 
 
 def test_rotate_keys_re_encrypts_everything_with_the_newest_key(app_config, visitor, stored):
@@ -112,6 +117,27 @@ def test_rotate_keys_covers_notes_and_totp_secrets(app_config, db_session, vault
     assert rotated.test_cli_runner().invoke(args=["rotate-keys"]).exit_code == 0
     db_session.refresh(member)
     assert "totp" in Vault([newest]).open(member.totp_secret)
+
+
+def test_rotate_keys_rehashes_emails_reseals_kept_drafts_and_tells_every_worker(
+    app_config, db_session, vault
+):
+    request = submit_request(db_session, vault, now=NOW, email="priya@example.org")
+    member = make_staff(db_session)
+    token = staff_sessions.start(db_session, member, NOW)
+    staff_sessions.end_all(db_session, member.id, NOW)
+    draft = {"reference": request.reference, "endpoint": "staff.add_note", "fields": {}}
+    assert staff_sessions.keep_draft_after_end(db_session, vault, token, draft, NOW)
+    generation = cache_generation.current(db_session)
+    newest = new_key()
+    rotated = create_app({**app_config, "INTAKE_DATA_KEYS": [newest, DATA_KEY]})
+    assert rotated.test_cli_runner().invoke(args=["rotate-keys"]).exit_code == 0
+    only_newest = Vault([newest])
+    db_session.refresh(request)
+    assert request.email_hash == only_newest.email_hash("priya@example.org")
+    kept = db_session.scalars(select(StaffSession)).one()
+    assert only_newest.open(kept.draft)["reference"] == request.reference
+    assert cache_generation.current(db_session) > generation
 
 
 def test_content_check_passes_and_prints_each_pages_figures(app):

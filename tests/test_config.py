@@ -27,6 +27,7 @@ PRODUCTION = {
     "INTAKE_TRUSTED_PROXIES": "1",
     "INTAKE_SMTP_URL": "smtp+starttls://intake:secret@mail.example.org:587",
     "INTAKE_MAIL_FROM": "callbacks@example.org",
+    "INTAKE_PUBLIC_URL": "https://help.example.org",
     **{name: f"Real value of {name}" for name in ORGANISATION_PLACEHOLDERS},
 }
 
@@ -45,6 +46,53 @@ def _without(environ: dict, name: str) -> dict:
 def test_production_accepts_no_trusted_proxies_when_it_is_said_explicitly(tmp_path):
     config = load_config(tmp_path, {**PRODUCTION, "INTAKE_TRUSTED_PROXIES": "0"})
     assert config["INTAKE_TRUSTED_PROXIES"] == 0
+
+
+def test_production_without_its_public_address_refuses_to_start(tmp_path):
+    with pytest.raises(ConfigError, match="INTAKE_ENV=production needs INTAKE_PUBLIC_URL"):
+        load_config(tmp_path, _without(PRODUCTION, "INTAKE_PUBLIC_URL"))
+
+
+def test_production_answers_only_its_public_host_and_the_extra_hosts_named(tmp_path):
+    assert load_config(tmp_path, PRODUCTION)["TRUSTED_HOSTS"] == ["help.example.org"]
+    probes = {**PRODUCTION, "INTAKE_EXTRA_HOSTS": " 127.0.0.1, localhost ,"}
+    assert load_config(tmp_path, probes)["TRUSTED_HOSTS"] == [
+        "help.example.org",
+        "127.0.0.1",
+        "localhost",
+    ]
+
+
+def test_development_answers_any_host_as_its_links_never_name_one(tmp_path):
+    config = load_config(tmp_path, {})
+    assert config["TRUSTED_HOSTS"] is None
+    assert config["INTAKE_PUBLIC_URL"] is None  # pages use DEVELOPMENT_PUBLIC_URL
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "help.example.org",
+        "ftp://help.example.org",
+        "https://",
+        "https://user:secret@help.example.org",
+        "https://help.example.org:port",
+        "https://help.example.org/?from=here",
+    ],
+)
+def test_a_public_address_that_is_not_one_stops_the_app(tmp_path, url):
+    with pytest.raises(ConfigError, match="INTAKE_PUBLIC_URL must be the site's address"):
+        load_config(tmp_path, {"INTAKE_PUBLIC_URL": url})
+
+
+def test_production_refuses_a_public_address_without_https(tmp_path):
+    with pytest.raises(ConfigError, match="INTAKE_PUBLIC_URL must be https:// in production"):
+        load_config(tmp_path, {**PRODUCTION, "INTAKE_PUBLIC_URL": "http://help.example.org"})
+
+
+def test_an_extra_host_that_is_not_a_host_name_stops_the_app(tmp_path):
+    with pytest.raises(ConfigError, match="INTAKE_EXTRA_HOSTS"):
+        load_config(tmp_path, {**PRODUCTION, "INTAKE_EXTRA_HOSTS": "http://127.0.0.1/"})
 
 
 @pytest.mark.parametrize("variable", ["INTAKE_WORKERS", "WEB_CONCURRENCY"])

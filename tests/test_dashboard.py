@@ -513,10 +513,10 @@ def test_the_team_page_shows_locks_holds_and_lets_a_supervisor_unlock_and_enable
     alex.post(f"/staff/requests/{request.reference}/take", form_page="/staff/")
     team = supervisor.get_page("/staff/team")
     rows = {row.td.get_text(): row for row in team.select("tbody tr")}
-    assert "locked until" in rows["Lou"].get_text()
+    assert "held back from 1 address until" in rows["Lou"].get_text()
     assert "1 request, held since" in rows["Alex"].get_text()
     supervisor.post(f"/staff/team/{locked.id}/unlock", form_page="/staff/team")
-    assert "locked until" not in supervisor.get_page("/staff/team").get_text()
+    assert "held back from" not in supervisor.get_page("/staff/team").get_text()
     supervisor.post(f"/staff/team/{locked.id}/disable", form_page="/staff/team")
     response = supervisor.post(f"/staff/team/{locked.id}/enable", form_page="/staff/team")
     done = page(supervisor.client.get(response.headers["Location"])).get_text()

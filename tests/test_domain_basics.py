@@ -117,6 +117,12 @@ def test_phone_hashes_are_keyed_and_stable():
     )
 
 
+def test_email_hashes_ignore_case_and_never_match_a_phone_hash():
+    vault = Vault([new_key()])
+    assert vault.email_hash("Priya@Example.org ") == vault.email_hash("priya@example.org")
+    assert vault.email_hash("+447400123456") != vault.phone_hash("+447400123456")
+
+
 def test_a_phone_search_covers_every_key_in_the_ring():
     old, new = new_key(), new_key()
     stored = Vault([old]).phone_hash("+447400123456")
@@ -137,8 +143,14 @@ def test_only_new_and_in_progress_requests_are_open():
     assert {states.NEW, states.IN_PROGRESS} == states.OPEN_STATUSES
 
 
-def test_open_requests_can_be_withdrawn():
-    assert states.statuses_that_may_become(states.WITHDRAWN) == states.OPEN_STATUSES
+def test_open_and_restricted_requests_can_be_withdrawn():
+    withdrawable = states.statuses_that_may_become(states.WITHDRAWN)
+    assert withdrawable == states.OPEN_STATUSES | {states.RESTRICTED}
+
+
+def test_only_open_requests_can_be_restricted_and_a_restriction_is_never_reopened():
+    assert states.statuses_that_may_become(states.RESTRICTED) == states.OPEN_STATUSES
+    assert states.RESTRICTED not in states.REOPENABLE
 
 
 def test_windows_cover_the_day_from_8am_to_midnight_without_gaps():

@@ -2,8 +2,7 @@
 
 import pytest
 
-from intake import create_app
-from intake.config import ORGANISATION_PLACEHOLDERS
+from tests.conftest import PUBLIC_URL
 
 pytestmark = pytest.mark.pages_only
 
@@ -63,21 +62,9 @@ def test_error_responses_carry_the_headers_too(client):
     assert "frame-ancestors 'none'" in response.headers["Content-Security-Policy"]
 
 
-def test_hsts_only_in_production(app, app_config, monkeypatch):
+def test_hsts_only_in_production(app, production_app):
     assert "Strict-Transport-Security" not in app.test_client().get("/").headers
-    monkeypatch.setenv("INTAKE_ENV", "production")
-    monkeypatch.setenv("SECRET_KEY", "x" * 40)
-    monkeypatch.setenv("INTAKE_DATA_KEYS", app_config["INTAKE_DATA_KEYS"][0])
-    monkeypatch.setenv("INTAKE_HELPLINE_PHONE", "0808 157 0192")
-    monkeypatch.setenv("DATABASE_URL", app_config["SQLALCHEMY_DATABASE_URI"])
-    monkeypatch.setenv("INTAKE_TRUSTED_PROXIES", "0")
-    monkeypatch.setenv("INTAKE_WORKERS", "1")
-    monkeypatch.setenv("INTAKE_SMTP_URL", "smtp://127.0.0.1:2525")
-    monkeypatch.setenv("INTAKE_MAIL_FROM", "callbacks@example.org")
-    for name in ORGANISATION_PLACEHOLDERS:
-        monkeypatch.setenv(name, f"Real {name}")
-    production = create_app({"SQLALCHEMY_ENGINE_OPTIONS": app_config["SQLALCHEMY_ENGINE_OPTIONS"]})
-    response = production.test_client().get("/")
+    response = production_app.test_client().get("/", base_url=PUBLIC_URL)
     assert response.headers["Strict-Transport-Security"].startswith("max-age=")
 
 

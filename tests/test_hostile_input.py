@@ -1,9 +1,15 @@
 """Whatever arrives, the visitor gets a page that makes sense, never a 500."""
 
 import io
+from collections.abc import Iterator
+from contextlib import contextmanager
+from urllib.parse import unquote
 
 import pytest
+from sqlalchemy import event
+from sqlalchemy.exc import DataError
 
+from intake.extensions import db
 from tests.conftest import page
 from tests.factories import FORM_FIELDS, cursor_text
 
@@ -36,7 +42,9 @@ def assert_no_server_error(response) -> None:
     assert response.status_code in (303, 400), response.status_code
     if response.status_code == 400:
         html = page(response)
-        assert html.select_one(".error-summary")
+        # What was wrong, in the summary; or, for a submission token that is not this
+        # visitor's, the form back with a notice saying to send it again.
+        assert html.select_one(".error-summary") or "send the form again" in html.get_text()
         assert not html.select("main script"), "markup is shown as text, never run"
 
 
@@ -243,3 +251,96 @@ def test_an_audit_trail_member_number_beyond_64_bits_finds_no_member(supervisor)
     response = supervisor.client.get(f"/staff/audit?member={2**70}")
     assert response.status_code == 404
     assert "No member of staff has that number." in page(response).get_text()
+
+
+# Dates beyond the calendar's ends, references that are not one, values the database refuses
+
+BEYOND_THE_CALENDAR = ["9999-12-31", "0001-01-01"]
+
+
+@pytest.mark.parametrize("day", BEYOND_THE_CALENDAR)
+@pytest.mark.parametrize(
+    ("path", "name"),
+    [
+        ("/staff/", "closed_since"),
+        ("/staff/", "closed_until"),
+        ("/staff/queue.json", "closed_until"),
+        ("/staff/audit", "since"),
+        ("/staff/audit", "until"),
+    ],
+)
+def test_a_filter_date_beyond_the_calendar_is_a_bad_request_that_says_why(
+    supervisor, path, name, day
+):
+    response = supervisor.client.get(f"{path}?{name}={day}")
+    assert response.status_code == 400
+    text = page(response).get_text(" ", strip=True)
+    assert "must be a date between 1 January 2000 and 31 December 2099" in text
+    assert "Traceback" not in text
+
+
+def test_a_queue_date_that_is_no_date_is_a_bad_request_not_the_whole_list(supervisor):
+    response = supervisor.client.get("/staff/?show=closed&closed_since=last-week")
+    assert response.status_code == 400
+    assert "“Closed from” must be a date" in page(response).get_text()
+
+
+@pytest.mark.parametrize(
+    ("query", "message"),
+    [
+        ("end=0001-01-01", "The end date must be between 1 January 2000"),
+        ("start=0001-01-01&end=0001-01-07", "The start date must be between 1 January 2000"),
+    ],
+)
+def test_a_report_period_beyond_the_calendar_is_named_in_the_error_summary(
+    supervisor, query, message
+):
+    response = supervisor.client.get(f"/staff/reports?{query}")
+    assert response.status_code == 400
+    assert message in page(response).select_one(".error-summary").get_text()
+
+
+@contextmanager
+def values_sent_to_the_database(app) -> Iterator[list]:
+    """Every value the app's statements send to the database while the block runs."""
+    with app.app_context():
+        engine = db.engine
+    sent: list = []
+
+    def note(connection, cursor, statement, parameters, context, executemany) -> None:
+        sent.extend(parameters.values() if isinstance(parameters, dict) else parameters)
+
+    event.listen(engine, "before_cursor_execute", note)
+    try:
+        yield sent
+    finally:
+        event.remove(engine, "before_cursor_execute", note)
+
+
+@pytest.mark.parametrize(
+    "reference", ["%00", "K7QM-4Z2P%00", "K7QM-4Z2P%0A", "k7qm-4z2p", "%E2%80%AE" * 40]
+)
+def test_a_request_address_whose_reference_is_not_one_is_not_found_nor_looked_up(
+    app, supervisor, reference
+):
+    with values_sent_to_the_database(app) as sent:
+        response = supervisor.client.get(f"/staff/requests/{reference}")
+    assert response.status_code == 404
+    assert "busy" not in page(response).get_text()
+    assert unquote(reference) not in sent
+
+
+def test_a_value_the_database_refuses_is_a_bad_request_not_an_outage(
+    supervisor, monkeypatch, caplog
+):
+    def refused(*args, **kwargs):
+        raise DataError("SELECT …", {}, ValueError("text fields cannot contain NUL"))
+
+    monkeypatch.setattr("intake.staff.team.find_by_reference", refused)
+    response = supervisor.client.get("/staff/audit?reference=K7QM-4Z2P")
+    assert response.status_code == 400
+    assert "busy" not in page(response).get_text()
+    assert "Retry-After" not in response.headers
+    assert "database unavailable" not in caplog.text
+    assert "the database refused a value" in caplog.text
+    assert "NUL" not in caplog.text  # the value is input: never logged

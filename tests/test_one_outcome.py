@@ -125,6 +125,7 @@ def test_the_reasons_given_show_in_the_history_to_everyone(db_session, vault):
         boss,
         now=NOW + timedelta(minutes=2),
         override_reason="Their sister rang: he is home now",
+        vault=vault,
     )
     calls.close_without_call(
         db_session,
@@ -137,6 +138,7 @@ def test_the_reasons_given_show_in_the_history_to_everyone(db_session, vault):
     )
     calls.reopen(
         db_session,
+        vault,
         request,
         boss,
         "Police say it was real",

@@ -261,18 +261,35 @@ def test_the_backup_period_the_notice_states_is_the_one_the_deploy_guide_deletes
 
 
 @pytest.mark.pages_only
-def test_the_notice_says_the_audit_trail_is_kept_for_good_as_nothing_purges_it(app_config):
+def test_the_notice_says_the_audit_trail_is_kept_for_good_and_holds_no_words_staff_type(
+    app_config,
+):
     purge_code = inspect.getsource(retention)
     assert "AuditEvent" not in purge_code, "the purge now touches the trail: update /privacy"
     keeping = section_text(privacy_page(app_config), "How long we keep your details")
     assert "Our staff audit trail" in keeping
     assert "we keep it for as long as this service runs" in keeping
-    assert "It holds no name, phone number or message from your form." in keeping
-    assert "Our team are told not to put personal details in these." in keeping
-    # "told": every reason a supervisor types is asked for with that warning beside it.
+    assert "none of the words our team write" in keeping
+    assert "The trail notes only that a reason was given." in keeping
+    # The words themselves are sealed with the request (proved in test_rights.py): every
+    # reason a member types is kept through audit.record's `words`, never in `detail`.
     reasons = [AttemptForm.override_reason, CloseForm.reason, ReopenForm.reason]
     for field in reasons:
         assert NO_PERSONAL_DETAILS in field.kwargs["description"], field.args[0]
+    assert "erased with its details" in NO_PERSONAL_DETAILS
+
+
+@pytest.mark.pages_only
+def test_the_notice_says_how_a_person_uses_their_rights_as_the_dashboard_carries_them_out(
+    app_config,
+):
+    rights = section_text(privacy_page(app_config), "Your rights")
+    assert "Tell us the phone number or email address you gave us." in rights
+    assert "a copy of everything we keep about you" in rights
+    assert "correct your name, phone number or email address" in rights
+    assert "delete your details straight away" in rights
+    assert "stop contacting you until you tell us we may call again" in rights
+    # What each of these does is proved in test_rights.py.
 
 
 @pytest.mark.pages_only
@@ -285,6 +302,14 @@ def test_the_notice_says_downloads_are_not_kept_by_the_app_and_when_staff_delete
         privacy_page(app_config, INTAKE_EXPORT_DAYS=9), "How long we keep your details"
     )
     assert "delete them within 9 days" in told
+
+
+def test_the_notice_says_the_report_of_every_request_is_still_personal_data(app_config):
+    keeping = section_text(privacy_page(app_config), "How long we keep your details")
+    assert "One report lists each request on its own line" in keeping
+    assert (
+        "It is still personal data, because we can link a reference back to your request" in keeping
+    )
 
 
 @pytest.mark.pages_only

@@ -9,7 +9,7 @@ import pytest
 import time_machine
 from sqlalchemy import select
 
-from intake.domain import audit, calls, queue, reports, states
+from intake.domain import audit, calls, queue, reports, states, subject_access
 from intake.domain.status import change_status
 from intake.models import AuditEvent
 from intake.staff.charts import bar_chart, column_chart, heat_level
@@ -285,6 +285,8 @@ def test_outcomes_count_how_requests_ended_and_what_came_of_each_call(db_session
     db_session.commit()
     submit_request(db_session, vault, now=day)  # waiting
     queue.take(db_session, submit_request(db_session, vault, now=day), agent, now=day)
+    restricted = submit_request(db_session, vault, now=day)
+    subject_access.restrict(db_session, restricted, supervisor, now=day)
     found = reports.outcomes(week(db_session))
     assert [(count.label, count.count) for count in found.requests] == [
         ("Completed", 2),
@@ -292,6 +294,7 @@ def test_outcomes_count_how_requests_ended_and_what_came_of_each_call(db_session
         ("Withdrawn", 1),
         ("Spam", 1),
         ("Expired", 1),
+        ("Restricted (do not contact)", 1),
         ("Still open", 2),
     ]
     assert {count.key: count.count for count in found.calls} == {
@@ -529,6 +532,16 @@ def test_each_download_is_csv_named_for_its_period_audited_and_holds_nothing_per
     assert exported.detail == {"export": name, "start": "2026-11-19", "end": "2026-11-25"}
     trail = boss.get_page("/staff/audit?action=report_exported").select_one("tbody tr").text
     assert f"{reports.EXPORTS[name]}, 2026-11-19 to 2026-11-25" in trail
+
+
+def test_the_per_request_download_says_beside_its_link_that_it_is_still_personal_data(boss):
+    html = boss.get_page(f"/staff/reports?{PERIOD}")
+    section = html.select_one("#every-request").find_parent("section")
+    assert section.select_one("form[action^='/staff/reports/requests.csv']")
+    words = section.get_text(" ", strip=True)
+    assert "No names, phone numbers or messages." in words
+    assert "This file is still personal data." in words
+    assert "delete it within 30 days" in words
 
 
 def test_the_per_request_download_has_one_row_per_request_in_uk_time(boss, known_requests):

@@ -168,7 +168,7 @@ def test_an_expired_request_can_never_be_reopened(db_session, vault):
     purge(db_session)
     supervisor = make_staff(db_session, role="supervisor")
     with pytest.raises(queue.QueueRefused, match="expired cannot be reopened"):
-        calls.reopen(db_session, request, supervisor, "Try again", NINETY_DAYS, now=NOW)
+        calls.reopen(db_session, vault, request, supervisor, "Try again", NINETY_DAYS, now=NOW)
 
 
 def test_the_count_due_includes_forgotten_open_requests(db_session, vault):

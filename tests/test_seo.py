@@ -6,6 +6,7 @@ from xml.etree import ElementTree
 import pytest
 
 from intake import create_app
+from intake.config import DEVELOPMENT_PUBLIC_URL
 from intake.pages import SERVICE_PAGES
 from tests.conftest import page
 from tests.test_guide import GUIDE_ORDER
@@ -32,10 +33,12 @@ def test_every_public_page_has_a_unique_title_and_description(client):
 
 def test_public_pages_carry_a_canonical_link_and_open_graph_tags(app, client):
     html = page(client.get("/guide/pregnancy?from=somewhere"))
-    assert html.select_one("link[rel=canonical]")["href"] == "http://localhost/guide/pregnancy"
+    assert html.select_one("link[rel=canonical]")["href"] == (
+        f"{DEVELOPMENT_PUBLIC_URL}/guide/pregnancy"
+    )
     og = {tag["property"]: tag["content"] for tag in html.select("meta[property^='og:']")}
     assert og["og:type"] == "article"
-    assert og["og:url"] == "http://localhost/guide/pregnancy"
+    assert og["og:url"] == f"{DEVELOPMENT_PUBLIC_URL}/guide/pregnancy"
     assert og["og:title"] == app.extensions["intake"].service.pages.guide_page("pregnancy").title
     assert og["og:locale"] == "en_GB"
 
@@ -71,13 +74,13 @@ def test_the_sitemap_lists_every_public_page(client):
     locations = [
         loc.text for loc in ElementTree.fromstring(response.data).findall(".//s:loc", namespace)
     ]
-    assert sorted(locations) == sorted(f"http://localhost{path}" for path in PUBLIC)
+    assert sorted(locations) == sorted(f"{DEVELOPMENT_PUBLIC_URL}{path}" for path in PUBLIC)
 
 
 def test_robots_txt_keeps_crawlers_out_of_staff_pages(client):
     text = client.get("/robots.txt").get_data(as_text=True)
     assert "Disallow: /staff/" in text
-    assert "Sitemap: http://localhost/sitemap.xml" in text
+    assert f"Sitemap: {DEVELOPMENT_PUBLIC_URL}/sitemap.xml" in text
 
 
 def test_guide_pages_have_a_print_style(client):

@@ -8,6 +8,7 @@ import pytest
 from intake import create_app
 from intake.config import ORGANISATION_PLACEHOLDERS
 from intake.pages import SERVICE_PAGES
+from intake.staff.auth import DEVICE_LIFETIME
 from tests.conftest import page
 from tests.test_country import UK_ONLY
 
@@ -136,6 +137,18 @@ def test_the_callback_form_sets_only_the_one_strictly_necessary_cookie(client):
     cookies = client.get("/callback").headers.getlist("Set-Cookie")
     assert [cookie.split("=", 1)[0] for cookie in cookies] == ["intake_session"]
     assert "Expires" not in cookies[0] and "Max-Age" not in cookies[0], "gone at browser close"
+
+
+def test_every_cookie_a_staff_sign_in_sets_is_named_on_the_cookie_page(client, make_member):
+    _, browser = make_member()
+    browser.enter_password()
+    response = browser.enter_code()
+    names = {cookie.split("=", 1)[0] for cookie in response.headers.getlist("Set-Cookie")}
+    assert "intake_device" in names
+    cookie_page = page(client.get("/cookies")).get_text(" ")
+    for name in names:
+        assert name in cookie_page
+    assert f"{DEVICE_LIFETIME.days} days" in cookie_page
 
 
 def test_the_consent_tick_names_health_information(client):

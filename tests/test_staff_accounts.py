@@ -1,4 +1,5 @@
-"""Staff accounts in the domain: passwords, lockout and the one-time second factor."""
+"""Staff accounts in the domain: passwords, holding back guessers and the one-time
+second factor."""
 
 import threading
 from concurrent.futures import ThreadPoolExecutor
@@ -14,10 +15,26 @@ from sqlalchemy.orm import Session
 from intake.domain import audit, states
 from intake.domain import staff_accounts as accounts
 from intake.domain.queue import take_next
-from intake.models import AuditEvent, StaffMember
+from intake.models import AuditEvent, SignInThrottle, StaffMember
 from tests.factories import STAFF_PASSWORD, enrol, make_staff, submit_request, utc
 
 NOW = utc(2026, 11, 25, 12, 0)
+SECOND = timedelta(seconds=1)
+HERE = accounts.Origin("203.0.113.5")
+ELSEWHERE = accounts.Origin("198.51.100.7")
+AT_HERE = accounts.Client.at_address("203.0.113.5")
+
+
+def check(session, member, password, origin=HERE, now=NOW):
+    return accounts.check_password(session, member.email, password, origin, now=now)
+
+
+def failures(session, member, client=AT_HERE) -> int:
+    """The failed guesses counted against the member from this client."""
+    query = select(SignInThrottle.failures).where(
+        SignInThrottle.staff_id == member.id, SignInThrottle.client_digest == client.digest
+    )
+    return session.scalar(query) or 0
 
 
 @pytest.mark.parametrize(
@@ -51,7 +68,7 @@ def test_passwords_hashed_at_cheaper_costs_are_hashed_again_at_the_recommended_o
     assert "$m=8,t=1,p=1$" in member.password_hash
     accounts.use_password_costs("recommended")
     try:
-        assert accounts.check_password(db_session, member.email, STAFF_PASSWORD) == member
+        assert check(db_session, member, STAFF_PASSWORD) == member
         rehashed = make_staff(db_session, email="kim@intake.example").password_hash
     finally:
         accounts.use_password_costs("cheapest")
@@ -74,23 +91,42 @@ def test_an_unknown_role_is_refused(db_session):
 
 def test_the_right_password_finds_the_member(db_session):
     member = make_staff(db_session)
-    assert accounts.check_password(db_session, member.email.upper(), STAFF_PASSWORD) == member
+    found = accounts.check_password(db_session, member.email.upper(), STAFF_PASSWORD, HERE)
+    assert found == member
 
 
-def test_five_wrong_passwords_lock_the_account_for_fifteen_minutes(db_session):
+def test_five_wrong_passwords_hold_back_that_address_for_a_minute_and_no_other(db_session):
     member = make_staff(db_session)
     for _ in range(accounts.MAX_FAILED_SIGN_INS):
-        assert accounts.check_password(db_session, member.email, "wrong", now=NOW) is None
-    assert member.locked_until == NOW + timedelta(minutes=15)
-    assert accounts.check_password(db_session, member.email, STAFF_PASSWORD, now=NOW) is None
-    later = NOW + timedelta(minutes=16)
-    assert accounts.check_password(db_session, member.email, STAFF_PASSWORD, now=later) == member
+        assert check(db_session, member, "wrong") is None
+    assert check(db_session, member, STAFF_PASSWORD) is None
+    assert check(db_session, member, STAFF_PASSWORD, origin=ELSEWHERE) == member
+    almost = NOW + timedelta(seconds=59)
+    assert check(db_session, member, STAFF_PASSWORD, now=almost) is None
+    later = NOW + timedelta(minutes=1)
+    assert check(db_session, member, STAFF_PASSWORD, now=later) == member
+
+
+def test_each_further_failure_doubles_the_hold_up_to_fifteen_minutes(db_session):
+    member = make_staff(db_session)
+    for _ in range(accounts.MAX_FAILED_SIGN_INS - 1):
+        check(db_session, member, "wrong")
+    holds, now = [], NOW
+    for _ in range(6):
+        check(db_session, member, "wrong", now=now)
+        (throttle,) = db_session.scalars(select(SignInThrottle))
+        db_session.refresh(throttle)
+        holds.append(throttle.held_until - now)
+        assert check(db_session, member, STAFF_PASSWORD, now=throttle.held_until - SECOND) is None
+        now = throttle.held_until
+    assert [hold // timedelta(minutes=1) for hold in holds] == [1, 2, 4, 8, 15, 15]
+    assert check(db_session, member, STAFF_PASSWORD, now=now) == member
 
 
 def test_a_disabled_account_cannot_sign_in(db_session):
     member = make_staff(db_session)
     accounts.disable(db_session, member)
-    assert accounts.check_password(db_session, member.email, STAFF_PASSWORD) is None
+    assert check(db_session, member, STAFF_PASSWORD) is None
 
 
 def test_the_totp_secret_is_stored_encrypted(db_session, vault):
@@ -104,15 +140,15 @@ def test_a_code_is_accepted_once(db_session, vault):
     member = make_staff(db_session)
     secret = enrol(db_session, vault, member)
     code = pyotp.TOTP(secret).at(NOW)
-    assert accounts.check_code(db_session, vault, member, code, now=NOW)
-    assert not accounts.check_code(db_session, vault, member, code, now=NOW)
+    assert accounts.check_code(db_session, vault, member, code, AT_HERE, now=NOW)
+    assert not accounts.check_code(db_session, vault, member, code, AT_HERE, now=NOW)
 
 
 def test_a_code_from_the_previous_step_is_still_accepted(db_session, vault):
     member = make_staff(db_session)
     secret = enrol(db_session, vault, member)
     code = pyotp.TOTP(secret).at(NOW - timedelta(seconds=30))
-    assert accounts.check_code(db_session, vault, member, code, now=NOW)
+    assert accounts.check_code(db_session, vault, member, code, AT_HERE, now=NOW)
 
 
 def test_an_old_or_malformed_code_is_refused_and_counted(db_session, vault):
@@ -120,8 +156,8 @@ def test_an_old_or_malformed_code_is_refused_and_counted(db_session, vault):
     secret = enrol(db_session, vault, member)
     old = pyotp.TOTP(secret).at(NOW - timedelta(minutes=5))
     for code in (old, "12345", "abcdef", ""):
-        assert not accounts.check_code(db_session, vault, member, code, now=NOW)
-    assert member.failed_sign_ins == 4
+        assert not accounts.check_code(db_session, vault, member, code, AT_HERE, now=NOW)
+    assert failures(db_session, member) == 4
 
 
 def test_enrolment_keeps_the_same_secret_until_it_is_proven(db_session, vault):
@@ -179,23 +215,32 @@ def test_resetting_the_second_factor_means_enrolling_again(db_session, vault):
     assert member.totp_secret is None and member.totp_enrolled_at is None
 
 
-def test_a_supervisor_unlocks_a_locked_account_before_the_lock_runs_out(db_session):
+def test_a_supervisor_lifts_every_hold_on_a_member_before_it_runs_out(db_session):
     member = make_staff(db_session)
-    for _ in range(accounts.MAX_FAILED_SIGN_INS):
-        accounts.check_password(db_session, member.email, "wrong", now=NOW)
+    for origin in (HERE, ELSEWHERE):
+        for _ in range(accounts.MAX_FAILED_SIGN_INS):
+            check(db_session, member, "wrong", origin=origin)
+    held = accounts.held_back(db_session, NOW)[member.id]
+    assert (held.places, held.until) == ("2 addresses", NOW + accounts.FIRST_HOLD)
     boss = make_staff(db_session, role="supervisor", name="Sam")
-    accounts.unlock(db_session, member, by=boss.id, now=NOW + timedelta(minutes=1))
-    later = NOW + timedelta(minutes=2)
-    assert accounts.check_password(db_session, member.email, STAFF_PASSWORD, now=later) == member
-    with pytest.raises(accounts.AccountError, match="not locked"):
-        accounts.unlock(db_session, member, by=boss.id, now=later)
+    accounts.unlock(db_session, member, by=boss.id, now=NOW)
+    assert accounts.held_back(db_session, NOW) == {}
+    for origin in (HERE, ELSEWHERE):
+        assert check(db_session, member, STAFF_PASSWORD, origin=origin) == member
+    assert audit.ACCOUNT_UNLOCKED in [event.action for event in audited_by(db_session, boss)]
+    with pytest.raises(accounts.AccountError, match="not held back"):
+        accounts.unlock(db_session, member, by=boss.id, now=NOW)
+
+
+def audited_by(session, member) -> list[AuditEvent]:
+    return list(session.scalars(select(AuditEvent).where(AuditEvent.staff_id == member.id)))
 
 
 def test_a_disabled_member_is_enabled_again_and_can_sign_in(db_session):
     member = make_staff(db_session)
     accounts.disable(db_session, member)
     accounts.enable(db_session, member)
-    assert accounts.check_password(db_session, member.email, STAFF_PASSWORD) == member
+    assert check(db_session, member, STAFF_PASSWORD) == member
     with pytest.raises(accounts.AccountError, match="already active"):
         accounts.enable(db_session, member)
 
@@ -206,60 +251,103 @@ def audited(session, action: str) -> list[AuditEvent]:
 
 def test_each_check_claims_a_guess_first_and_a_sixth_claim_is_refused(db_session):
     member = make_staff(db_session)
-    claims = [accounts.claim_guess(db_session, member, NOW) for _ in range(6)]
-    assert claims == [True] * 5 + [False]
-    assert member.failed_sign_ins == accounts.MAX_FAILED_SIGN_INS
+    claims = [accounts.claim_guess(db_session, member, AT_HERE, NOW) for _ in range(6)]
+    assert [claim and claim.number for claim in claims] == [1, 2, 3, 4, 5, None]
+    assert failures(db_session, member) == accounts.MAX_FAILED_SIGN_INS
 
 
 def test_a_right_password_gives_its_guess_back(db_session):
     member = make_staff(db_session)
     for _ in range(2):
-        accounts.check_password(db_session, member.email, "wrong", now=NOW)
-    assert accounts.check_password(db_session, member.email, STAFF_PASSWORD, now=NOW) == member
-    assert member.failed_sign_ins == 2
+        check(db_session, member, "wrong")
+    assert check(db_session, member, STAFF_PASSWORD) == member
+    assert failures(db_session, member) == 2
 
 
-def test_guesses_claimed_together_are_checked_at_most_five_times_and_lock_once(db_session):
+def test_a_right_password_at_the_limit_lifts_the_hold_its_guess_started(db_session):
     member = make_staff(db_session)
-    in_flight = [accounts.claim_guess(db_session, member, NOW) for _ in range(10)]
-    assert in_flight.count(True) == accounts.MAX_FAILED_SIGN_INS
-    for _ in range(in_flight.count(True)):
-        accounts.register_failure(db_session, member, audit.SIGN_IN_FAILED, "wrong password", NOW)
-    assert member.locked_until == NOW + accounts.LOCK_DURATION
-    assert member.failed_sign_ins == 0
-    assert len(audited(db_session, audit.ACCOUNT_LOCKED)) == 1
-    assert accounts.check_password(db_session, member.email, STAFF_PASSWORD, now=NOW) is None
+    for _ in range(accounts.MAX_FAILED_SIGN_INS - 1):
+        check(db_session, member, "wrong")
+    assert check(db_session, member, STAFF_PASSWORD) == member
+    assert check(db_session, member, STAFF_PASSWORD) == member, "not held back"
+    assert audited(db_session, audit.ACCOUNT_LOCKED) == []
 
 
-def test_a_lock_that_has_run_out_ends_with_the_next_claimed_guess(db_session):
+def test_guesses_claimed_together_are_checked_at_most_five_times_and_hold_back_once(db_session):
+    member = make_staff(db_session)
+    in_flight = [accounts.claim_guess(db_session, member, AT_HERE, NOW) for _ in range(10)]
+    claimed = [guess for guess in in_flight if guess is not None]
+    assert len(claimed) == accounts.MAX_FAILED_SIGN_INS
+    for guess in claimed:
+        reason = "wrong password"
+        accounts.register_failure(db_session, member, guess, audit.SIGN_IN_FAILED, reason, NOW)
+    (locked,) = audited(db_session, audit.ACCOUNT_LOCKED)
+    assert locked.detail == {"client": "address", "minutes": 1}
+    assert check(db_session, member, STAFF_PASSWORD) is None
+    assert check(db_session, member, STAFF_PASSWORD, origin=ELSEWHERE) == member
+
+
+def test_after_a_hold_one_more_guess_is_checked_before_the_next_hold(db_session):
     member = make_staff(db_session)
     for _ in range(accounts.MAX_FAILED_SIGN_INS):
-        accounts.check_password(db_session, member.email, "wrong", now=NOW)
-    later = NOW + accounts.LOCK_DURATION
-    assert accounts.claim_guess(db_session, member, later)
-    assert member.locked_until is None and member.failed_sign_ins == 1
+        check(db_session, member, "wrong")
+    later = NOW + accounts.FIRST_HOLD
+    claims = [accounts.claim_guess(db_session, member, AT_HERE, later) for _ in range(3)]
+    assert [claim and claim.number for claim in claims] == [6, None, None]
 
 
-def test_guesses_that_never_finished_keep_the_account_locked_until_a_supervisor_unlocks(
+def test_guesses_that_never_finished_hold_their_client_back_no_longer_than_wrong_ones(
     db_session,
 ):
     member = make_staff(db_session)
     for _ in range(accounts.MAX_FAILED_SIGN_INS):
-        accounts.claim_guess(db_session, member, NOW)
-    later = NOW + timedelta(hours=1)
-    assert accounts.is_locked(member, later)
-    assert accounts.check_password(db_session, member.email, STAFF_PASSWORD, now=later) is None
-    accounts.unlock(db_session, member, now=later)
-    assert accounts.check_password(db_session, member.email, STAFF_PASSWORD, now=later) == member
+        accounts.claim_guess(db_session, member, AT_HERE, NOW)
+    assert check(db_session, member, STAFF_PASSWORD) is None
+    later = NOW + accounts.FIRST_HOLD
+    assert check(db_session, member, STAFF_PASSWORD, now=later) == member
 
 
-def test_a_locked_account_refuses_even_the_right_code(db_session, vault):
+def test_a_held_back_client_is_refused_even_the_right_code_but_another_is_not(db_session, vault):
     member = make_staff(db_session)
     secret = enrol(db_session, vault, member)
     for _ in range(accounts.MAX_FAILED_SIGN_INS):
-        accounts.check_password(db_session, member.email, "wrong", now=NOW)
-    assert not accounts.check_code(db_session, vault, member, pyotp.TOTP(secret).at(NOW), now=NOW)
+        check(db_session, member, "wrong")
+    code = pyotp.TOTP(secret).at(NOW)
+    assert not accounts.check_code(db_session, vault, member, code, AT_HERE, now=NOW)
     assert member.totp_last_step is None
+    device = accounts.Client.on_device("the member's own browser")
+    assert accounts.check_code(db_session, vault, member, code, device, now=NOW)
+
+
+def test_wrong_codes_hold_back_their_client_like_wrong_passwords(db_session, vault):
+    member = make_staff(db_session)
+    secret = enrol(db_session, vault, member)
+    for _ in range(accounts.MAX_FAILED_SIGN_INS):
+        assert not accounts.check_code(db_session, vault, member, "000000", AT_HERE, now=NOW)
+    code = pyotp.TOTP(secret).at(NOW)
+    assert not accounts.check_code(db_session, vault, member, code, AT_HERE, now=NOW)
+    assert check(db_session, member, STAFF_PASSWORD) is None
+    assert check(db_session, member, STAFF_PASSWORD, origin=ELSEWHERE) == member
+
+
+def test_a_device_cookie_makes_its_browser_a_client_of_its_own_for_its_member_only(db_session):
+    member = make_staff(db_session)
+    colleague = make_staff(db_session, name="Kim")
+    on_device = accounts.Origin(HERE.address, {member.id: "nonce"})
+    assert on_device.client_for(member) == accounts.Client.on_device("nonce")
+    assert on_device.client_for(colleague) == AT_HERE
+    assert AT_HERE.digest != accounts.Client.on_device("nonce").digest
+    assert "203.0.113.5" not in AT_HERE.digest
+
+
+def test_old_counts_are_forgotten_a_day_after_their_last_guess(db_session):
+    member = make_staff(db_session)
+    check(db_session, member, "wrong", origin=HERE, now=NOW)
+    check(db_session, member, "wrong", origin=ELSEWHERE, now=NOW + timedelta(hours=2))
+    accounts.forget_old_throttles(db_session, NOW + accounts.THROTTLES_KEPT_FOR + SECOND)
+    db_session.commit()
+    assert failures(db_session, member) == 0
+    assert failures(db_session, member, accounts.Client.at_address(ELSEWHERE.address)) == 1
 
 
 def test_two_sessions_matching_the_same_code_at_once_sign_in_only_one(
@@ -281,7 +369,7 @@ def test_two_sessions_matching_the_same_code_at_once_sign_in_only_one(
     def send_the_code(_) -> bool:
         with Session(db_session.get_bind()) as session:
             staff = session.get(StaffMember, member.id)
-            return accounts.check_code(session, vault, staff, code, now=NOW)
+            return accounts.check_code(session, vault, staff, code, AT_HERE, now=NOW)
 
     with ThreadPoolExecutor(max_workers=2) as pool:
         results = list(pool.map(send_the_code, range(2)))
@@ -304,15 +392,18 @@ def test_the_right_code_in_other_digits_is_refused_and_counted(db_session, vault
     secret = enrol(db_session, vault, member)
     right = pyotp.TOTP(secret).at(NOW)
     lookalike = in_other_digits(right, zero)
-    assert not accounts.check_code(db_session, vault, member, lookalike, now=NOW)
-    assert member.failed_sign_ins == 1
-    assert accounts.check_code(db_session, vault, member, right, now=NOW)
+    assert not accounts.check_code(db_session, vault, member, lookalike, AT_HERE, now=NOW)
+    assert failures(db_session, member) == 1
+    assert accounts.check_code(db_session, vault, member, right, AT_HERE, now=NOW)
 
 
-def test_signing_in_clears_the_failed_guesses(db_session, vault):
+def test_signing_in_clears_the_failed_guesses_of_its_client_only(db_session, vault):
     member = make_staff(db_session)
     secret = enrol(db_session, vault, member)
-    accounts.check_password(db_session, member.email, "wrong", now=NOW)
-    accounts.check_code(db_session, vault, member, pyotp.TOTP(secret).at(NOW), now=NOW)
-    accounts.complete_sign_in(db_session, member, now=NOW)
-    assert member.failed_sign_ins == 0
+    check(db_session, member, "wrong", origin=ELSEWHERE)
+    check(db_session, member, "wrong")
+    code = pyotp.TOTP(secret).at(NOW)
+    accounts.check_code(db_session, vault, member, code, AT_HERE, now=NOW)
+    accounts.complete_sign_in(db_session, member, now=NOW, client=AT_HERE)
+    assert failures(db_session, member) == 0
+    assert failures(db_session, member, accounts.Client.at_address(ELSEWHERE.address)) == 1

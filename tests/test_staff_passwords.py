@@ -5,18 +5,31 @@ from datetime import timedelta
 
 import pytest
 from argon2 import PasswordHasher
-from sqlalchemy import select
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from intake.domain import audit, staff_sessions
 from intake.domain import staff_accounts as accounts
 from intake.domain.clock import utc_now
-from intake.models import AuditEvent, StaffSession
+from intake.models import AuditEvent, SignInThrottle, StaffMember, StaffSession
 from tests.conftest import StaffBrowser, page
 from tests.factories import STAFF_PASSWORD, enrol, make_staff
 
 pytestmark = pytest.mark.pages_only
 
 NEW_PASSWORD = "purple tractor singing under moonlight"
+OTHER_NEW_PASSWORD = "seven lanterns drifting past the harbour"
+HERE = accounts.Origin("203.0.113.5")
+THIS_WINDOW = accounts.Client.on_device("this window")
+
+
+def check(session, member, password):
+    return accounts.check_password(session, member.email, password, HERE)
+
+
+def counted_failures(session, member) -> int:
+    query = select(func.sum(SignInThrottle.failures)).where(SignInThrottle.staff_id == member.id)
+    return session.scalar(query) or 0
 
 
 def actions(session, member_id: int) -> list[str]:
@@ -34,31 +47,72 @@ def open_sessions(session, member_id: int) -> list[StaffSession]:
 # The domain
 
 
+def change(session, member, current, new, **options):
+    options.setdefault("client", THIS_WINDOW)
+    accounts.change_password(session, member, current, new, **options)
+
+
 def test_a_member_changes_their_password_with_the_current_one(db_session):
     member = make_staff(db_session)
-    accounts.change_password(db_session, member, STAFF_PASSWORD, NEW_PASSWORD)
-    assert accounts.check_password(db_session, member.email, NEW_PASSWORD) == member
-    assert accounts.check_password(db_session, member.email, STAFF_PASSWORD) is None
+    change(db_session, member, STAFF_PASSWORD, NEW_PASSWORD)
+    assert check(db_session, member, NEW_PASSWORD) == member
+    assert check(db_session, member, STAFF_PASSWORD) is None
     assert audit.PASSWORD_CHANGED in actions(db_session, member.id)
 
 
 def test_a_wrong_current_password_is_refused_and_counts_like_a_sign_in_guess(db_session):
     member = make_staff(db_session)
     with pytest.raises(accounts.WrongPassword, match="current password is not right"):
-        accounts.change_password(db_session, member, "not my password", NEW_PASSWORD)
-    assert member.failed_sign_ins == 1
+        change(db_session, member, "not my password", NEW_PASSWORD)
+    assert counted_failures(db_session, member) == 1
     assert audit.PASSWORD_CHANGE_FAILED in actions(db_session, member.id)
 
 
-def test_five_wrong_current_passwords_lock_the_account(db_session):
+def test_five_wrong_current_passwords_hold_back_that_window_only(db_session):
     member = make_staff(db_session)
     for _ in range(accounts.MAX_FAILED_SIGN_INS):
         with pytest.raises(accounts.WrongPassword):
-            accounts.change_password(db_session, member, "not my password", NEW_PASSWORD)
-    assert accounts.is_locked(member, utc_now())
+            change(db_session, member, "not my password", NEW_PASSWORD)
     with pytest.raises(accounts.WrongPassword, match="too many wrong passwords"):
-        accounts.change_password(db_session, member, STAFF_PASSWORD, NEW_PASSWORD)
-    assert accounts.check_password(db_session, member.email, STAFF_PASSWORD) is None
+        change(db_session, member, STAFF_PASSWORD, NEW_PASSWORD)
+    assert check(db_session, member, STAFF_PASSWORD) == member, "signing in is not held back"
+
+
+def test_a_change_counts_its_guesses_against_the_session_it_is_made_in(db_session):
+    member = make_staff(db_session)
+    staff_sessions.start(db_session, member, utc_now())
+    here = open_sessions(db_session, member.id)[0]
+    with pytest.raises(accounts.WrongPassword):
+        accounts.change_password(db_session, member, "not my password", NEW_PASSWORD, keep=here)
+    (throttle,) = db_session.scalars(select(SignInThrottle))
+    assert throttle.client_digest == accounts.Client.in_session(here).digest
+
+
+def test_a_change_whose_password_another_window_changed_meanwhile_is_refused(
+    db_session, monkeypatch
+):
+    member = make_staff(db_session)
+    now = utc_now()
+    for _ in range(2):
+        staff_sessions.start(db_session, member, now)
+    here, there = open_sessions(db_session, member.id)
+    check_strength = accounts._check_strength
+
+    def the_other_window_wins_meanwhile(staff, password):
+        """While this window checks its new password, the other changes it."""
+        monkeypatch.setattr(accounts, "_check_strength", check_strength)
+        with Session(db_session.get_bind()) as other:
+            them = other.get(StaffMember, member.id)
+            accounts.change_password(other, them, STAFF_PASSWORD, OTHER_NEW_PASSWORD, keep=there)
+        check_strength(staff, password)
+
+    monkeypatch.setattr(accounts, "_check_strength", the_other_window_wins_meanwhile)
+    with pytest.raises(accounts.PasswordChangedMeanwhile, match="changed in another window"):
+        accounts.change_password(db_session, member, STAFF_PASSWORD, NEW_PASSWORD, keep=here)
+    assert check(db_session, member, OTHER_NEW_PASSWORD) == member
+    assert check(db_session, member, NEW_PASSWORD) is None
+    assert [row.id for row in open_sessions(db_session, member.id)] == [there.id]
+    assert actions(db_session, member.id).count(audit.PASSWORD_CHANGED) == 1
 
 
 @pytest.mark.parametrize(
@@ -74,9 +128,9 @@ def test_a_new_password_that_is_weak_or_unchanged_is_refused_with_a_reason(
 ):
     member = make_staff(db_session)
     with pytest.raises(accounts.AccountError, match=problem):
-        accounts.change_password(db_session, member, STAFF_PASSWORD, new)
-    assert member.failed_sign_ins == 0, "the right current password gave its guess back"
-    assert accounts.check_password(db_session, member.email, STAFF_PASSWORD) == member
+        change(db_session, member, STAFF_PASSWORD, new)
+    assert counted_failures(db_session, member) == 0, "the right password gave its guess back"
+    assert check(db_session, member, STAFF_PASSWORD) == member
 
 
 def test_changing_the_password_ends_every_session_but_the_one_it_was_made_in(db_session):
@@ -103,7 +157,7 @@ def test_a_reset_gives_a_temporary_password_kept_only_as_a_hash(db_session, vaul
     assert member.password_change_required
     assert member.totp_secret is None and member.totp_enrolled_at is None
     assert open_sessions(db_session, member.id) == []
-    assert accounts.check_password(db_session, member.email, STAFF_PASSWORD) is None
+    assert check(db_session, member, STAFF_PASSWORD) is None
     assert audit.SIGN_IN_RESET in actions(db_session, boss.id)
 
 
@@ -113,8 +167,8 @@ def test_a_temporary_password_stops_working_after_a_day(db_session):
     temporary = accounts.reset_sign_in(db_session, member, now=reset_at)
     a_day_later = reset_at + accounts.TEMPORARY_PASSWORD_LIFETIME
     almost = a_day_later - timedelta(minutes=1)
-    assert accounts.check_password(db_session, member.email, temporary, now=almost) == member
-    assert accounts.check_password(db_session, member.email, temporary, now=a_day_later) is None
+    assert accounts.check_password(db_session, member.email, temporary, HERE, almost) == member
+    assert accounts.check_password(db_session, member.email, temporary, HERE, a_day_later) is None
     reasons = [event.detail.get("reason") for event in db_session.query(AuditEvent)]
     assert "temporary password expired" in reasons
 
@@ -140,7 +194,7 @@ def test_after_a_reset_the_member_chooses_their_own_password_once(db_session):
         accounts.choose_new_password(db_session, member, "short")
     accounts.choose_new_password(db_session, member, NEW_PASSWORD)
     assert not member.password_change_required
-    assert accounts.check_password(db_session, member.email, NEW_PASSWORD) == member
+    assert check(db_session, member, NEW_PASSWORD) == member
     with pytest.raises(accounts.AccountError, match="already chosen"):
         accounts.choose_new_password(db_session, member, "another long phrase nobody guesses")
 
@@ -183,7 +237,7 @@ def test_a_wrong_current_password_is_shown_on_its_field_and_counted(agent, db_se
     assert html.title.get_text().startswith("Error: ")
     assert "not right" in html.select_one("#current_password-error").get_text()
     member = accounts.find_by_email(db_session, agent.email)
-    assert member.failed_sign_ins == 1
+    assert counted_failures(db_session, member) == 1
 
 
 @pytest.mark.parametrize(
@@ -282,7 +336,7 @@ def test_a_colleague_added_by_a_supervisor_starts_with_a_temporary_password(db_s
     assert member.password_change_required and member.totp_secret is None
     assert temporary not in member.password_hash
     assert member.temporary_password_expires_at is not None
-    assert accounts.check_password(db_session, "noor@intake.example", temporary) == member
+    assert accounts.check_password(db_session, "noor@intake.example", temporary, HERE) == member
     assert audit.STAFF_CREATED in actions(db_session, boss.id)
 
 

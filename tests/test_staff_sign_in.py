@@ -1,17 +1,45 @@
-"""Signing in with both factors, lockout, rate limits, idle expiry and signing out."""
+"""Signing in with both factors, holding back guessers, rate limits, idle expiry and
+signing out."""
 
 from datetime import timedelta
 
 import pytest
 import time_machine
-from sqlalchemy import event
+from itsdangerous import URLSafeSerializer
+from sqlalchemy import event, func, select
 
 from intake import create_app
 from intake.domain import audit
+from intake.domain.clock import utc_now
+from intake.domain.crypto import token_digest
+from intake.domain.staff_accounts import MAX_FAILED_SIGN_INS
 from intake.extensions import db
-from intake.models import AuditEvent
+from intake.models import AuditEvent, SignInThrottle
+from intake.staff.auth import DEVICE_COOKIE, DEVICE_LIFETIME, DEVICE_SALT
 from tests.conftest import StaffBrowser, page
-from tests.factories import make_staff, submit_request
+from tests.factories import enrol, make_staff, submit_request
+
+STRANGER = "198.51.100.7"
+ANOTHER_STRANGER = "203.0.113.9"
+WRONG = "not the password at all"
+
+
+def guesser(app, email: str, address: str = "127.0.0.1", secret: str | None = None):
+    """A browser at `address` that has never signed in as the member."""
+    browser = StaffBrowser(app.test_client(), email, secret)
+    browser.client.environ_base["REMOTE_ADDR"] = address
+    return browser
+
+
+def guess_wrong(browser: StaffBrowser, times: int = MAX_FAILED_SIGN_INS) -> None:
+    for _ in range(times):
+        assert browser.enter_password(WRONG).status_code == 200
+
+
+def counted_failures(session, member) -> int:
+    """Every failed guess counted against the member, from every client."""
+    query = select(func.sum(SignInThrottle.failures)).where(SignInThrottle.staff_id == member.id)
+    return session.scalar(query) or 0
 
 
 @pytest.mark.pages_only
@@ -72,14 +100,172 @@ def test_unknown_email_and_wrong_password_get_the_same_message(make_member, app)
     assert wrong.get_text() == unknown.get_text()
 
 
-def test_a_locked_account_is_refused_even_with_the_right_password(make_member, db_session):
-    member, browser = make_member()
-    for _ in range(5):
-        browser.enter_password("not the password at all")
+def test_five_wrong_passwords_hold_back_their_address_even_from_the_right_password(
+    make_member, db_session
+):
+    _, browser = make_member()
+    guess_wrong(browser)
     response = browser.enter_password()
     assert response.status_code == 200
-    db_session.refresh(member)
-    assert member.locked_until is not None
+    refusal = page(response).select_one("#email-error").get_text()
+    assert "from one device or network, it must wait a minute" in refusal
+    (throttle,) = db_session.scalars(select(SignInThrottle))
+    assert throttle.held_until > utc_now() and throttle.client_kind == "address"
+
+
+def test_guesses_from_a_strangers_address_do_not_hold_back_the_member_signing_in_from_another(
+    app, make_member
+):
+    member, browser = make_member()
+    stranger = guesser(app, member.email, STRANGER)
+    guess_wrong(stranger, MAX_FAILED_SIGN_INS + 1)
+    assert stranger.enter_password().status_code == 200, "the stranger's address is held back"
+    browser.sign_in()
+    assert browser.client.get("/staff/").status_code == 200
+
+
+def test_an_address_is_kept_only_as_a_keyed_digest_no_one_can_recompute_without_the_key(
+    app, make_member, db_session
+):
+    member, _ = make_member()
+    guess_wrong(guesser(app, member.email, STRANGER), 1)
+    (throttle,) = db_session.scalars(select(SignInThrottle))
+    unkeyed = token_digest(f"address:{STRANGER}")
+    assert throttle.client_digest != unkeyed
+    assert STRANGER.encode() not in repr(throttle.__dict__).encode()
+
+
+def test_a_member_with_the_device_cookie_signs_in_while_strangers_at_their_address_are_held_back(
+    app, make_member
+):
+    member, desk = make_member()
+    desk.sign_in().post("/staff/sign-out", form_page="/staff/")
+    guess_wrong(guesser(app, member.email))
+    assert guesser(app, member.email).enter_password().status_code == 200, "address held back"
+    desk.sign_in()
+    assert desk.client.get("/staff/").status_code == 200
+
+
+def test_the_members_own_wrong_guesses_hold_back_only_their_device(app, make_member):
+    member, desk = make_member()
+    desk.sign_in().post("/staff/sign-out", form_page="/staff/")
+    guess_wrong(desk)
+    assert desk.enter_password().status_code == 200, "the device is held back"
+    phone = guesser(app, member.email, secret=desk.secret)
+    phone.last_step = desk.last_step
+    phone.sign_in()
+
+
+def device_cookie(app, entries: list, key: str | None = None) -> str:
+    return URLSafeSerializer(key or app.secret_key, salt=DEVICE_SALT).dumps(entries)
+
+
+def a_moment(days: float = 0) -> int:
+    return int((utc_now() - timedelta(days=days)).timestamp())
+
+
+@pytest.mark.parametrize("cookie", ["forged", "altered", "expired", "another member's"])
+def test_a_device_cookie_forged_altered_expired_or_of_another_member_counts_as_the_address(
+    app, make_member, cookie
+):
+    member, desk = make_member()
+    desk.sign_in().post("/staff/sign-out", form_page="/staff/")
+    stranger = guesser(app, member.email)
+    mine = [[member.id, "a nonce", a_moment()]]
+    if cookie == "forged":
+        value = device_cookie(app, mine, key="a key that is not the app's own secret key")
+    elif cookie == "altered":
+        genuine = device_cookie(app, [[member.id + 1, "a nonce", a_moment()]])
+        signer = URLSafeSerializer(app.secret_key, salt=DEVICE_SALT)
+        value = signer.dump_payload(mine).decode() + "." + genuine.rsplit(".", 1)[1]
+    elif cookie == "expired":
+        value = device_cookie(app, [[member.id, "a nonce", a_moment(DEVICE_LIFETIME.days + 1)]])
+    else:
+        _, colleague = make_member(name="Kim")
+        colleague.client = stranger.client
+        colleague.sign_in().post("/staff/sign-out", form_page="/staff/")
+        value = stranger.client.get_cookie(DEVICE_COOKIE, path="/staff").value
+    stranger.client.set_cookie(DEVICE_COOKIE, value, path="/staff")
+    guess_wrong(stranger)
+    assert guesser(app, member.email).enter_password().status_code == 200, "address held back"
+    desk.sign_in()
+
+
+@pytest.mark.parametrize("secure", [False, True], ids=["http", "https"])
+def test_signing_in_leaves_a_signed_device_cookie_for_the_staff_pages_only(
+    app_config, db_session, secure
+):
+    app = create_app({**app_config, "SESSION_COOKIE_SECURE": secure})
+    member = make_staff(db_session)
+    secret = enrol(db_session, app.extensions["intake"].service.vault, member)
+    browser = StaffBrowser(app.test_client(), member.email, secret)
+    browser.enter_password()
+    set_cookies = browser.enter_code().headers.getlist("Set-Cookie")
+    (header,) = [cookie for cookie in set_cookies if cookie.startswith(f"{DEVICE_COOKIE}=")]
+    assert f"Max-Age={180 * 24 * 60 * 60}" in header
+    cookie = browser.client.get_cookie(DEVICE_COOKIE, path="/staff")
+    assert (cookie.path, cookie.http_only, cookie.same_site, cookie.secure) == (
+        "/staff",
+        True,
+        "Lax",
+        secure,
+    )
+    ((named, nonce, _),) = URLSafeSerializer(app.secret_key, salt=DEVICE_SALT).loads(cookie.value)
+    assert named == member.id and len(nonce) >= 20
+
+
+def test_a_browser_shared_by_colleagues_remembers_each_of_them(app, make_member):
+    member, desk = make_member()
+    _, colleague = make_member(name="Kim")
+    colleague.client = desk.client
+    desk.sign_in().post("/staff/sign-out", form_page="/staff/")
+    colleague.sign_in().post("/staff/sign-out", form_page="/staff/")
+    guess_wrong(guesser(app, member.email))
+    desk.sign_in()
+
+
+def test_each_further_failure_doubles_the_wait_up_to_fifteen_minutes(make_member):
+    _, browser = make_member()
+    with time_machine.travel("2026-11-25T10:00:00Z", tick=False) as clock:
+        guess_wrong(browser)
+        for minutes in (1, 2, 4, 8, 15, 15):
+            clock.shift(timedelta(minutes=minutes) - timedelta(seconds=1))
+            assert browser.enter_password().status_code == 200, f"held back {minutes} min"
+            clock.shift(timedelta(seconds=1))
+            guess_wrong(browser, 1)
+        clock.shift(timedelta(minutes=15))
+        assert browser.enter_password().status_code == 303
+
+
+def test_wrong_codes_hold_back_only_the_address_they_came_from(app, make_member):
+    member, browser = make_member()
+    stranger = guesser(app, member.email, STRANGER, secret=browser.secret)
+    stranger.enter_password()
+    for _ in range(MAX_FAILED_SIGN_INS):
+        assert stranger.enter_code("000000").status_code == 200
+    assert stranger.enter_code().status_code == 200, "even the right code is refused there"
+    browser.last_step = stranger.last_step
+    browser.sign_in()
+
+
+def test_a_supervisor_sees_where_a_member_is_held_back_and_unlocking_lifts_every_hold(
+    app, supervisor, make_member
+):
+    member, desk = make_member(name="Lou")
+    desk.sign_in().post("/staff/sign-out", form_page="/staff/")
+    guess_wrong(desk)
+    strangers = [guesser(app, member.email, address) for address in (STRANGER, ANOTHER_STRANGER)]
+    for stranger in strangers:
+        guess_wrong(stranger)
+    rows = {row.td.get_text(): row for row in supervisor.get_page("/staff/team").select("tbody tr")}
+    assert "held back from 2 addresses and 1 device until" in rows["Lou"].get_text()
+    done = supervisor.post(f"/staff/team/{member.id}/unlock", form_page="/staff/team")
+    team = page(supervisor.client.get(done.headers["Location"])).get_text()
+    assert "Lou may sign in again from every address and device." in team
+    assert "held back" not in team
+    for stranger in strangers:
+        assert stranger.enter_password().status_code == 303
+    desk.sign_in()
 
 
 @pytest.mark.pages_only
@@ -252,8 +438,7 @@ def test_a_code_in_other_digits_is_refused_and_counted_not_an_error(make_member,
     response = browser.enter_code(lookalike)
     assert response.status_code == 200
     assert "That code is not right" in page(response).get_text()
-    db_session.refresh(member)
-    assert member.failed_sign_ins == 1
+    assert counted_failures(db_session, member) == 1
 
 
 def test_a_signed_in_page_checks_the_member_and_their_session_in_one_query(app, agent):

@@ -14,7 +14,7 @@ from intake.domain.callbacks import withdraw_callback
 from intake.domain.crypto import token_digest
 from intake.domain.status import change_status
 from intake.models import AuditEvent, CallbackRequest
-from tests.factories import make_staff, submit_request, utc
+from tests.factories import make_staff, submit_request, typed_reason, utc
 
 NOW = utc(2026, 11, 25, 12, 0)
 PACKAGE = Path(__file__).resolve().parents[1] / "intake"
@@ -51,11 +51,12 @@ def test_closing_a_held_request_clears_the_whole_hold_and_stamps_the_time(
     request = submit_request(db_session, vault, now=NOW)
     queue.take(db_session, request, agent, now=NOW)
     later = NOW + timedelta(minutes=7)
-    change_status(db_session, request, target, by=agent, now=later, reason="checked")
+    words = audit.seal_words(vault, "checked")
+    change_status(db_session, request, target, by=agent, now=later, words=words)
     db_session.commit()
     assert (request.held_by_id, request.held_at, request.closed_at) == (None, None, later)
     assert request.withdraw_digest is None, "the visitor's link no longer withdraws it"
-    assert events(db_session, request)[-1].detail["reason"] == "checked"
+    assert typed_reason(db_session, vault, events(db_session, request)[-1]) == "checked"
 
 
 def test_a_visitor_withdrawing_a_held_request_leaves_no_holder_behind(db_session, vault):

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from intake.domain import alerts, audit, calls, queue, states, supervision
 from intake.models import AuditEvent, CallAttempt, OutboxMessage
 from tests.conftest import page
-from tests.factories import CALL_POLICY, make_staff, submit_request, utc
+from tests.factories import CALL_POLICY, make_staff, submit_request, typed_reason, utc
 
 NOW = utc(2026, 12, 5, 2, 0)
 CHANNELS = alerts.AlertSettings(emails=("night-desk@example.org",), webhook=True)
@@ -183,13 +183,13 @@ def marked(db_session, vault, crisis):
     return request, agent
 
 
-def test_only_a_supervisor_decides_and_always_with_a_reason(db_session, marked):
+def test_only_a_supervisor_decides_and_always_with_a_reason(db_session, vault, marked):
     request, agent = marked
     boss = make_staff(db_session, role="supervisor", email="sam@example.org", name="Sam")
     with pytest.raises(queue.QueueRefused, match="Only a supervisor"):
-        supervision.decide(db_session, request, agent, states.UNREACHABLE, "gone", NOW)
+        supervision.decide(db_session, vault, request, agent, states.UNREACHABLE, "gone", NOW)
     with pytest.raises(queue.QueueRefused, match="Give the reason"):
-        supervision.decide(db_session, request, boss, states.UNREACHABLE, "", NOW)
+        supervision.decide(db_session, vault, request, boss, states.UNREACHABLE, "", NOW)
     assert request.needs_supervisor == supervision.WRONG_NUMBER
 
 
@@ -202,12 +202,12 @@ def test_only_a_supervisor_decides_and_always_with_a_reason(db_session, marked):
     ],
 )
 def test_a_supervisors_decision_is_carried_out_and_audited_with_its_reason(
-    db_session, marked, decision, status
+    db_session, vault, marked, decision, status
 ):
     request, _ = marked
     boss = make_staff(db_session, role="supervisor", email="sam@example.org", name="Sam")
     later = NOW + timedelta(minutes=10)
-    supervision.decide(db_session, request, boss, decision, "Police attended; safe", later)
+    supervision.decide(db_session, vault, request, boss, decision, "Police attended; safe", later)
     assert (request.status, request.needs_supervisor) == (status, None)
     decided = db_session.scalars(
         select(AuditEvent).where(AuditEvent.action == audit.SUPERVISOR_DECIDED)
@@ -215,11 +215,12 @@ def test_a_supervisors_decision_is_carried_out_and_audited_with_its_reason(
     assert decided.staff_id == boss.id
     assert decided.detail == {
         "decision": decision,
-        "reason": "Police attended; safe",
+        "reason_given": True,
         "why": supervision.WRONG_NUMBER,
     }
+    assert typed_reason(db_session, vault, decided) == "Police attended; safe"
     with pytest.raises(queue.QueueRefused, match="does not need a supervisor"):
-        supervision.decide(db_session, request, boss, decision, "again", later)
+        supervision.decide(db_session, vault, request, boss, decision, "again", later)
 
 
 def test_the_alert_says_which_request_and_why_and_nothing_personal(db_session, vault, marked):

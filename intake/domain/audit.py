@@ -1,7 +1,10 @@
 """The audit trail: who did what, when, to which request. Append-only.
 
 Entries join the caller's unit of work, so an action and its audit line are
-committed together or not at all. Details never hold personal data.
+committed together or not at all. Details never hold personal data, nor anything a
+member of staff typed: a reason given for an action is sealed in its own erasable
+record (a RequestNote of kind "reason", removed with the request's personal data),
+and the line keeps only the fact that a reason was given.
 """
 
 from dataclasses import dataclass
@@ -12,7 +15,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from intake.domain.clock import utc_now
-from intake.models import AuditEvent
+from intake.domain.crypto import Vault
+from intake.models import AuditEvent, RequestNote
 
 SIGN_IN = "sign_in"
 SIGN_IN_FAILED = "sign_in_failed"
@@ -51,15 +55,25 @@ WALLBOARD_REVOKED = "wallboard_revoked"
 WALLBOARD_VIEWED = "wallboard_viewed"
 NEEDS_SUPERVISOR = "needs_supervisor"
 SUPERVISOR_DECIDED = "supervisor_decided"
+PERSON_LOOKED_UP = "person_looked_up"
+PERSON_EXPORTED = "person_exported"
+PERSONAL_DATA_CORRECTED = "personal_data_corrected"
+PERSONAL_DATA_ERASED = "personal_data_erased"
+REQUEST_RESTRICTED = "request_restricted"
+RESTRICTION_LIFTED = "restriction_lifted"
 
 EXPORT_LIMIT = 50_000
+# The kind of a RequestNote that holds the words of a reason given for an audited action.
+REASON_NOTE = "reason"
+# What the audit line keeps instead: the fact that a reason was given.
+REASON_GIVEN = "reason_given"
 
 DESCRIPTIONS = {
     SIGN_IN: "Signed in",
     SIGN_IN_FAILED: "Sign-in failed",
     SIGN_OUT: "Signed out",
     SESSION_EXPIRED: "Signed out after inactivity",
-    ACCOUNT_LOCKED: "Account locked after failed sign-ins",
+    ACCOUNT_LOCKED: "Sign-in held back at one address or device after failed attempts",
     SECOND_FACTOR_ENROLLED: "Set up the second factor",
     SECOND_FACTOR_FAILED: "Second factor code refused",
     SECOND_FACTOR_RESET: "Second factor reset",
@@ -92,6 +106,12 @@ DESCRIPTIONS = {
     WALLBOARD_VIEWED: "Wallboard shown on its screen (one entry an hour at most)",
     NEEDS_SUPERVISOR: "Left open for a supervisor: someone is in danger",
     SUPERVISOR_DECIDED: "Decided, as a supervisor, on a request left open for them",
+    PERSON_LOOKED_UP: "Looked for one person's requests (their rights)",
+    PERSON_EXPORTED: "Exported everything kept about the request (subject access)",
+    PERSONAL_DATA_CORRECTED: "Corrected the person's details",
+    PERSONAL_DATA_ERASED: "Erased the person's details on request",
+    REQUEST_RESTRICTED: "Restricted: do not contact until lifted",
+    RESTRICTION_LIFTED: "Lifted the restriction: back in the queue",
 }
 
 
@@ -103,19 +123,45 @@ def record(
     request_id: int | None = None,
     detail: dict[str, Any] | None = None,
     now: datetime | None = None,
+    words: bytes | None = None,
 ) -> AuditEvent:
-    """Add one line to the trail, in the caller's transaction."""
+    """Add one line to the trail, in the caller's transaction.
+
+    `words` (from `seal_words`) are what the member typed as the reason: kept in a
+    sealed record on the request that points to this line, never in the line itself.
+    """
     if action not in DESCRIPTIONS:
         raise ValueError(f"unknown audit action {action!r}")
+    detail = dict(detail or {})
+    if words is not None:
+        if staff_id is None or request_id is None:
+            raise ValueError("a reason belongs to a member and a request")
+        detail[REASON_GIVEN] = True
     event = AuditEvent(
         occurred_at=now or utc_now(),
         action=action,
         staff_id=staff_id,
         request_id=request_id,
-        detail=detail or {},
+        detail=detail,
     )
     session.add(event)
+    if words is not None:
+        reason = RequestNote(
+            kind=REASON_NOTE,
+            request_id=request_id,
+            staff_id=staff_id,
+            written_at=event.occurred_at,
+            body=words,
+            audit_event=event,
+        )
+        session.add(reason)
     return event
+
+
+def seal_words(vault: Vault, text: str | None) -> bytes | None:
+    """A reason as typed, sealed for `record` (None when nothing was typed)."""
+    text = (text or "").strip()
+    return vault.seal({"text": text}) if text else None
 
 
 @dataclass(frozen=True)

@@ -108,11 +108,12 @@ class CallbackPolicy:
 @dataclass(frozen=True)
 class Receipt:
     """What the visitor gets back once a request is stored: a token for one look at
-    the confirmation (the server keeps only its digest, and spends it on that look)."""
+    the confirmation (the server keeps only its digest, and spends it on that look).
+    None for a form sent again after its confirmation was shown: it is not shown twice."""
 
     request_id: int
     reference: str
-    token: str
+    token: str | None
     repeated: bool
 
 
@@ -178,6 +179,7 @@ def submit_callback(
         "source_page": answers.source_page,
         "personal_data": vault.seal(answers.personal()),
         "phone_hash": vault.phone_hash(answers.phone),
+        "email_hash": vault.email_hash(answers.email) if answers.email else None,
         "submission_digest": submission,
     }
     for _ in range(REFERENCE_ATTEMPTS):
@@ -206,16 +208,21 @@ def _find_by_submission(session: Session, submission: str) -> CallbackRequest | 
 
 
 def _repeat(session: Session, request: CallbackRequest) -> Receipt:
-    """A resent form: a fresh look at the confirmation, for whoever holds the form.
+    """A resent form (a double click, a refresh after a dropped answer): a fresh look
+    at the confirmation, while it has not been shown. Once it has, the form sent again
+    (from history, on a shared device) shows nothing: the confirmation shows once.
 
     Racing resends each write their own receipt; the last one written is the one
     that works, as the browser shows the last answer it got.
     """
     receipt_token = secrets.token_urlsafe(32)
-    renew = update(CallbackRequest).where(CallbackRequest.id == request.id)
-    session.execute(renew.values(receipt_digest=token_digest(receipt_token)))
+    renew = update(CallbackRequest).where(
+        CallbackRequest.id == request.id, CallbackRequest.receipt_digest.is_not(None)
+    )
+    renewed = session.execute(renew.values(receipt_digest=token_digest(receipt_token)))
     session.commit()
-    return Receipt(request.id, request.reference, receipt_token, repeated=True)
+    token = receipt_token if renewed.rowcount == 1 else None
+    return Receipt(request.id, request.reference, token, repeated=True)
 
 
 def show_confirmation(session: Session, vault: Vault, receipt_token: str) -> Confirmation | None:

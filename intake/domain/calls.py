@@ -161,7 +161,7 @@ def record_attempt(
     if late:
         late_call = LateCall(outcome, result, note)
         return _record_late(session, vault, request, staff, late_call, channels, now)
-    override = queue.check_retry_wait(request, staff, override_reason, now)
+    overridden = queue.check_retry_wait(request, staff, override_reason, now)
     if outcome == CALL_LATER:
         _check_call_again_at(call_again_at, policy, now)
     target, due_again = _where_next(session, request, outcome, call_again_at, policy, now)
@@ -182,7 +182,7 @@ def record_attempt(
         note,
         now,
         next_due_at=due_again,
-        audit_detail=override,
+        override_words=audit.seal_words(vault, override_reason) if overridden else None,
     )
     if why:
         asked = {"asked_for": call_again_at.isoformat()} if why == supervision.CALL_LATER else {}
@@ -212,9 +212,10 @@ def _keep_attempt(
     *,
     late: bool = False,
     next_due_at: datetime | None = None,
-    audit_detail: dict | None = None,
+    override_words: bytes | None = None,
 ) -> CallAttempt:
-    """The call in the history and the audit trail, with its note if one was written."""
+    """The call in the history and the audit trail, with its note if one was written
+    (and, for a call before the retry time, the supervisor's sealed reason)."""
     attempt = CallAttempt(
         request_id=request.id,
         staff_id=staff.id,
@@ -225,7 +226,9 @@ def _keep_attempt(
         late=late,
     )
     session.add(attempt)
-    detail = {"outcome": outcome, "result": attempt.result, **(audit_detail or {})}
+    detail = {"outcome": outcome, "result": attempt.result}
+    if override_words:
+        detail.update(queue.OVERRIDDEN)
     if late:
         detail["late"] = True
     audit.record(
@@ -235,6 +238,7 @@ def _keep_attempt(
         request_id=request.id,
         detail=detail,
         now=now,
+        words=override_words,
     )
     if note:
         _add_note(session, vault, request, staff, note, now)
@@ -471,7 +475,8 @@ def close_without_call(
         if not reason:
             raise queue.QueueRefused("Give the reason for closing an urgent request as spam.")
     try:
-        change_status(session, request, target, by=staff, now=now, reason=reason)
+        words = audit.seal_words(vault, reason)
+        change_status(session, request, target, by=staff, now=now, words=words)
     except states.TransitionRefused as refused:
         raise queue.QueueRefused(str(refused)) from None
     session.commit()
@@ -480,6 +485,7 @@ def close_without_call(
 
 def reopen(
     session: Session,
+    vault: Vault,
     request: CallbackRequest,
     staff: StaffMember,
     reason: str,
@@ -500,7 +506,7 @@ def reopen(
         raise queue.QueueRefused(
             "This request is past the retention period, so it cannot be reopened."
         )
-    if not reason:
+    if not (reason or "").strip():
         raise queue.QueueRefused("Give the reason for reopening the request.")
     change_status(
         session,
@@ -509,7 +515,7 @@ def reopen(
         by=staff,
         now=now,
         event=audit.REQUEST_REOPENED,
-        reason=reason,
+        words=audit.seal_words(vault, reason),
     )
     request.due_at = request.callable_from = request.overdue_at = now
     session.commit()
@@ -535,36 +541,38 @@ REASONED_ACTIONS = (
 )
 
 
-def reason_words(event: AuditEvent) -> str | None:
-    """What a reasoned audit line says to the next person, or None if it gives no reason."""
+def reason_words(event: AuditEvent, typed: str | None) -> str | None:
+    """What a reasoned audit line says to the next person, with the reason as `typed`
+    (kept apart from the line), or None if it gives no reason."""
     detail = event.detail or {}
     if event.action == audit.NEEDS_SUPERVISOR:
         return f"Left open for a supervisor: {supervision.WHY.get(detail.get('why'), '')}"
+    if typed is None:
+        return None
     if event.action == audit.SUPERVISOR_DECIDED:
         decision = supervision.DECISIONS.get(detail.get("decision"), "")
-        return f"Supervisor's decision, {decision.lower()}: {detail.get('reason')}"
+        return f"Supervisor's decision, {decision.lower()}: {typed}"
     if "override" in detail:
         doing = "Taken" if event.action == audit.REQUEST_TAKEN else "Called"
-        return f"{doing} before the retry time: {detail['override']}"
-    if "reason" not in detail:
-        return None
+        return f"{doing} before the retry time: {typed}"
     if event.action == audit.REQUEST_REOPENED:
-        return f"Reopened: {detail['reason']}"
+        return f"Reopened: {typed}"
     label = states.LABELS.get(detail.get("to", ""), "").lower()
-    return f"Closed as {label}: {detail['reason']}"
+    return f"Closed as {label}: {typed}"
 
 
 def history(session: Session, vault: Vault, request: CallbackRequest) -> list[HistoryEntry]:
     """Attempts, notes and the reasons given for what was done, oldest first, notes
-    decrypted for the request page."""
+    and reasons decrypted for the request page."""
     entries = []
-    reasoned = session.scalars(
-        select(AuditEvent).where(
-            AuditEvent.request_id == request.id, AuditEvent.action.in_(REASONED_ACTIONS)
-        )
+    reasoned = session.execute(
+        select(AuditEvent, RequestNote.body)
+        .outerjoin(RequestNote, RequestNote.audit_event_id == AuditEvent.id)
+        .where(AuditEvent.request_id == request.id, AuditEvent.action.in_(REASONED_ACTIONS))
     )
-    for event in reasoned:
-        words = reason_words(event)
+    for event, sealed in reasoned:
+        typed = _typed_reason(vault, event, sealed)
+        words = reason_words(event, typed)
         if words:
             who = event.staff.name if event.staff else "The system"
             entries.append(HistoryEntry(event.occurred_at, who, "reason", words))
@@ -576,8 +584,18 @@ def history(session: Session, vault: Vault, request: CallbackRequest) -> list[Hi
         if attempt.late:
             text += " (saved late, after their hold had ended)"
         entries.append(HistoryEntry(attempt.made_at, attempt.staff.name, "call", text))
-    notes = session.scalars(select(RequestNote).where(RequestNote.request_id == request.id))
+    notes = session.scalars(
+        select(RequestNote).where(
+            RequestNote.request_id == request.id, RequestNote.kind != audit.REASON_NOTE
+        )
+    )
     for note in notes:
         body = vault.open(note.body)["text"] if note.body else REMOVED_NOTE
         entries.append(HistoryEntry(note.written_at, note.staff.name, "note", body))
     return sorted(entries, key=lambda entry: entry.at)
+
+
+def _typed_reason(vault: Vault, event: AuditEvent, sealed: bytes | None) -> str | None:
+    if sealed:
+        return vault.open(sealed)["text"]
+    return REMOVED_NOTE if (event.detail or {}).get(audit.REASON_GIVEN) else None

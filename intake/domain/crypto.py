@@ -75,9 +75,26 @@ class Vault:
         """Hashes under every key, so a search still finds rows not yet rotated."""
         return [self._hash(key, e164) for key in self._lookup_keys]
 
+    def keyed_digest(self, value: str) -> str:
+        """A digest only the key holder can compute, for values as guessable as an
+        internet address (the sign-in throttles keep one per address)."""
+        return self._hash(self._lookup_keys[0], value)
+
+    def email_hash(self, email: str) -> str:
+        """The keyed hash of an email address (any case), stored beside a request."""
+        return self._hash(self._lookup_keys[0], _email_key(email))
+
+    def email_hashes(self, email: str) -> list[str]:
+        return [self._hash(key, _email_key(email)) for key in self._lookup_keys]
+
     @staticmethod
     def _hash(key: bytes, e164: str) -> str:
         return hmac.new(key, e164.encode(), hashlib.sha256).hexdigest()
+
+
+def _email_key(email: str) -> str:
+    # Prefixed, so an address can never hash like a phone number.
+    return "email:" + email.strip().lower()
 
 
 def token_digest(secret: str) -> str:

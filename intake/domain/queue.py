@@ -391,9 +391,10 @@ def _claim(
     request_id: int,
     staff: StaffMember,
     now: datetime,
-    detail: dict | None = None,
+    words: bytes | None = None,
 ) -> bool:
     """Hold a waiting request and commit; False if someone else changed it first.
+    `words`: a supervisor's sealed reason for taking it before its retry time.
 
     The version check makes the UPDATE conditional: of any racing claimants,
     exactly one commits.
@@ -409,7 +410,8 @@ def _claim(
         by=staff,
         now=now,
         event=audit.REQUEST_TAKEN,
-        detail=detail,
+        detail=OVERRIDDEN if words else None,
+        words=words,
     )
     return commit_unless_changed_meanwhile(session)
 
@@ -462,18 +464,22 @@ def next_candidate(now: datetime, dialect: str) -> Select:
 
 def check_retry_wait(
     request: CallbackRequest, staff: StaffMember, override_reason: str | None, now: datetime
-) -> dict:
+) -> bool:
     """A request is neither taken nor called before it may be (a retry wait, a chosen
-    time), unless a supervisor overrides with a reason; returns what the audit trail
-    should say."""
+    time), unless a supervisor overrides with a reason; True when they do (the audit
+    line says so, and the reason is sealed with the request)."""
     if request.callable_from <= now:
-        return {}
+        return False
     wait = f"This request may not be called for another {minutes_until(request.callable_from, now)}"
     if not staff.is_supervisor:
         raise QueueRefused(f"{wait}. A supervisor can override this, with a reason.")
-    if not override_reason:
+    if not (override_reason or "").strip():
         raise QueueRefused(f"{wait}. To call now, give the reason for overriding.")
-    return {"override": override_reason}
+    return True
+
+
+# What an audit line says of a call or take before the retry time (the reason is sealed).
+OVERRIDDEN = {"override": True}
 
 
 def minutes_until(moment: datetime, now: datetime) -> str:
@@ -487,19 +493,23 @@ def take(
     staff: StaffMember,
     now: datetime | None = None,
     override_reason: str | None = None,
+    vault: Vault | None = None,
 ) -> None:
     """Hold a given request, if nobody holds it and it may be called now: during a retry
     wait or before a chosen time, only a supervisor takes it, with a reason (the
-    request may then be called at once)."""
+    request may then be called at once; `vault` seals the reason)."""
     now = now or utc_now()
     if request.held_by_id == staff.id:
         return
     if request.status != states.NEW:
         raise QueueRefused(_why_not_takeable(request))
-    override = check_retry_wait(request, staff, override_reason, now)
-    if override:
+    words = None
+    if check_retry_wait(request, staff, override_reason, now):
+        if vault is None:
+            raise ValueError("a reason to override is sealed: pass the vault")
         request.callable_from = now
-    if not _claim(session, request.id, staff, now, override):
+        words = audit.seal_words(vault, override_reason)
+    if not _claim(session, request.id, staff, now, words):
         raise QueueRefused("Someone else took this request a moment ago.")
 
 

@@ -72,6 +72,7 @@ REQUEST_OUTCOMES = {
     states.WITHDRAWN: states.LABELS[states.WITHDRAWN],
     states.SPAM: states.LABELS[states.SPAM],
     states.EXPIRED: states.LABELS[states.EXPIRED],
+    states.RESTRICTED: "Restricted (do not contact)",
     OPEN: "Still open",
 }
 # The entry that closes a request names who closed it (no one: the visitor, the purge).

@@ -22,7 +22,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import ColumnElement, and_, delete, func, or_, select, text, update
 from sqlalchemy.orm import Session
 
-from intake.domain import audit, outbox, states
+from intake.domain import audit, cache_generation, outbox, staff_accounts, states
 from intake.domain.staff_sessions import DRAFT_KEPT_FOR
 from intake.domain.status import change_status, commit_unless_changed_meanwhile
 from intake.models import CallbackRequest, HandoverNote, RequestNote, StaffSession
@@ -137,12 +137,22 @@ def _next_batch(
 
 
 def _remove_personal_data(session: Session, ids: list[int], now: datetime) -> None:
+    remove_personal_data(session, ids, now)
+    audit.record(session, audit.PERSONAL_DATA_PURGED, detail={"requests": len(ids)}, now=now)
+    session.commit()
+
+
+def remove_personal_data(session: Session, ids: list[int], now: datetime) -> None:
+    """Empty these requests of everything personal, in the caller's transaction: the
+    sealed answers, lookup hashes and links, every note and reason typed about them,
+    their emails; each worker then forgets the answers it kept in memory."""
     session.execute(
         update(CallbackRequest)
         .where(CallbackRequest.id.in_(ids))
         .values(
             personal_data=None,
             phone_hash=None,
+            email_hash=None,
             withdraw_digest=None,
             receipt_digest=None,
             purged_at=now,
@@ -152,8 +162,7 @@ def _remove_personal_data(session: Session, ids: list[int], now: datetime) -> No
     )
     session.execute(update(RequestNote).where(RequestNote.request_id.in_(ids)).values(body=None))
     outbox.forget_for_requests(session, ids)
-    audit.record(session, audit.PERSONAL_DATA_PURGED, detail={"requests": len(ids)}, now=now)
-    session.commit()
+    cache_generation.bump(session)
 
 
 def _forget_shift_leftovers(session: Session, cutoff: datetime, now: datetime) -> None:
@@ -161,6 +170,7 @@ def _forget_shift_leftovers(session: Session, cutoff: datetime, now: datetime) -
     call kept for the next sign-in is dropped once nobody came back for it."""
     session.execute(delete(HandoverNote).where(HandoverNote.written_at < cutoff))
     session.execute(delete(StaffSession).where(StaffSession.ended_at < cutoff))
+    staff_accounts.forget_old_throttles(session, now)
     session.execute(
         update(StaffSession)
         .where(StaffSession.ended_at < now - DRAFT_KEPT_FOR, StaffSession.draft.is_not(None))

@@ -5,6 +5,7 @@ from collections.abc import Iterator
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from intake.domain import cache_generation
 from intake.domain.crypto import Vault
 from intake.models import (
     CallbackRequest,
@@ -12,6 +13,7 @@ from intake.models import (
     OutboxMessage,
     RequestNote,
     StaffMember,
+    StaffSession,
 )
 
 # Every column that holds a sealed (encrypted) value.
@@ -21,6 +23,7 @@ SEALED_COLUMNS = (
     (HandoverNote, "body"),
     (StaffMember, "totp_secret"),
     (OutboxMessage, "payload"),
+    (StaffSession, "draft"),
 )
 BATCH_SIZE = 500
 
@@ -49,7 +52,17 @@ def rotate(session: Session, vault: Vault, batch_size: int = BATCH_SIZE) -> Iter
             for row in rows:
                 setattr(row, name, vault.reseal(getattr(row, name)))
                 if isinstance(row, CallbackRequest):
-                    row.phone_hash = vault.phone_hash(vault.open(row.personal_data)["phone"])
+                    rehash(vault, row)
+            cache_generation.bump(session)
             session.commit()
             last_id = rows[-1].id
             yield len(rows)
+
+
+def rehash(vault: Vault, request: CallbackRequest) -> None:
+    """The request's lookup hashes (phone, email) from its sealed answers, under the
+    newest key."""
+    personal = vault.open(request.personal_data)
+    request.phone_hash = vault.phone_hash(personal["phone"])
+    email = personal.get("email")
+    request.email_hash = vault.email_hash(email) if email else None

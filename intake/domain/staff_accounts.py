@@ -1,13 +1,24 @@
-"""Staff accounts: passwords (argon2id), lockout, and the TOTP second factor.
+"""Staff accounts: passwords (argon2id), the TOTP second factor, and holding back
+whoever guesses them.
 
-Every password or code check first claims one of the account's guesses with one
-conditional UPDATE, so guesses sent at the same moment, from one address or many,
-get at most MAX_FAILED_SIGN_INS checks per lock period.
+Failed guesses count per account and client together, as in OWASP's "device cookies":
+the client is a browser showing the device cookie its member was given at an earlier
+sign-in, a signed-in session (changing the password), or else the address. After
+MAX_FAILED_SIGN_INS failures a client waits FIRST_HOLD before its next guess at that
+account, twice as long after each further failure, at most LONGEST_HOLD; other clients
+are not held back, so a stranger's guesses never keep a member out, and a member on a
+device they signed in on before is counted apart from everyone else.
+
+Every password or code check first claims one of its client's guesses with one
+conditional UPDATE, and the guess that reaches the limit starts the hold in that same
+statement, so guesses sent at the same moment from one client get at most
+MAX_FAILED_SIGN_INS checks, then one per hold.
 """
 
 import hmac
 import secrets
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import cached_property
 
@@ -15,23 +26,31 @@ import pyotp
 from argon2 import PasswordHasher, profiles
 from argon2.exceptions import InvalidHashError, VerificationError
 from email_validator import EmailNotValidError, validate_email
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import case, delete, func, literal, null, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 from zxcvbn import zxcvbn
 from zxcvbn.frequency_lists import FREQUENCY_LISTS
 
 from intake.domain import audit, queue, staff_sessions
 from intake.domain.clock import utc_now
-from intake.domain.crypto import Vault
-from intake.models import StaffMember, StaffSession
+from intake.domain.crypto import Vault, token_digest
+from intake.models import SignInThrottle, StaffMember, StaffSession, UTCDateTime
 
 AGENT = "agent"
 SUPERVISOR = "supervisor"
 ROLES = (AGENT, SUPERVISOR)
 MIN_PASSWORD_LENGTH = 12
 MAX_PASSWORD_LENGTH = 256
+# A client's failed guesses at one account before it is held back: then it waits a
+# minute, twice as long after each further failure (2, 4, 8 minutes), at most 15.
 MAX_FAILED_SIGN_INS = 5
-LOCK_DURATION = timedelta(minutes=15)
+FIRST_HOLD = timedelta(minutes=1)
+LONGEST_HOLD = timedelta(minutes=15)
+# A client's count is forgotten a day after its last guess (intake.domain.retention).
+THROTTLES_KEPT_FOR = timedelta(days=1)
+ADDRESS = "address"
+DEVICE = "device"
 TOTP_STEP_SECONDS = 30
 TOTP_DIGITS = 6
 COMMON_PASSWORDS = frozenset(FREQUENCY_LISTS["passwords"])
@@ -82,6 +101,79 @@ class AccountError(ValueError):
 
 class WrongPassword(AccountError):
     """The current password given to change it is not right, or no more guesses are left."""
+
+
+class PasswordChangedMeanwhile(WrongPassword):
+    """Another window changed the password while this change was being made."""
+
+
+TOO_MANY_GUESSES = "There have been too many wrong passwords: wait a few minutes, then try again"
+CHANGED_MEANWHILE = (
+    "Your password was changed in another window a moment ago, so this change was not "
+    "made. If that was not you, ask a supervisor to reset your sign-in now."
+)
+
+
+@dataclass(frozen=True)
+class Client:
+    """Where guesses at an account come from, known only by a digest: a device (a
+    browser's device cookie, or a signed-in session) or an address."""
+
+    kind: str
+    digest: str
+
+    @classmethod
+    def at_address(cls, address: str) -> "Client":
+        return cls(ADDRESS, token_digest(f"{ADDRESS}:{address}"))
+
+    @classmethod
+    def on_device(cls, nonce: str) -> "Client":
+        return cls(DEVICE, token_digest(f"{DEVICE}:{nonce}"))
+
+    @classmethod
+    def in_session(cls, staff_session: StaffSession) -> "Client":
+        """A signed-in session is a device of its own."""
+        return cls(DEVICE, token_digest(f"session:{staff_session.id}"))
+
+
+@dataclass(frozen=True)
+class Origin:
+    """Where a sign-in comes from: the browser's address (as the caller names it: the
+    web layer gives a keyed digest), and the nonce of each member's device cookie it
+    shows (the caller has checked the cookie's signature)."""
+
+    address: str
+    devices: Mapping[int, str] = field(default_factory=dict)
+
+    def client_for(self, staff: StaffMember) -> Client:
+        """The member's own device if this browser is one, otherwise the address."""
+        nonce = self.devices.get(staff.id)
+        return Client.on_device(nonce) if nonce else Client.at_address(self.address)
+
+
+@dataclass(frozen=True)
+class Guess:
+    """One claimed guess: its client, and its number among that client's guesses at
+    the account since its last sign-in (which decides the hold a wrong one brings)."""
+
+    client: Client
+    number: int
+
+
+@dataclass(frozen=True)
+class HeldBack:
+    """A member's sign-in held back now: from how many addresses and devices, and
+    until when at the latest."""
+
+    addresses: int
+    devices: int
+    until: datetime
+
+    @property
+    def places(self) -> str:
+        """Like "2 addresses and 1 device"."""
+        counts = ((self.addresses, ADDRESS, "addresses"), (self.devices, DEVICE, "devices"))
+        return " and ".join(f"{n} {one if n == 1 else many}" for n, one, many in counts if n)
 
 
 def password_problem(password: str, *, email: str = "", name: str = "") -> str | None:
@@ -183,31 +275,32 @@ def _add(
 
 
 def check_password(
-    session: Session, email: str, password: str, now: datetime | None = None
+    session: Session, email: str, password: str, origin: Origin, now: datetime | None = None
 ) -> StaffMember | None:
     """The account if the password is right and the account usable; None otherwise.
 
-    Unknown, disabled and locked accounts cost the same argon2 work and get the
-    same answer, so the reply says nothing about which accounts exist.
+    Unknown and disabled accounts, and a client held back from this one, cost the same
+    argon2 work and get the same answer, so the reply says nothing about which
+    accounts exist.
     """
     now = now or utc_now()
     staff = find_by_email(session, email)
-    refusal = _refusal(session, staff, now)
-    if refusal:
+    guess = _claim_or_refusal(session, staff, origin, now)
+    if isinstance(guess, str):
         _verify(_hashing.unused_hash, password)
         audit.record(
             session,
             audit.SIGN_IN_FAILED,
             staff_id=staff.id if staff else None,
-            detail={"reason": refusal},
+            detail={"reason": guess},
             now=now,
         )
         session.commit()
         return None
     if not _verify(staff.password_hash, password):
-        register_failure(session, staff, audit.SIGN_IN_FAILED, "wrong password", now)
+        register_failure(session, staff, guess, audit.SIGN_IN_FAILED, "wrong password", now)
         return None
-    _give_back_guess(session, staff)
+    _give_back_guess(session, staff, guess)
     if _temporary_password_expired(staff, now):
         detail = {"reason": "temporary password expired"}
         audit.record(session, audit.SIGN_IN_FAILED, staff_id=staff.id, detail=detail, now=now)
@@ -224,15 +317,15 @@ def _temporary_password_expired(staff: StaffMember, now: datetime) -> bool:
     return staff.password_change_required and (expires is None or expires <= now)
 
 
-def _refusal(session: Session, staff: StaffMember | None, now: datetime) -> str | None:
-    """Why a password is not checked at all; None once it has claimed a guess."""
+def _claim_or_refusal(
+    session: Session, staff: StaffMember | None, origin: Origin, now: datetime
+) -> Guess | str:
+    """A guess claimed for this sign-in's client, or why the password is not checked."""
     if staff is None:
         return "unknown"
     if not staff.active:
         return "disabled"
-    if not claim_guess(session, staff, now):
-        return "locked"
-    return None
+    return claim_guess(session, staff, origin.client_for(staff), now) or "held back"
 
 
 def _verify(password_hash: str, password: str) -> bool:
@@ -242,63 +335,133 @@ def _verify(password_hash: str, password: str) -> bool:
         return False
 
 
-def is_locked(staff: StaffMember, now: datetime) -> bool:
-    """Whether guesses are refused now: the lock after too many wrong ones has not run
-    out, or every guess is taken (for a moment, while the last ones are checked; for
-    good if a check never finished, until a supervisor unlocks the account)."""
-    locked = staff.locked_until is not None and staff.locked_until > now
-    return locked or staff.failed_sign_ins >= MAX_FAILED_SIGN_INS
+def hold_after(failures: int) -> timedelta | None:
+    """How long a client waits for its next guess after this many failures: not at all
+    below MAX_FAILED_SIGN_INS, then FIRST_HOLD, doubled by each further failure, at
+    most LONGEST_HOLD."""
+    if failures < MAX_FAILED_SIGN_INS:
+        return None
+    doublings = min(failures - MAX_FAILED_SIGN_INS, 10)  # 2**10 minutes is past the cap
+    return min(FIRST_HOLD * 2**doublings, LONGEST_HOLD)
 
 
-def claim_guess(session: Session, staff: StaffMember, now: datetime) -> bool:
-    """Take one of the account's guesses before checking a password or a code; commits.
+def _held_until_after(failures, now: datetime):
+    """SQL: the end of the hold once `failures` (an SQL expression) are counted, each
+    possible end a parameter worked out here, so one statement counts and holds."""
+    ends = []
+    number = MAX_FAILED_SIGN_INS
+    while hold_after(number) < LONGEST_HOLD:
+        ends.append((failures == number, literal(now + hold_after(number), UTCDateTime)))
+        number += 1
+    return case(
+        (failures < MAX_FAILED_SIGN_INS, null()),
+        *ends,
+        else_=literal(now + LONGEST_HOLD, UTCDateTime),
+    )
 
-    Counting and checking the limit are one statement, so no two requests can both
-    take the last guess. A lock that has run out ends in the same statement.
+
+def _insert(session: Session):
+    """INSERT ... ON CONFLICT DO NOTHING, in the dialect's own words."""
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    return dialect.insert(SignInThrottle)
+
+
+def _client_row(staff: StaffMember, client: Client) -> list:
+    return [SignInThrottle.staff_id == staff.id, SignInThrottle.client_digest == client.digest]
+
+
+def claim_guess(
+    session: Session, staff: StaffMember, client: Client, now: datetime
+) -> Guess | None:
+    """Take one of this client's guesses at the account before checking a password or
+    a code; None while the client is held back; commits.
+
+    Counting, checking the hold and starting the next one are one statement, so no two
+    requests can both take the last guess before a hold: the guess that reaches the
+    limit starts the hold at once (a right password gives it back, and lifts it).
     """
-    claimed = _update(
-        session,
-        staff,
-        [
-            StaffMember.failed_sign_ins < MAX_FAILED_SIGN_INS,
-            or_(StaffMember.locked_until.is_(None), StaffMember.locked_until <= now),
-        ],
-        failed_sign_ins=StaffMember.failed_sign_ins + 1,
-        locked_until=None,
+    session.execute(
+        _insert(session)
+        .values(
+            staff_id=staff.id,
+            client_digest=client.digest,
+            client_kind=client.kind,
+            failures=0,
+            last_failure_at=now,
+        )
+        .on_conflict_do_nothing()
+    )
+    counted = SignInThrottle.failures + 1
+    number = session.scalar(
+        update(SignInThrottle)
+        .where(
+            *_client_row(staff, client),
+            or_(SignInThrottle.held_until.is_(None), SignInThrottle.held_until <= now),
+        )
+        .values(failures=counted, held_until=_held_until_after(counted, now), last_failure_at=now)
+        .returning(SignInThrottle.failures)
+        .execution_options(synchronize_session=False)
     )
     session.commit()
-    session.refresh(staff)
-    return claimed
+    return None if number is None else Guess(client, number)
 
 
-def _give_back_guess(session: Session, staff: StaffMember) -> None:
-    """A right password does not count against the account; commits."""
-    _update(
-        session,
-        staff,
-        [StaffMember.failed_sign_ins > 0],
-        failed_sign_ins=StaffMember.failed_sign_ins - 1,
+def _give_back_guess(session: Session, staff: StaffMember, guess: Guess) -> None:
+    """A right password does not count against its client, nor hold it back; commits."""
+    session.execute(
+        update(SignInThrottle)
+        .where(*_client_row(staff, guess.client), SignInThrottle.failures > 0)
+        .values(failures=SignInThrottle.failures - 1, held_until=None)
+        .execution_options(synchronize_session=False)
     )
     session.commit()
-    session.refresh(staff)
 
 
 def register_failure(
-    session: Session, staff: StaffMember, action: str, reason: str, now: datetime
+    session: Session, staff: StaffMember, guess: Guess, action: str, reason: str, now: datetime
 ) -> None:
-    """A claimed guess was wrong: audit it, and lock the account if it was the last
-    guess left (only one of the last guesses locks it); commits."""
+    """A claimed guess was wrong: audit it, and that its client is held back if it
+    reached the limit (its claim started the hold); commits."""
     audit.record(session, action, staff_id=staff.id, detail={"reason": reason}, now=now)
-    if _update(
-        session,
-        staff,
-        [StaffMember.failed_sign_ins >= MAX_FAILED_SIGN_INS],
-        failed_sign_ins=0,
-        locked_until=now + LOCK_DURATION,
-    ):
-        audit.record(session, audit.ACCOUNT_LOCKED, staff_id=staff.id, now=now)
+    hold = hold_after(guess.number)
+    if hold is not None:
+        detail = {"client": guess.client.kind, "minutes": hold // timedelta(minutes=1)}
+        audit.record(session, audit.ACCOUNT_LOCKED, staff_id=staff.id, detail=detail, now=now)
     session.commit()
-    session.refresh(staff)
+
+
+def held_back(session: Session, now: datetime) -> dict[int, HeldBack]:
+    """Each member held back from signing in somewhere now, by member id."""
+    query = (
+        select(
+            SignInThrottle.staff_id,
+            SignInThrottle.client_kind,
+            func.count(),
+            func.max(SignInThrottle.held_until),
+        )
+        .where(SignInThrottle.held_until > now)
+        .group_by(SignInThrottle.staff_id, SignInThrottle.client_kind)
+    )
+    found: dict[int, dict] = {}
+    for staff_id, kind, clients, until in session.execute(query):
+        held = found.setdefault(staff_id, {ADDRESS: 0, DEVICE: 0, "until": until})
+        held[kind] = clients
+        held["until"] = max(held["until"], until)
+    return {
+        staff_id: HeldBack(addresses=held[ADDRESS], devices=held[DEVICE], until=held["until"])
+        for staff_id, held in found.items()
+    }
+
+
+def _forget_guesses(session: Session, staff: StaffMember) -> None:
+    session.execute(delete(SignInThrottle).where(SignInThrottle.staff_id == staff.id))
+
+
+def forget_old_throttles(session: Session, now: datetime) -> None:
+    """Counts of clients that last guessed more than THROTTLES_KEPT_FOR ago (far longer
+    than any hold) are forgotten: the nightly purge; the caller commits."""
+    old = now - THROTTLES_KEPT_FOR
+    session.execute(delete(SignInThrottle).where(SignInThrottle.last_failure_at < old))
 
 
 def _update(session: Session, staff: StaffMember, conditions: list, **values) -> bool:
@@ -331,28 +494,35 @@ def start_enrolment(session: Session, vault: Vault, staff: StaffMember, issuer: 
 
 
 def check_code(
-    session: Session, vault: Vault, staff: StaffMember, code: str, now: datetime | None = None
+    session: Session,
+    vault: Vault,
+    staff: StaffMember,
+    code: str,
+    client: Client,
+    now: datetime | None = None,
 ) -> bool:
     """Accept a TOTP code once: the step it belongs to can never be used again.
 
-    Each code costs a guess (complete_sign_in clears the count). The step is claimed
-    by a conditional UPDATE, so when several sessions send the same code at once one
-    of them wins and the others count as failed guesses.
+    Each code costs one of the client's guesses, as a password does (complete_sign_in
+    clears its count). The step is claimed by a conditional UPDATE, so when several
+    sessions send the same code at once one of them wins and the others count as
+    failed guesses.
     """
     now = now or utc_now()
     if staff.totp_secret is None:
         return False
-    if not claim_guess(session, staff, now):
-        action = audit.SECOND_FACTOR_FAILED
-        audit.record(session, action, staff_id=staff.id, detail={"reason": "locked"}, now=now)
+    action = audit.SECOND_FACTOR_FAILED
+    guess = claim_guess(session, staff, client, now)
+    if guess is None:
+        audit.record(session, action, staff_id=staff.id, detail={"reason": "held back"}, now=now)
         session.commit()
         return False
     step = _matching_step(vault, staff, code, now)
     if step is None:
-        register_failure(session, staff, audit.SECOND_FACTOR_FAILED, "wrong code", now)
+        register_failure(session, staff, guess, action, "wrong code", now)
         return False
     if not _claim_step(session, staff, step):
-        register_failure(session, staff, audit.SECOND_FACTOR_FAILED, "code used already", now)
+        register_failure(session, staff, guess, action, "code used already", now)
         return False
     return True
 
@@ -385,10 +555,14 @@ def _claim_step(session: Session, staff: StaffMember, step: int) -> bool:
     return claimed
 
 
-def complete_sign_in(session: Session, staff: StaffMember, now: datetime | None = None) -> None:
-    """Both factors passed: clear failures, finish enrolment if this was the first code."""
+def complete_sign_in(
+    session: Session, staff: StaffMember, now: datetime | None = None, client: Client | None = None
+) -> None:
+    """Both factors passed: the client's count starts again, and enrolment finishes if
+    this was the first code; commits."""
     now = now or utc_now()
-    _update(session, staff, [], failed_sign_ins=0, locked_until=None)
+    if client is not None:
+        session.execute(delete(SignInThrottle).where(*_client_row(staff, client)))
     if staff.totp_enrolled_at is None:
         staff.totp_enrolled_at = now
         audit.record(session, audit.SECOND_FACTOR_ENROLLED, staff_id=staff.id, now=now)
@@ -403,30 +577,52 @@ def change_password(
     new: str,
     *,
     keep: StaffSession | None = None,
+    client: Client | None = None,
     now: datetime | None = None,
 ) -> None:
     """A signed-in member changes their own password; commits.
 
     The current password costs a guess like a sign-in (WrongPassword if it is not
-    right); the new one must be strong. Every session but `keep` ends: the member's
-    session version changes, so the caller signs `keep` in again with the new one.
+    right), counted against `client`, by default the session `keep` it is made in;
+    the new one must be strong. Every session but `keep` ends: the member's session
+    version changes, so the caller signs `keep` in again with the new one.
+
+    The new password replaces only the one just checked (a conditional UPDATE), so of
+    two changes made at once in two windows one wins, and the other is refused
+    (PasswordChangedMeanwhile) and ends with the winner's change like every session.
     """
     now = now or utc_now()
-    if not claim_guess(session, staff, now):
-        _refuse_change(session, staff, "locked", now)
-        raise WrongPassword("There have been too many wrong passwords: try again in 15 minutes")
-    if not _verify(staff.password_hash, current):
-        register_failure(session, staff, audit.PASSWORD_CHANGE_FAILED, "wrong password", now)
+    if client is None:
+        if keep is None:
+            raise ValueError("count the guess against a client or the session it is made in")
+        client = Client.in_session(keep)
+    guess = claim_guess(session, staff, client, now)
+    if guess is None:
+        _refuse_change(session, staff, "held back", now)
+        raise WrongPassword(TOO_MANY_GUESSES)
+    checked = staff.password_hash
+    if not _verify(checked, current):
+        action = audit.PASSWORD_CHANGE_FAILED
+        register_failure(session, staff, guess, action, "wrong password", now)
         raise WrongPassword("Your current password is not right")
-    _give_back_guess(session, staff)
+    _give_back_guess(session, staff, guess)
     if new == current:
         raise AccountError("Choose a new password, not the one you have now")
     _check_strength(staff, new)
-    staff.password_hash = _hash(new)
-    staff.session_version += 1
+    replaced = _update(
+        session,
+        staff,
+        [StaffMember.password_hash == checked],
+        password_hash=_hash(new),
+        session_version=StaffMember.session_version + 1,
+    )
+    if not replaced:
+        _refuse_change(session, staff, "changed in another window", now)
+        raise PasswordChangedMeanwhile(CHANGED_MEANWHILE)
     staff_sessions.end_all(session, staff.id, now, keep=keep.id if keep else None)
     audit.record(session, audit.PASSWORD_CHANGED, staff_id=staff.id, now=now)
     session.commit()
+    session.refresh(staff)
 
 
 def _refuse_change(session: Session, staff: StaffMember, reason: str, now: datetime) -> None:
@@ -495,7 +691,7 @@ def enable(session: Session, staff: StaffMember, by: int | None = None) -> None:
     if staff.active:
         raise AccountError(f"{staff.name}'s account is already active.")
     staff.active = True
-    _update(session, staff, [], failed_sign_ins=0, locked_until=None)
+    _forget_guesses(session, staff)
     audit.record(session, audit.STAFF_ENABLED, staff_id=by, detail={"member": staff.id})
     session.commit()
 
@@ -503,11 +699,12 @@ def enable(session: Session, staff: StaffMember, by: int | None = None) -> None:
 def unlock(
     session: Session, staff: StaffMember, by: int | None = None, now: datetime | None = None
 ) -> None:
-    """End a lock after too many failed sign-ins, before it runs out."""
+    """Lift every hold on the member's sign-in before it runs out, from every address
+    and device, and start every count again; commits."""
     now = now or utc_now()
-    if not is_locked(staff, now):
-        raise AccountError(f"{staff.name}'s account is not locked.")
-    _update(session, staff, [], failed_sign_ins=0, locked_until=None)
+    if staff.id not in held_back(session, now):
+        raise AccountError(f"{staff.name} is not held back from signing in anywhere.")
+    _forget_guesses(session, staff)
     audit.record(session, audit.ACCOUNT_UNLOCKED, staff_id=by, detail={"member": staff.id}, now=now)
     session.commit()
 
@@ -541,8 +738,7 @@ def reset_sign_in(
     staff.totp_secret = None
     staff.totp_enrolled_at = None
     staff.totp_last_step = None
-    staff.failed_sign_ins = 0
-    staff.locked_until = None
+    _forget_guesses(session, staff)
     _end_every_session(session, staff)
     audit.record(session, audit.SIGN_IN_RESET, staff_id=by, detail={"member": staff.id}, now=now)
     session.commit()

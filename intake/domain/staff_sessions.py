@@ -202,3 +202,12 @@ def _hand_over_draft(session: Session, staff: StaffMember, digest: str, now: dat
     session.flush()
     new = session.scalar(select(StaffSession).where(StaffSession.token_digest == digest))
     new.draft, ended.draft = ended.draft, None
+
+
+def drop_drafts_about(session: Session, vault: Vault, reference: str) -> None:
+    """An erased request leaves no draft behind: what anyone typed about it and kept
+    for their next sign-in goes, in the caller's transaction."""
+    kept = session.scalars(select(StaffSession).where(StaffSession.draft.is_not(None)))
+    for row in kept:
+        if pending_draft_reference(vault, row) == reference:
+            row.draft = None

@@ -7,6 +7,7 @@ UNREACHABLE = "unreachable"
 WITHDRAWN = "withdrawn"
 SPAM = "spam"
 EXPIRED = "expired"
+RESTRICTED = "restricted"
 
 # Every allowed change of status. "in_progress" may go back to "new" when a call
 # goes unanswered or a hold is released: the request returns to the queue. A waiting
@@ -15,20 +16,28 @@ EXPIRED = "expired"
 # supervisor may reopen a completed, unreachable or spam request (with a reason);
 # a withdrawn one never: the visitor asked us not to call. A request still open
 # long after it was due is closed as expired by the retention purge, which removes
-# its personal data at once, so it cannot be reopened either.
+# its personal data at once, so it cannot be reopened either. A supervisor may
+# restrict a waiting or held request ("do not contact", at the person's word: it
+# leaves the queue) and lift that later; erasing a restricted one withdraws it.
 TRANSITIONS: dict[str, frozenset[str]] = {
-    NEW: frozenset({IN_PROGRESS, COMPLETED, UNREACHABLE, WITHDRAWN, SPAM, EXPIRED}),
-    IN_PROGRESS: frozenset({NEW, COMPLETED, UNREACHABLE, WITHDRAWN, SPAM, EXPIRED}),
+    NEW: frozenset({IN_PROGRESS, COMPLETED, UNREACHABLE, WITHDRAWN, SPAM, EXPIRED, RESTRICTED}),
+    IN_PROGRESS: frozenset({NEW, COMPLETED, UNREACHABLE, WITHDRAWN, SPAM, EXPIRED, RESTRICTED}),
     COMPLETED: frozenset({NEW}),
     UNREACHABLE: frozenset({NEW}),
     WITHDRAWN: frozenset(),
     SPAM: frozenset({NEW}),
     EXPIRED: frozenset(),
+    RESTRICTED: frozenset({NEW, WITHDRAWN}),
 }
 
 STATUSES = tuple(TRANSITIONS)
 OPEN_STATUSES = frozenset({NEW, IN_PROGRESS})
-REOPENABLE = frozenset(status for status in STATUSES if NEW in TRANSITIONS[status]) - OPEN_STATUSES
+# Closed requests a supervisor may put back in the queue (a restriction is lifted instead).
+REOPENABLE = (
+    frozenset(status for status in STATUSES if NEW in TRANSITIONS[status])
+    - OPEN_STATUSES
+    - {RESTRICTED}
+)
 LABELS = {
     NEW: "Waiting",
     IN_PROGRESS: "In progress",
@@ -37,6 +46,7 @@ LABELS = {
     WITHDRAWN: "Withdrawn",
     SPAM: "Spam",
     EXPIRED: "Expired",
+    RESTRICTED: "Restricted",
 }
 
 

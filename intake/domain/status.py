@@ -27,19 +27,18 @@ def change_status(
     now: datetime,
     holder: StaffMember | None = None,
     event: str = audit.STATUS_CHANGED,
-    reason: str | None = None,
+    words: bytes | None = None,
     detail: dict | None = None,
 ) -> None:
     """Move `request` to `target` (raises TransitionRefused if the table forbids it).
 
     In progress means held: by `holder`, or else by `by`. Any other status has no
     hold. A closed request gets its closing time and can no longer be withdrawn by
-    the visitor's link; a reopened one loses its closing time.
+    the visitor's link; a reopened one loses its closing time. `words` are the
+    reason typed for the change, sealed (audit.seal_words).
     """
     states.check_transition(request.status, target)
     detail = {"from": request.status, "to": target, **(detail or {})}
-    if reason:
-        detail["reason"] = reason
     # Read every id before changing anything: reading an expired attribute after a
     # change would flush it early, outside the caller's commit.
     staff_id, request_id = (by.id if by else None), request.id
@@ -56,7 +55,15 @@ def change_status(
         request.withdraw_digest = None
         # Closed, nothing is left for a supervisor to decide (intake.domain.supervision).
         request.needs_supervisor = request.needs_supervisor_at = None
-    audit.record(session, event, staff_id=staff_id, request_id=request_id, detail=detail, now=now)
+    audit.record(
+        session,
+        event,
+        staff_id=staff_id,
+        request_id=request_id,
+        detail=detail,
+        now=now,
+        words=words,
+    )
 
 
 def commit_unless_changed_meanwhile(session: Session) -> bool:

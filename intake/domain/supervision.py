@@ -76,6 +76,7 @@ def mark(
 
 def decide(
     session: Session,
+    vault: Vault,
     request: CallbackRequest,
     staff: StaffMember,
     decision: str,
@@ -89,9 +90,9 @@ def decide(
         raise queue.QueueRefused("This request does not need a supervisor's decision now.")
     if decision not in DECISIONS:
         raise queue.QueueRefused("Choose what happens to the request.")
-    if not reason:
+    if not (reason or "").strip():
         raise queue.QueueRefused("Give the reason for your decision.")
-    detail = {"decision": decision, "reason": reason, "why": request.needs_supervisor}
+    detail = {"decision": decision, "why": request.needs_supervisor}
     audit.record(
         session,
         audit.SUPERVISOR_DECIDED,
@@ -99,11 +100,12 @@ def decide(
         request_id=request.id,
         detail=detail,
         now=now,
+        words=audit.seal_words(vault, reason),
     )
     if decision == KEEP:
         request.needs_supervisor = request.needs_supervisor_at = None
     else:
-        change_status(session, request, decision, by=staff, now=now, reason=reason)
+        change_status(session, request, decision, by=staff, now=now)
     session.commit()
 
 

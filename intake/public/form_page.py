@@ -4,9 +4,9 @@ Before anything is typed, the form page is the same for every visitor but for tw
 tokens: the CSRF token and the submission token that makes a resend harmless. Its
 other changing parts (the days that can still be chosen, the "usually within N
 minutes" estimate) change by the minute. So the page is rendered once a minute for
-each address and guide page it was reached from, and each visitor gets their own
-tokens put into it: the busiest page costs a string copy instead of a form and a
-template.
+each guide page it was reached from (its links never name the Host asked for), and
+each visitor gets their own tokens put into it: the busiest page costs a string copy
+instead of a form and a template.
 """
 
 from collections.abc import Callable
@@ -16,8 +16,8 @@ from markupsafe import escape
 
 CSRF_SLOT = "\x00csrf-token\x00"
 SUBMISSION_SLOT = "\x00submission-token\x00"
-# Minutes times addresses times source pages: enough for a site, bounded against odd
-# Host headers. The whole cache is dropped when it is full; it refills in a request.
+# Minutes times source pages: enough for a site. The whole cache is dropped when it
+# is full; it refills in a request.
 MOST_PAGES = 256
 
 
@@ -43,7 +43,7 @@ class BlankFormPage:
 
 
 class BlankFormPages:
-    """Blank form pages by (scheme, host, source page, minute)."""
+    """Blank form pages by (source page, minute)."""
 
     def __init__(self) -> None:
         self._pages: dict[tuple, BlankFormPage] = {}
@@ -62,3 +62,6 @@ class BlankFormPages:
                 self._pages.clear()
             self._pages[key] = shared
         return html
+
+    def __len__(self) -> int:
+        return len(self._pages)

@@ -1,6 +1,5 @@
 """The callback request form. Field names are a public contract: keep them."""
 
-import secrets
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
@@ -79,11 +78,6 @@ def phone_format_error(region: str) -> str:
 
 def too_long(what: str, limit: int) -> Length:
     return Length(max=limit, message=f"{what} must be {limit} characters or fewer")
-
-
-def new_submission_token() -> str:
-    """The form's own id: a resend with the same one makes no second request."""
-    return secrets.token_urlsafe(24)
 
 
 class CallbackForm(CleanForm):
@@ -227,6 +221,8 @@ class CallbackForm(CleanForm):
         validators=[DataRequired("Select the box to agree, so that we can call you back")],
     )
     website = StringField("Leave this box empty")
+    # The form's own id, given to one visitor for a while (intake.public.submission_token):
+    # sent again, it makes no second request.
     submission_token = HiddenField()
     source_page = HiddenField()
 
@@ -243,8 +239,6 @@ class CallbackForm(CleanForm):
             *((day.isoformat(), self._day_choice(day, today)) for day in bookable_days(now, zone))
         )
         self.window.choices = options(*((w.code, w.label) for w in WINDOWS))
-        if not self.submission_token.data:
-            self.submission_token.data = new_submission_token()
         self.e164: str | None = None
 
     @property

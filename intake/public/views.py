@@ -24,7 +24,8 @@ from intake.domain.clock import utc_now
 from intake.extensions import db, limiter
 from intake.observability import SUBMISSIONS
 from intake.pages import MOVED_GUIDE_PAGES, SERVICE_PAGES
-from intake.public.forms import CallbackForm, WithdrawForm, new_submission_token
+from intake.public import submission_token
+from intake.public.forms import CallbackForm, WithdrawForm
 from intake.security import same_for_everyone
 from intake.service import current_service
 from intake.state import app_state
@@ -40,18 +41,18 @@ PAGE_CACHE_SIZE = 256
 
 
 def render_same_for_everyone(template: str, **context) -> str:
-    """Render a page that holds nothing personal once per address, then reuse it.
+    """Render a page that holds nothing personal once per path, then reuse it.
 
-    The guide, home and privacy pages carry no form, session or visitor data, so
-    every visitor gets the same bytes; the cache is bounded against odd Host headers.
+    The guide, home and privacy pages carry no form, session or visitor data, and
+    their links come from configuration (never the Host asked for), so every visitor
+    gets the same bytes, whatever host or scheme they named.
     """
     cache = app_state().page_cache
-    key = (request.scheme, request.host, request.path)
-    html = cache.get(key)
+    html = cache.get(request.path)
     if html is None:
         html = render_template(template, **context)
         if len(cache) < PAGE_CACHE_SIZE:
-            cache[key] = html
+            cache[request.path] = html
     return html
 
 
@@ -149,17 +150,28 @@ def blank_callback_form() -> str:
     from the same page, with their own tokens (see intake.public.form_page)."""
     now = utc_now()
     source = source_page()
-    csrf_token, submission_token = generate_csrf(), new_submission_token()
+    csrf_token, token = generate_csrf(), submission_token.new_token()
 
     def render() -> str:
         form = callback_form(now=now)
         form.source_page.data = source
-        form.submission_token.data = submission_token
+        form.submission_token.data = token
         page, _ = render_callback_form(form)
         return page
 
-    key = (request.scheme, request.host, source, now.replace(second=0, microsecond=0))
-    return app_state().form_pages.page(key, render, csrf_token, submission_token)
+    key = (source, now.replace(second=0, microsecond=0))
+    return app_state().form_pages.page(key, render, csrf_token, token)
+
+
+def keeps_its_token(form: CallbackForm) -> bool:
+    """Whether the form sent carries a submission token given to this visitor in the
+    last two hours. If not, it gets a new one, so the form shown again works, and
+    nothing of a request the old token may have made is shown (intake.public.
+    submission_token). A token kept is what makes sending the form again harmless."""
+    if submission_token.is_this_visitors(form.submission_token.data):
+        return True
+    form.submission_token.data = submission_token.new_token()
+    return False
 
 
 def render_callback_form(form: CallbackForm, notice: str | None = None, status: int = 200):
@@ -177,7 +189,10 @@ def callback():
     if request.method != "POST":
         return blank_callback_form()
     form = callback_form()
-    if not form.validate_on_submit():
+    valid = form.validate_on_submit()
+    if not keeps_its_token(form):
+        return render_callback_form(form, notice=SEND_AGAIN_NOTICE, status=400)
+    if not valid:
         return render_callback_form(form, status=400 if form.errors else 200)
     service = current_service()
     receipt = submit_callback(
@@ -189,7 +204,10 @@ def callback():
         aim=timedelta(minutes=form.asap_minutes),
     )
     SUBMISSIONS.labels("repeat" if receipt.repeated else "stored").inc()
-    session[RECEIPT_KEY] = receipt.token
+    if receipt.token is None:  # sent again after its confirmation was shown
+        session.pop(RECEIPT_KEY, None)
+    else:
+        session[RECEIPT_KEY] = receipt.token
     return redirect(url_for(".callback_received"), code=303)
 
 
@@ -236,10 +254,22 @@ EXPIRED_NOTICE = (
     "For your safety, this form stops working after a while. "
     "Your answers are still here: check them and send the form again."
 )
+# The same words whether the form was opened in another browser or too long ago: they
+# say nothing of a request the form may already have made.
+SEND_AGAIN_NOTICE = (
+    f"For your safety, this form works for {submission_token.LIFETIME_WORDS}, and only in "
+    "the browser where it was opened. Your answers are still here: check them and send "
+    "the form again. If we already gave you a reference for this request, you do not "
+    "need to send it again."
+)
 LIMITED_NOTICE = (
     "The form has been sent many times from here in a short time. "
     "Your answers are still here: please wait a few minutes and send it again, "
     "or call us now."
+)
+REFUSED_NOTICE = (
+    "We could not save your request as it was sent. Your answers are still here: "
+    "check them and send the form again, or call us now."
 )
 UNAVAILABLE_NOTICE = (
     "We could not save your request just now. Your answers are still here: "
@@ -256,21 +286,31 @@ def _posting_callback() -> bool:
 def form_expired(error: CSRFError):
     if not _posting_callback():
         return errors.form_expired(error)
-    return render_callback_form(callback_form(), notice=EXPIRED_NOTICE, status=400)
+    return render_callback_form(form_sent_back(), notice=EXPIRED_NOTICE, status=400)
 
 
 @bp.errorhandler(TooManyRequests)
 def too_many_requests(error: TooManyRequests):
     if not _posting_callback():
         return errors.too_many_requests(error)
-    page, status = render_callback_form(callback_form(), notice=LIMITED_NOTICE, status=429)
+    page, status = render_callback_form(form_sent_back(), notice=LIMITED_NOTICE, status=429)
     return page, status, errors.RETRY_SOON
 
 
 @bp.errorhandler(SQLAlchemyError)
-def database_unavailable(error: SQLAlchemyError):
+def database_error(error: SQLAlchemyError):
     if not _posting_callback():
-        return errors.database_unavailable(error)
+        return errors.database_error(error)
     errors.recover_from_database_error(error)
-    page, status = render_callback_form(callback_form(), notice=UNAVAILABLE_NOTICE, status=503)
+    if errors.refused_as_bad_input(error):
+        return render_callback_form(form_sent_back(), notice=REFUSED_NOTICE, status=400)
+    page, status = render_callback_form(form_sent_back(), notice=UNAVAILABLE_NOTICE, status=503)
     return page, status, errors.RETRY_SOON
+
+
+def form_sent_back() -> CallbackForm:
+    """The form as it was sent, shown again: with its token if it was this visitor's
+    (sending it again stays harmless), else a new one."""
+    form = callback_form()
+    keeps_its_token(form)
+    return form

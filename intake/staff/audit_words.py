@@ -8,6 +8,15 @@ def _status(value: str) -> str:
     return states.LABELS.get(value, value).lower()
 
 
+# Lines whose "reason" the service itself wrote ("wrong password", "idle"): shown as is.
+SYSTEM_REASONS = frozenset(
+    {
+        audit.SIGN_IN_FAILED,
+        audit.SECOND_FACTOR_FAILED,
+        audit.PASSWORD_CHANGE_FAILED,
+        audit.SESSION_EXPIRED,
+    }
+)
 RELEASED_BECAUSE = {
     "signed_out": "because its holder signed out",
     "disabled": "because its holder's account was disabled",
@@ -36,11 +45,12 @@ def detail_words(event, names: dict[int, str]) -> str:
         parts.append(supervision.WHY.get(detail["why"], detail["why"]).lower())
     if "decision" in detail:
         parts.append(supervision.DECISIONS.get(detail["decision"], detail["decision"]).lower())
-    if "override" in detail:
-        parts.append(f"called before the retry time because: {detail['override']}")
-    if "reason" in detail and event.action != audit.SIGN_IN_FAILED:
-        parts.append(f"reason: {detail['reason']}")
-    if event.action == audit.SIGN_IN_FAILED and "reason" in detail:
+    if detail.get("override"):
+        parts.append("before the retry time")
+    if detail.get(audit.REASON_GIVEN):
+        # The words are sealed with the request (and erased with it), not in the trail.
+        parts.append("with a reason, kept on the request's page")
+    if event.action in SYSTEM_REASONS and "reason" in detail:
         parts.append(detail["reason"])
     if "requests" in detail:
         parts.append(f"{detail['requests']} requests")

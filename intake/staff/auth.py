@@ -3,17 +3,24 @@
 After a supervisor's reset, the password step leads to choosing a new password
 first, then to setting up a new authenticator: both done by the member alone.
 
+Each sign-in leaves a device cookie naming the member and a random nonce, signed with
+the app's secret key (nothing stored can forge one): failed guesses are counted per
+account and client, and a browser showing a member's cookie is a client of its own,
+held back by nobody else's guesses (intake.domain.staff_accounts).
+
 The guard runs before every request to the blueprint, so a new route is
 protected by default: only the sign-in steps are open.
 """
 
 import hashlib
+import secrets
 from collections.abc import Callable
 from datetime import timedelta
 from functools import wraps
 
 import segno
 from flask import (
+    Response,
     abort,
     current_app,
     flash,
@@ -28,6 +35,7 @@ from flask import (
 from flask_limiter.util import get_remote_address
 from flask_login import current_user, login_user, logout_user
 from flask_wtf.csrf import CSRFError
+from itsdangerous import BadSignature, URLSafeSerializer
 from markupsafe import Markup
 
 from intake.domain import staff_accounts, staff_sessions
@@ -52,9 +60,17 @@ OPEN_ENDPOINTS = frozenset(
 # idle session alive. A hold renewal counts only once the view has renewed the hold.
 PASSIVE_ENDPOINTS = frozenset({"staff.queue_data", "staff.renew_hold"})
 SIGN_IN_REFUSED = (
-    "The email address or password is not right. "
-    "After 5 failed attempts an account is locked for 15 minutes."
+    "The email address or password is not right. After 5 failed attempts from one device "
+    "or network, it must wait a minute before trying again, and longer after each further "
+    "failure (up to 15 minutes)."
 )
+# The device cookie: HttpOnly, SameSite=Lax, Secure like the session cookie, sent only
+# to the staff pages. A browser several members share keeps one entry for each.
+DEVICE_COOKIE = "intake_device"
+DEVICE_PATH = "/staff"
+DEVICE_LIFETIME = timedelta(days=180)
+DEVICES_PER_BROWSER = 10
+DEVICE_SALT = "intake.staff.device"
 SESSION_ENDED = {
     "idle": "You were signed out because you had not used the dashboard for a while.",
     "lifetime": "You were signed out because you had been signed in for a long time.",
@@ -192,6 +208,50 @@ def account_at_address() -> str:
     return f"{get_remote_address()}/{digest}"
 
 
+def _device_signer() -> URLSafeSerializer:
+    return URLSafeSerializer(current_app.secret_key, salt=DEVICE_SALT)
+
+
+def _remembered_devices() -> list[list]:
+    """This browser's device cookie, as [member id, nonce, when given (Unix time)] for
+    each member who signed in on it in the last DEVICE_LIFETIME; nothing if the cookie
+    is missing, altered, or signed with another key."""
+    value = request.cookies.get(DEVICE_COOKIE)
+    if not value:
+        return []
+    try:
+        entries = _device_signer().loads(value)
+    except BadSignature:
+        return []
+    oldest = utc_now().timestamp() - DEVICE_LIFETIME.total_seconds()
+    return [entry for entry in entries if entry[2] > oldest]
+
+
+def _origin() -> staff_accounts.Origin:
+    """Where this sign-in comes from: the address and the devices it shows."""
+    devices = {member_id: nonce for member_id, nonce, _ in _remembered_devices()}
+    # Keyed: a copy of the database cannot be searched for an address by trying each.
+    address = current_service().vault.keyed_digest(f"address:{get_remote_address()}")
+    return staff_accounts.Origin(address, devices)
+
+
+def _remember_device(response: Response, staff: StaffMember) -> Response:
+    """Both factors passed: this browser is one of the member's devices, with a new
+    nonce, beside the colleagues who signed in on it lately."""
+    entry = [staff.id, secrets.token_urlsafe(16), int(utc_now().timestamp())]
+    others = [other for other in _remembered_devices() if other[0] != staff.id]
+    response.set_cookie(
+        DEVICE_COOKIE,
+        _device_signer().dumps([entry, *others][:DEVICES_PER_BROWSER]),
+        max_age=int(DEVICE_LIFETIME.total_seconds()),
+        path=DEVICE_PATH,
+        secure=current_app.config["SESSION_COOKIE_SECURE"],
+        httponly=True,
+        samesite="Lax",
+    )
+    return response
+
+
 def sign_in_limits(view):
     """Both sign-in limits on a step's POST."""
     by_account = limiter.limit(sign_in_rate_limit, key_func=account_at_address, methods=["POST"])
@@ -206,7 +266,8 @@ def sign_in():
         return redirect(url_for("staff.dashboard"))
     form = SignInForm()
     if form.validate_on_submit():
-        staff = staff_accounts.check_password(db.session, form.email.data, form.password.data)
+        email, password = form.email.data, form.password.data
+        staff = staff_accounts.check_password(db.session, email, password, _origin())
         if staff is not None:
             session.clear()
             session[PENDING_KEY] = {
@@ -286,13 +347,14 @@ def set_up_code(staff: StaffMember):
 def _second_factor(staff: StaffMember, enrolment: staff_accounts.Enrolment | None):
     form = CodeForm()
     if form.validate_on_submit():
-        if staff_accounts.check_code(db.session, current_service().vault, staff, form.code.data):
-            staff_accounts.complete_sign_in(db.session, staff)
+        client, vault = _origin().client_for(staff), current_service().vault
+        if staff_accounts.check_code(db.session, vault, staff, form.code.data, client):
+            staff_accounts.complete_sign_in(db.session, staff, client=client)
             token = staff_sessions.start(db.session, staff, utc_now())
             session.clear()
             login_user(staff)
             session[SESSION_KEY] = token
-            return redirect(_after_sign_in(staff, token), code=303)
+            return _remember_device(redirect(_after_sign_in(staff, token), code=303), staff)
         form.code.errors.append(CODE_REFUSED)
     qr_code = None
     if enrolment:

@@ -3,7 +3,9 @@
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from email_validator import EmailNotValidError, validate_email
 from wtforms import (
+    BooleanField,
     DateField,
     DateTimeLocalField,
     EmailField,
@@ -26,10 +28,12 @@ from wtforms.validators import (
 from intake.domain import supervision
 from intake.domain.audit import DESCRIPTIONS
 from intake.domain.calls import MANUAL_CLOSES, NOTE_MAX, OUTCOMES, REACHED, RESULTS
+from intake.domain.phones import MAX_PHONE_INPUT, InvalidPhone, display_phone, parse_phone
 from intake.domain.reports import DEFAULT_DAYS, MAX_DAYS, Period
 from intake.domain.staff_accounts import ROLES
-from intake.domain.wallboards import NAME_MAX
-from intake.formtools import ChoiceField, CleanForm, options
+from intake.domain.subject_access import ERASE_BECAUSE
+from intake.domain.wallboards import NAME_MAX as SCREEN_NAME_MAX
+from intake.formtools import DAYS_WE_TAKE, ChoiceField, CleanForm, DayWeTake, options
 from intake.models import MAX_DATABASE_ID
 
 REASON_MAX = 200
@@ -47,10 +51,12 @@ def optional_note(label: str) -> TextAreaField:
     )
 
 
-# Reasons stay in the audit trail, which nothing deletes (the privacy notice says so).
+# Reasons are sealed with the request and erased with it; still, colleagues need the why.
 NO_PERSONAL_DETAILS = (
-    "Do not include names, phone numbers or health details: reasons stay in the audit trail."
+    "Write what colleagues need to know. Reasons are kept with the request, encrypted, "
+    "and erased with its details."
 )
+NAME_MAX = 80
 
 
 class SignInForm(CleanForm):
@@ -264,7 +270,10 @@ class WallboardForm(CleanForm):
         description="So you can tell the screens apart, for example Office TV.",
         validators=[
             DataRequired("Enter a name for the screen"),
-            Length(max=NAME_MAX, message=f"Keep the screen's name to {NAME_MAX} characters"),
+            Length(
+                max=SCREEN_NAME_MAX,
+                message=f"Keep the screen's name to {SCREEN_NAME_MAX} characters",
+            ),
         ],
     )
 
@@ -285,8 +294,14 @@ class AuditFilterForm(CleanForm):
         choices=options(("", "Every kind"), *sorted(DESCRIPTIONS.items(), key=lambda kv: kv[1])),
         validators=[Optional()],
     )
-    since = DateField("From (date)", validators=[Optional()])
-    until = DateField("To (date, inclusive)", validators=[Optional()])
+    since = DateField(
+        "From (date)",
+        validators=[Optional(), DayWeTake(f"“From” must be a date {DAYS_WE_TAKE}")],
+    )
+    until = DateField(
+        "To (date, inclusive)",
+        validators=[Optional(), DayWeTake(f"“To” must be a date {DAYS_WE_TAKE}")],
+    )
 
     @staticmethod
     def start_of(day: date | None, zone: ZoneInfo, next_day: bool = False) -> datetime | None:
@@ -305,13 +320,13 @@ class ReportPeriodForm(CleanForm):
     start = DateField(
         "From",
         description="For example, 2026-11-19",
-        validators=[Optional()],
+        validators=[Optional(), DayWeTake(f"The start date must be {DAYS_WE_TAKE}")],
         invalid_value_message="The start date must be a real date, like 2026-11-19",
     )
     end = DateField(
         "To (included)",
         description="For example, 2026-11-25. Leave both blank for the last 7 days.",
-        validators=[Optional()],
+        validators=[Optional(), DayWeTake(f"The end date must be {DAYS_WE_TAKE}")],
         invalid_value_message="The end date must be a real date, like 2026-11-25",
     )
 
@@ -350,3 +365,90 @@ class ReportPeriodForm(CleanForm):
         if self.start.data is None:
             return Period.ending(end, DEFAULT_DAYS)
         return Period(self.start.data, end)
+
+
+class FindPersonForm(CleanForm):
+    """Whom a person's rights are for: their phone number or email address (a POST, so
+    neither appears in a URL)."""
+
+    phone = StringField(
+        "Their phone number",
+        description="In any common format.",
+        validators=[Optional(), Length(max=MAX_PHONE_INPUT)],
+    )
+    email = EmailField("Or their email address", validators=[Optional(), Length(max=254)])
+
+    def __init__(self, *args, region: str = "GB", **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.region = region
+
+    def validate_phone(self, field) -> None:
+        if field.data:
+            try:
+                field.data = parse_phone(field.data, self.region)
+            except InvalidPhone:
+                raise ValidationError("Enter a phone number in the correct format") from None
+
+    def validate_email(self, field) -> None:
+        if field.data:
+            try:
+                field.data = validate_email(field.data, check_deliverability=False).normalized
+            except EmailNotValidError:
+                raise ValidationError(
+                    "Enter an email address in the correct format, like name@example.com"
+                ) from None
+
+    def validate(self, extra_validators=None) -> bool:
+        valid = super().validate(extra_validators)
+        if valid and not (self.phone.data or self.email.data):
+            self.phone.errors.append("Enter their phone number or their email address")
+            return False
+        return valid
+
+
+class CorrectDetailsForm(CleanForm):
+    PREFIX = "correct"
+
+    name = StringField(
+        "Name", validators=[DataRequired("Enter the person's name"), Length(max=NAME_MAX)]
+    )
+    phone = StringField(
+        "Phone number",
+        validators=[DataRequired("Enter the phone number to call"), Length(max=MAX_PHONE_INPUT)],
+    )
+    email = EmailField("Email address (optional)", validators=[Optional(), Length(max=254)])
+    region = "GB"
+
+    validate_phone = FindPersonForm.validate_phone
+    validate_email = FindPersonForm.validate_email
+
+
+class EraseForm(CleanForm):
+    PREFIX = "erase"
+
+    because = ChoiceField(
+        "Why are the details being erased?",
+        choices=options(*ERASE_BECAUSE.items()),
+        validators=[InputRequired("Choose why the details are being erased")],
+    )
+    sure = BooleanField(
+        "I understand this cannot be undone: the answers, notes and reasons go now",
+        validators=[DataRequired("Confirm that the details should be erased now")],
+    )
+
+
+def rights_forms(
+    personal: dict | None,
+    region: str,
+    correct: CorrectDetailsForm | None = None,
+    erase: EraseForm | None = None,
+) -> dict:
+    """A supervisor's forms on the request page: correct (filled in with the details
+    as kept), erase, restrict. `correct` and `erase` are given back when refused."""
+    if correct is None and personal:
+        phone = display_phone(personal["phone"], region)
+        data = {"name": personal.get("name"), "phone": phone, "email": personal.get("email")}
+        correct = CorrectDetailsForm(formdata=None, data=data, prefix=CorrectDetailsForm.PREFIX)
+    if correct is not None:
+        correct.region = region
+    return {"correct": correct, "erase": erase or EraseForm(prefix=EraseForm.PREFIX)}

@@ -109,7 +109,7 @@ class KeptBriefly(Generic[K, V]):
         return len(self._kept)
 
     def get(self, key: K, now: datetime, work_out: Callable[[], V]) -> V:
-        self._sweep(now)
+        self.sweep(now)
         kept = self._kept.get(key)
         if kept is not None and now - kept[1] < self.max_age:
             return kept[0]
@@ -119,7 +119,11 @@ class KeptBriefly(Generic[K, V]):
         self._kept[key] = (value, now)
         return value
 
-    def _sweep(self, now: datetime) -> None:
+    def clear(self) -> None:
+        self._kept = {}
+
+    def sweep(self, now: datetime) -> None:
+        """Drop what is older than `max_age` (at most once per `max_age`)."""
         if self._swept_at is not None and now - self._swept_at < self.max_age:
             return
         self._swept_at = now

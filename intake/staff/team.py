@@ -2,7 +2,6 @@
 
 import csv
 import io
-from datetime import datetime
 
 from flask import Response, abort, flash, g, redirect, render_template, request, session, url_for
 from flask_login import current_user, logout_user
@@ -55,7 +54,7 @@ def _team_page(form: AddStaffForm, wallboard_form: WallboardForm, status: int = 
         "staff/team.html",
         form=form,
         members=members,
-        locked=_locks(members, utc_now()),
+        sign_in_holds=staff_accounts.held_back(db.session, utc_now()),
         holdings=queue.holdings(db.session),
         presence=staff_sessions.presence(db.session, utc_now(), current_service().idle_limit),
         failed_emails=outbox.failed_messages(db.session),
@@ -64,16 +63,6 @@ def _team_page(form: AddStaffForm, wallboard_form: WallboardForm, status: int = 
         wallboards=wallboards.in_use(db.session),
         action=ActionForm(),
     ), status
-
-
-def _locks(members: list[StaffMember], now: datetime) -> dict[int, datetime | None]:
-    """Locked members, each with when the lock runs out (None: until a supervisor unlocks)."""
-    locks = {}
-    for member in members:
-        if staff_accounts.is_locked(member, now):
-            until = member.locked_until
-            locks[member.id] = until if until is not None and until > now else None
-    return locks
 
 
 @bp.post("/team/<int:member_id>/disable")
@@ -97,7 +86,8 @@ def enable_member(member_id: int):
 @bp.post("/team/<int:member_id>/unlock")
 @supervisor_required
 def unlock_member(member_id: int):
-    return _account_action(member_id, staff_accounts.unlock, "{name}'s account is unlocked.")
+    unlocked = "{name} may sign in again from every address and device."
+    return _account_action(member_id, staff_accounts.unlock, unlocked)
 
 
 def _account_action(member_id: int, action, done: str):
@@ -205,7 +195,14 @@ def audit_trail():
         detail_words=detail_words,
         export_form=ActionForm(),
         query=request.args.to_dict(),
-    ), (200 if problem is None else 404)
+    ), _trail_status(form, problem)
+
+
+def _trail_status(form: AuditFilterForm, problem: str | None) -> int:
+    """200; 400 for a date that cannot be used; 404 for a request or member not found."""
+    if problem is None:
+        return 200
+    return 400 if form.since.errors or form.until.errors else 404
 
 
 @bp.post("/audit.csv")

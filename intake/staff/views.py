@@ -1,6 +1,6 @@
 """The queue and the request page: thin views over intake.domain.queue and calls."""
 
-from datetime import date, datetime, time, timedelta
+from datetime import datetime, time, timedelta
 
 from flask import (
     abort,
@@ -19,6 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.datastructures import MultiDict
 
+from intake import errors
 from intake.domain import (
     calls,
     handover,
@@ -32,7 +33,7 @@ from intake.domain.clock import utc_now
 from intake.domain.phones import InvalidPhone, parse_phone
 from intake.domain.references import normalise_reference
 from intake.extensions import db
-from intake.formtools import options
+from intake.formtools import DAYS_WE_TAKE, day_we_take, options
 from intake.models import CallbackRequest, StaffMember
 from intake.observability import CALL_OUTCOMES
 from intake.service import current_service
@@ -50,6 +51,7 @@ from intake.staff.forms import (
     ReopenForm,
     SearchForm,
     TakeForm,
+    rights_forms,
 )
 from intake.staff.presenters import (
     QueueRow,
@@ -91,16 +93,27 @@ def filters_from(args: MultiDict) -> queue.QueueFilter:
         unassigned=args.get("unassigned") == "1",
         reference=normalise_reference(args.get("reference", "")),
         closed_as=args.get("closed_as") if args.get("closed_as") in CLOSED_AS else None,
-        closed_since=_day_start(args.get("closed_since"), zone),
-        closed_until=_day_start(args.get("closed_until"), zone, days_later=1),
+        closed_since=_day_start(args, "closed_since", zone),
+        closed_until=_day_start(args, "closed_until", zone, days_later=1),
     )
 
 
-def _day_start(text: str | None, zone, days_later: int = 0) -> datetime | None:
-    try:
-        day = date.fromisoformat(text or "")
-    except ValueError:
+# The date filters as the page labels them, for the words when one cannot be used.
+DATE_FILTERS = {"closed_since": "Closed from", "closed_until": "Closed up to"}
+
+
+def _day_start(args: MultiDict, name: str, zone, days_later: int = 0) -> datetime | None:
+    """Midnight at the start of the day given (or of the day after), in the service's
+    zone. A date we cannot use is a bad request that says so, never the list unfiltered."""
+    text = args.get(name, "")
+    if not text:
         return None
+    try:
+        day = day_we_take(text)
+    except ValueError:
+        raise errors.BadInput(
+            f"“{DATE_FILTERS[name]}” must be a date {DAYS_WE_TAKE}, like 2026-11-25."
+        ) from None
     return datetime.combine(day + timedelta(days=days_later), time(0), tzinfo=zone)
 
 
@@ -331,6 +344,9 @@ def _action_forms(personal: dict, attempt: AttemptForm | None = None, **others) 
         "decide": others.get("decide") or DecideForm(prefix=DecideForm.PREFIX),
         "take": TakeForm(prefix=TakeForm.PREFIX),
         "called_us": others.get("called_us") or CalledUsForm(prefix=CalledUsForm.PREFIX),
+        **rights_forms(
+            personal, current_service().country.code, others.get("correct"), others.get("erase")
+        ),
     }
 
 
@@ -360,7 +376,13 @@ def take(reference: str):
     item = load_request(reference)
     form = TakeForm(prefix=TakeForm.PREFIX)
     if form.validate_on_submit():
-        queue.take(db.session, item, current_user, override_reason=form.override_reason.data)
+        queue.take(
+            db.session,
+            item,
+            current_user,
+            override_reason=form.override_reason.data,
+            vault=current_service().vault,
+        )
     return _back_to(item)
 
 
@@ -476,7 +498,9 @@ def reopen(reference: str):
     if not form.validate_on_submit():
         return _refused(item, _first_error(form))
     retention = timedelta(days=current_service().retention_days)
-    calls.reopen(db.session, item, current_user, form.reason.data, retention)
+    calls.reopen(
+        db.session, current_service().vault, item, current_user, form.reason.data, retention
+    )
     flash("The request is back in the queue, due now.")
     return _back_to(item)
 
@@ -511,7 +535,13 @@ def decide(reference: str):
     if not form.validate_on_submit():
         return show_request(item, {"decide": form}, status=400)
     supervision.decide(
-        db.session, item, current_user, form.decision.data, form.reason.data, utc_now()
+        db.session,
+        current_service().vault,
+        item,
+        current_user,
+        form.decision.data,
+        form.reason.data,
+        utc_now(),
     )
     flash(f"Decided: {supervision.DECISIONS[form.decision.data].lower()}.")
     return _back_to(item)
