@@ -98,6 +98,23 @@ def type_every_kind_of_reason(db_session, vault) -> list[CallbackRequest]:
     queue.take(db_session, early, boss, now=at(3), override_reason=reason, vault=vault)
     calls.add_note(db_session, vault, early, boss, f"note: {MARKER}", now=at(4))
     change_status(db_session, early, states.COMPLETED, by=boss, now=at(5))
+    handed = submit_request(db_session, vault, now=start)
+    queue.take(db_session, handed, agent, now=at(1))
+    calls.record_attempt(
+        db_session, vault, handed, agent, outcome=calls.NO_ANSWER, policy=CALL_POLICY, now=at(2)
+    )
+    calls.give_to_colleague(db_session, vault, handed, boss, boss, now=at(3))
+    calls.record_attempt(
+        db_session,
+        vault,
+        handed,
+        boss,
+        outcome=calls.REACHED,
+        result="information_given",
+        policy=CALL_POLICY,
+        override_reason=f"called early: {MARKER}",
+        now=at(4),
+    )
     marked = submit_request(db_session, vault, now=start, in_danger=True)
     supervision.mark(
         db_session, vault, marked, supervision.WRONG_NUMBER, by=agent, channels=None, now=at(1)
@@ -106,7 +123,7 @@ def type_every_kind_of_reason(db_session, vault) -> list[CallbackRequest]:
     decided = f"decided: {MARKER}"
     supervision.decide(db_session, vault, marked, boss, states.UNREACHABLE, decided, at(2))
     handover.leave_note(db_session, vault, boss, f"handover: {MARKER}", now=at(3))
-    return [spam, early, marked]
+    return [spam, early, marked, handed]
 
 
 def test_every_reason_staff_type_is_sealed_never_in_clear_and_gone_after_the_purge(
@@ -114,7 +131,7 @@ def test_every_reason_staff_type_is_sealed_never_in_clear_and_gone_after_the_pur
 ):
     requests = type_every_kind_of_reason(db_session, vault)
     reasons = list(db_session.scalars(select(RequestNote).where(RequestNote.kind == "reason")))
-    assert len(reasons) == 5, "spam twice, a reopening, an override, a decision"
+    assert len(reasons) == 6, "spam twice, a reopening, two overrides, a decision"
     for event in db_session.scalars(select(AuditEvent)):
         assert "Zebrafinch" not in json.dumps(event.detail)
     sealed = [note.body for note in db_session.scalars(select(RequestNote))]
@@ -130,7 +147,7 @@ def test_every_reason_staff_type_is_sealed_never_in_clear_and_gone_after_the_pur
 
 
 def test_the_request_page_history_still_reads_each_reason_to_the_next_person(db_session, vault):
-    spam, early, marked = type_every_kind_of_reason(db_session, vault)
+    spam, early, marked, handed = type_every_kind_of_reason(db_session, vault)
     words = lambda request: [  # noqa: E731
         entry.text for entry in calls.history(db_session, vault, request) if entry.kind == "reason"
     ]
@@ -140,6 +157,7 @@ def test_the_request_page_history_still_reads_each_reason_to_the_next_person(db_
         f"Closed as spam: again: {MARKER}",
     ]
     assert words(early) == [f"Taken before the retry time: override: {MARKER}"]
+    assert words(handed) == [f"Called before the retry time: called early: {MARKER}"]
     decision = supervision.DECISIONS[states.UNREACHABLE].lower()
     assert words(marked)[-1] == f"Supervisor's decision, {decision}: decided: {MARKER}"
 
