@@ -7,7 +7,9 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run test lint content-check migrate lighthouse screenshots bench clean
+SCAN_VENV := .venv-scan
+
+.PHONY: run test lint content-check migrate lighthouse screenshots bench clean scan scan-tools
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -20,6 +22,18 @@ $(VENV)/.installed: requirements.txt | $(BIN)/python
 $(VENV)/.test-installed: requirements-test.txt $(VENV)/.installed
 	$(BIN)/pip install --quiet --progress-bar on -r requirements-test.txt
 	touch $@
+
+# The security scanners (wapiti, sqlmap) in a virtualenv of their own: their pinned
+# dependencies clash with the app's.
+$(SCAN_VENV)/bin/python:
+	$(PYTHON) -m venv $(SCAN_VENV)
+	$(SCAN_VENV)/bin/python -m pip install --quiet --upgrade pip
+
+$(SCAN_VENV)/.installed: requirements-scan.txt | $(SCAN_VENV)/bin/python
+	$(SCAN_VENV)/bin/pip install --quiet --progress-bar on -r requirements-scan.txt
+	touch $@
+
+scan-tools: $(SCAN_VENV)/.installed
 
 migrate: $(VENV)/.installed
 	$(BIN)/flask --app intake db upgrade
@@ -40,9 +54,15 @@ content-check: $(VENV)/.installed
 	$(BIN)/flask --app intake content check
 
 # Browser tests need Debian's Chromium (apt-get install chromium-headless-shell); without it
-# they skip.
-test: lint content-check node_modules/.installed
+# they skip. The security scan (tests/scan) is collected with the rest; it needs
+# INTAKE_TEST_DATABASE_URL (PostgreSQL), and skips without it.
+test: lint content-check node_modules/.installed $(SCAN_VENV)/.installed
 	$(BIN)/pytest
+
+# wapiti and sqlmap against the app under gunicorn on PostgreSQL, alone, e.g.
+#   INTAKE_TEST_DATABASE_URL=postgresql://postgres@127.0.0.1:5432/test make scan
+scan: $(VENV)/.test-installed $(SCAN_VENV)/.installed
+	$(BIN)/pytest tests/scan
 
 lighthouse: $(VENV)/.test-installed
 	bench/lighthouse
@@ -60,4 +80,4 @@ screenshots: $(VENV)/.test-installed
 	$(BIN)/python -m docs.screenshots
 
 clean:
-	rm -rf $(VENV) node_modules bench/node_modules .pytest_cache .ruff_cache
+	rm -rf $(VENV) $(SCAN_VENV) node_modules bench/node_modules .pytest_cache .ruff_cache

@@ -1,0 +1,1 @@
+"""The security scan: wapiti and sqlmap against the real app under gunicorn."""
