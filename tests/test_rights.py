@@ -50,7 +50,8 @@ PHONE = "+447400123457"
 
 
 def audited(db_session, action: str) -> list[AuditEvent]:
-    return list(db_session.scalars(select(AuditEvent).where(AuditEvent.action == action)))
+    query = select(AuditEvent).where(AuditEvent.action == action).order_by(AuditEvent.id)
+    return list(db_session.scalars(query))
 
 
 # --- What staff type is sealed, and gone after the purge --------------------------------
