@@ -75,6 +75,7 @@ bench: $(VENV)/.test-installed
 	$(BIN)/python -m bench.dashboard
 	$(BIN)/python -m bench.reports_page
 	$(BIN)/python -m bench.memory
+	$(BIN)/python -m bench.nginx_cache
 
 screenshots: $(VENV)/.test-installed
 	$(BIN)/python -m docs.screenshots

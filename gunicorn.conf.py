@@ -1,7 +1,8 @@
 """gunicorn settings for production: `gunicorn -c gunicorn.conf.py`.
 
-Workers from the CPU count, firm timeouts, JSON access log lines without query
-strings or client addresses, and Prometheus metrics shared by all workers.
+Workers from the CPU count, firm timeouts, every log line a JSON object (access lines
+without query strings or client addresses), and Prometheus metrics shared by all
+workers.
 """
 
 import gc
@@ -9,6 +10,8 @@ import multiprocessing
 import os
 import shutil
 import tempfile
+
+from gunicorn.glogging import Logger
 
 wsgi_app = "intake:create_app()"
 bind = os.environ.get("INTAKE_BIND", "127.0.0.1:8000")
@@ -27,11 +30,45 @@ max_requests_jitter = 1_000
 
 accesslog = "-"
 errorlog = "-"
-# %(U)s is the path without its query string; no client address, referrer or agent.
-access_log_format = (
-    '{"time": "%(t)s", "method": "%(m)s", "path": "%(U)s", "status": %(s)s, '
-    '"bytes": "%(B)s", "ms": %(M)s, "request_id": "%({x-request-id}o)s"}'
-)
+
+
+class JsonLines(Logger):
+    """gunicorn's own lines as JSON objects, one a line, like the app's: the master's and
+    the workers' (starting, booting, timeouts) and the access lines, wherever accesslog,
+    errorlog or syslog send them. The app's records, and every library's, go where
+    gunicorn's errors go, set up before the app is built (preload_app), so no line in
+    any process is written another way. (intake.observability is imported late, as
+    PROMETHEUS_MULTIPROC_DIR must be set first.)"""
+
+    def setup(self, cfg) -> None:
+        super().setup(cfg)
+        from intake.observability import configure_json_logging, json_access_lines
+
+        for handler in self.access_log.handlers:
+            json_access_lines(handler)
+        # The error log's handlers become the root logger's too, writing JSON lines.
+        configure_json_logging(handlers=self.error_log.handlers)
+
+    def access(self, resp, req, environ, request_time) -> None:
+        """An access line built from fields, never from a printf template, so the
+        formatter's json.dumps escapes whatever a path holds (quotes, line breaks, NUL).
+        The path is without its query string; no client address, referrer or agent.
+        access_log_format is not used."""
+        if not self.access_log_enabled:
+            return
+        atoms = self.atoms(resp, req, environ, request_time)
+        fields = {
+            "method": atoms["m"],
+            "path": atoms["U"],
+            "status": int(str(atoms["s"])),
+            "bytes": atoms["B"],
+            "ms": atoms["M"],
+            "request_id": atoms.get("{x-request-id}o", "-"),
+        }
+        self.access_log.info("request", extra=fields)
+
+
+logger_class = JsonLines
 
 # prometheus_client's multiprocess mode: every worker writes its counters here.
 os.environ.setdefault(
@@ -47,12 +84,6 @@ def on_starting(server) -> None:
     folder = os.environ["PROMETHEUS_MULTIPROC_DIR"]
     shutil.rmtree(folder, ignore_errors=True)
     os.makedirs(folder, exist_ok=True)
-
-
-def post_fork(server, worker) -> None:
-    from intake.observability import configure_json_logging
-
-    configure_json_logging()
 
 
 def post_worker_init(worker) -> None:

@@ -1,21 +1,24 @@
 """Operator commands: `flask --app intake staff ...`, `purge`, `rotate-keys`, `content check`,
-`outbox run` (which also checks for queue alerts and keeps the reports' days),
-`outbox status` and `reports summarise`."""
+`outbox run` (which also checks for queue alerts), `outbox status`, `reports summarise`
+and `reports keep`. The jobs run by cron, systemd and the worker record each run
+(intake.jobs): a failure is logged and counted, a success is their heartbeat."""
 
+import logging
 import signal
 import sys
 import threading
-import time
+from collections.abc import Callable
+from typing import Any
 
 import click
 from flask import Flask, current_app
 from flask.cli import AppGroup, with_appcontext
-from sqlalchemy.exc import SQLAlchemyError
 
-from intake import emails
+from intake import emails, jobs
 from intake.content_review import review_library
 from intake.domain import (
     alerts,
+    job_runs,
     outbox,
     queue,
     report_days,
@@ -28,7 +31,7 @@ from intake.extensions import db
 from intake.models import StaffMember
 from intake.service import current_service
 
-SUMMARISE_EVERY = 60  # seconds
+worker_log = logging.getLogger("intake.outbox")
 
 staff = AppGroup("staff", help="Manage admissions staff accounts.")
 content = AppGroup("content", help="Check the guide and service pages.")
@@ -118,6 +121,10 @@ def list_staff() -> None:
 @with_appcontext
 def purge() -> None:
     """From cron, nightly: remove personal data past retention (see docs/deploy.md)."""
+    _recorded(job_runs.PURGE, _purge)
+
+
+def _purge() -> None:
     service, now = current_service(), utc_now()
     policy, days = service.retention, service.retention_days
     expired = retention.expire_forgotten(db.session, now, policy)
@@ -139,6 +146,15 @@ def purge() -> None:
 
 def _requests(count: int) -> str:
     return "request" if count == 1 else "requests"
+
+
+def _recorded(job: str, work: Callable[[], Any]) -> Any:
+    """A cron or timer job's run, recorded (intake.jobs): what `work` returned, or, if
+    it failed (logged and counted), exit 1."""
+    done = jobs.attempt(job, work)
+    if not done.ok:
+        raise click.exceptions.Exit(1)
+    return done.value
 
 
 @click.command("rotate-keys")
@@ -173,8 +189,11 @@ def check_content() -> None:
 @with_appcontext
 def release_holds() -> None:
     """From cron, every minute: holds left untouched too long go back to the queue."""
-    service = current_service()
-    released = queue.release_expired_holds(db.session, utc_now(), service.hold_limit)
+    limit = current_service().hold_limit
+    released = _recorded(
+        job_runs.RELEASE_HOLDS,
+        lambda: queue.release_expired_holds(db.session, utc_now(), limit),
+    )
     click.echo(f"Released {released} expired hold{'s' if released != 1 else ''}.")
 
 
@@ -189,39 +208,30 @@ def release_holds() -> None:
 )
 def run_outbox(once: bool, interval: int) -> None:
     """Send due emails, round after round (for systemd); every minute, check for
-    requests waiting unseen (intake.domain.alerts) and keep the reports' ended days
-    (intake.domain.report_days). SIGTERM stops it after the email in hand; what it
-    had claimed but not tried goes back to the outbox."""
-    sender = emails.Sender.from_config(current_app.config)
+    requests waiting unseen (intake.domain.alerts). A step that fails is logged and
+    counted, and the next goes on. SIGTERM stops it after the email in hand; what it
+    had claimed but not tried goes back to the outbox. With --once, exit 1 if a step
+    failed."""
     alert_settings = alerts.AlertSettings.from_config(current_app.config)
     stop = threading.Event()
+    worker = jobs.OutboxWorker(emails.Sender.from_config(current_app.config), alert_settings, stop)
+    # A long-running worker's words go to its log, one JSON line each, as every log does.
+    say = click.echo if once else worker_log.info
     if not once:
         for signum in (signal.SIGTERM, signal.SIGINT):
             signal.signal(signum, lambda *_: stop.set())
-        click.echo(f"Sending the outbox's emails every {interval} second{_plural(interval)}.")
-    click.echo(_alerts_said(alert_settings))
-    last_said: str | None = None
-    next_check = next_summary = time.monotonic()
+        say(f"Sending the outbox's emails every {interval} second{_plural(interval)}.")
+    say(_alerts_said(alert_settings))
     while True:
-        if time.monotonic() >= next_summary:
-            next_summary = time.monotonic() + SUMMARISE_EVERY
-            if kept_said := _keep_report_days(raise_errors=once):
-                click.echo(kept_said)
-        if alert_settings.enabled and time.monotonic() >= next_check:
-            checked, alert_said = _alert_check(alert_settings, raise_errors=once)
-            if checked:
-                next_check = time.monotonic() + alerts.CHECK_EVERY.total_seconds()
-            if alert_said:
-                click.echo(alert_said)
-        said, sent_something = _outbox_round(sender, stop, raise_errors=once)
-        # What was sent is always told; a state (waiting, no database) once, until it changes.
-        if said and (sent_something or said != last_said or once):
-            click.echo(said)
-        last_said = said
+        said, ok = worker.round(once)
+        for line in said:
+            say(line)
         if once or stop.wait(interval):
             break
+    if once and not ok:
+        raise click.exceptions.Exit(1)
     if not once:
-        click.echo("Stopped.")
+        say("Stopped.")
 
 
 def _alerts_said(settings: alerts.AlertSettings) -> str:
@@ -233,66 +243,8 @@ def _alerts_said(settings: alerts.AlertSettings) -> str:
     return f"Checking for requests waiting unseen every minute; alerts go to {' and '.join(where)}."
 
 
-def _alert_check(settings: alerts.AlertSettings, raise_errors: bool) -> tuple[bool, str | None]:
-    """One check: whether it ran, and what to tell the operator (None: nothing new).
-    A database that does not answer is told by the outbox round that follows."""
-    try:
-        report = alerts.check(db.session, current_service().vault, settings, utc_now())
-    except SQLAlchemyError:
-        db.session.rollback()
-        if raise_errors:
-            raise
-        return False, None
-    finally:
-        db.session.remove()
-    return True, (str(report) if report.anything else None)
-
-
-def _keep_report_days(raise_errors: bool) -> str | None:
-    """The worker's turn at the reports' days: what to tell the operator (None: nothing)."""
-    try:
-        kept, left = report_days.keep_some(db.session, current_service().zone, utc_now())
-    except SQLAlchemyError:
-        db.session.rollback()
-        if raise_errors:
-            raise
-        return None
-    finally:
-        db.session.remove()
-    if not kept:
-        return None
-    return f"Kept the reports' figures of {_days(kept)}" + (f"; {left} to go." if left else ".")
-
-
 def _days(count: int) -> str:
     return f"{count} day{_plural(count)}"
-
-
-def _outbox_round(
-    sender: emails.Sender, stop: threading.Event, raise_errors: bool
-) -> tuple[str | None, bool]:
-    """One round: what to tell the operator (None: nothing), and whether it sent or
-    tried anything."""
-    try:
-        if sender.smtp is None:
-            waiting = outbox.counts(db.session).waiting
-            said = f"{waiting} {_emails(waiting)} waiting: "
-            return said + "INTAKE_SMTP_URL is not set, so nothing is sent.", False
-        report = emails.send_due(
-            db.session, current_service(), sender, utc_now(), stopping=stop.is_set
-        )
-    except SQLAlchemyError:
-        db.session.rollback()
-        if raise_errors:
-            raise
-        return "The database did not answer; trying again next round.", False
-    finally:
-        db.session.remove()
-    return (str(report), True) if report.anything else (None, False)
-
-
-def _emails(count: int) -> str:
-    return "email" if count == 1 else "emails"
 
 
 def _plural(count: int) -> str:
@@ -311,10 +263,25 @@ def outbox_status() -> None:
     click.echo(f"Sent:    {counts.sent}")
 
 
+@reports_commands.command("keep")
+def keep_report_days() -> None:
+    """For a systemd timer, every minute: forget the kept days something has changed,
+    and keep up to a month of the ended days not kept yet, the newest first. A failure
+    is logged and counted; exit 1."""
+    zone = current_service().zone
+    kept, left = _recorded(
+        job_runs.REPORT_DAYS, lambda: report_days.keep_some(db.session, zone, utc_now())
+    )
+    if kept:
+        click.echo(
+            f"Kept the reports' figures of {_days(kept)}" + (f"; {left} to go." if left else ".")
+        )
+
+
 @reports_commands.command("summarise")
 def summarise_reports() -> None:
-    """Keep the figures of every ended day not kept yet, or changed since (the outbox
-    worker does this each minute, a month at a time); shows its progress."""
+    """Keep the figures of every ended day not kept yet, or changed since (`reports
+    keep` does this each minute, a month at a time); shows its progress."""
     zone, now = current_service().zone, utc_now()
     report_days.check(db.session, zone, now)
     db.session.commit()

@@ -15,6 +15,7 @@ from typing import Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+import click
 from email_validator import EmailNotValidError, validate_email
 from werkzeug.sansio.utils import host_is_trusted
 
@@ -43,6 +44,9 @@ DEVELOPMENT_MAIL_FROM = "callbacks@localhost"
 # Seen in inboxes, maybe by others: it must not say what the service is about.
 DEFAULT_MAIL_FROM_NAME = "Callback service"
 MIN_SECRET_KEY_LENGTH = 32
+# Optional secrets, but when given in production as long as SECRET_KEY: a short metrics
+# token or webhook secret can be guessed (the token is compared on every scrape).
+OPTIONAL_SECRETS = ("INTAKE_METRICS_TOKEN", "INTAKE_ALERT_WEBHOOK_SECRET")
 # One address, no display name: INTAKE_MAIL_FROM_NAME gives the name.
 MAIL_ADDRESS = re.compile(r"[^@\s<>,;\"]+@[^@\s<>,;\"]+")
 # An Ofcom number reserved for drama: it rings nobody. Production must set its own.
@@ -75,8 +79,12 @@ ORGANISATION_PLACEHOLDERS = {
 KEEPING_PERIODS = {"INTAKE_BACKUP_DAYS": 14, "INTAKE_EXPORT_DAYS": 30}
 
 
-class ConfigError(RuntimeError):
-    """The configuration is unsafe or unusable; the message says how to fix it."""
+class ConfigError(click.ClickException, RuntimeError):
+    """The configuration is unsafe or unusable; the message says how to fix it.
+
+    Said in one line, without a traceback, wherever the app is built: gunicorn prints a
+    RuntimeError as "Error: ..." and exits, and so does `flask --app intake ...` for a
+    ClickException."""
 
 
 def load_config(
@@ -133,6 +141,12 @@ def _require_production_secrets(environ: Mapping[str, str]) -> None:
             raise ConfigError(f"INTAKE_ENV=production needs {name}; it is not set.")
     if len(environ["SECRET_KEY"]) < MIN_SECRET_KEY_LENGTH:
         raise ConfigError(f"SECRET_KEY must be at least {MIN_SECRET_KEY_LENGTH} characters.")
+    for name in OPTIONAL_SECRETS:
+        if 0 < len(environ.get(name, "").strip()) < MIN_SECRET_KEY_LENGTH:
+            raise ConfigError(
+                f"{name} must be at least {MIN_SECRET_KEY_LENGTH} characters (make one with "
+                "python3 -c 'import secrets; print(secrets.token_urlsafe(32))')."
+            )
     for name, placeholder in ORGANISATION_PLACEHOLDERS.items():
         if environ.get(name, "").strip() in ("", placeholder):
             raise ConfigError(
@@ -219,7 +233,7 @@ def _from_environment(environ: Mapping[str, str], instance_path: Path, productio
         "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,
         "RATELIMIT_SWALLOW_ERRORS": True,
         "INTAKE_TRUSTED_PROXIES": _whole_number(environ, "INTAKE_TRUSTED_PROXIES", 0),
-        "INTAKE_METRICS_TOKEN": environ.get("INTAKE_METRICS_TOKEN") or None,
+        "INTAKE_METRICS_TOKEN": environ.get("INTAKE_METRICS_TOKEN", "").strip() or None,
         "RATELIMIT_HEADERS_ENABLED": False,
         "SESSION_COOKIE_NAME": "intake_session",
         "SESSION_COOKIE_SECURE": production,

@@ -476,3 +476,16 @@ class SignInThrottle(db.Model):
     last_failure_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
 
     __table_args__ = (UniqueConstraint("staff_id", "client_digest"),)
+
+
+class JobRun(db.Model):
+    """When one of the operators' jobs last succeeded, and how often it has failed
+    (intake.domain.job_runs): written by the cron commands and the workers, read by
+    /metrics. A name, two times and a count: nothing personal."""
+
+    __tablename__ = "job_runs"
+
+    job: Mapped[str] = mapped_column(String(40), primary_key=True)
+    last_success_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_failure_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    failures: Mapped[int] = mapped_column(default=0)

@@ -356,3 +356,20 @@ def agent(make_member) -> StaffBrowser:
 def supervisor(make_member) -> StaffBrowser:
     """A signed-in supervisor."""
     return make_member("supervisor", "Sam Supervisor")[1].sign_in()
+
+
+@pytest.fixture(scope="session")
+def promtool() -> str:
+    """Prometheus's own checker (Debian's `prometheus` package; .ci/run installs it).
+    Without it the tests that need it skip and say so; in CI (CI=true) they fail."""
+    path = shutil.which("promtool")
+    if path:
+        return path
+    message = (
+        "promtool is not installed, so the alert rules cannot be checked. "
+        "Install it with: apt-get install prometheus (with a policy-rc.d that exits 101 "
+        "to keep it from starting)"
+    )
+    if os.environ.get("CI") == "true":
+        pytest.fail(message)
+    pytest.skip(message)

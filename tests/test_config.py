@@ -10,6 +10,7 @@ import pytest
 
 from intake.config import (
     KEEPING_PERIODS,
+    OPTIONAL_SECRETS,
     ORGANISATION_PLACEHOLDERS,
     REQUIRED_IN_PRODUCTION,
     ConfigError,
@@ -174,6 +175,20 @@ def test_production_refuses_a_short_secret_key(tmp_path):
         load_config(tmp_path, {**PRODUCTION, "SECRET_KEY": "dev"})
 
 
+@pytest.mark.parametrize("name", OPTIONAL_SECRETS)
+def test_production_refuses_a_metrics_token_or_webhook_secret_under_32_characters(tmp_path, name):
+    for short in ["s" * 31, "...", f"  {'s' * 30}  "]:
+        with pytest.raises(ConfigError, match=f"^{name} must be at least 32 characters"):
+            load_config(tmp_path, {**PRODUCTION, name: short})
+    assert load_config(tmp_path, {**PRODUCTION, name: "s" * 32})[name] == "s" * 32
+    assert load_config(tmp_path, PRODUCTION)[name] is None
+
+
+@pytest.mark.parametrize("name", OPTIONAL_SECRETS)
+def test_development_takes_a_short_metrics_token_or_webhook_secret(tmp_path, name):
+    assert load_config(tmp_path, {name: "short"})[name] == "short"
+
+
 def test_staff_passwords_are_hashed_at_the_recommended_costs_unless_told_otherwise(tmp_path):
     assert load_config(tmp_path, {})["INTAKE_PASSWORD_COSTS"] == "recommended"
     cheap = load_config(tmp_path, {"INTAKE_PASSWORD_COSTS": "cheapest"})
@@ -264,6 +279,50 @@ def test_gunicorn_with_several_production_workers_and_no_redis_does_not_start(tm
     assert server.returncode != 0
     assert "with 2 workers needs REDIS_URL" in log
     assert "Booting worker" not in log
+
+
+SHORT_SECRET_SAID = (
+    "Error: {name} must be at least 32 characters (make one with "
+    "python3 -c 'import secrets; print(secrets.token_urlsafe(32))')."
+)
+
+
+@pytest.mark.parametrize(
+    ("command", "name"),
+    [
+        (["flask", "--app", "intake", "routes"], "INTAKE_METRICS_TOKEN"),
+        (["flask", "--app", "intake", "db", "upgrade"], "INTAKE_ALERT_WEBHOOK_SECRET"),
+        (["gunicorn", "-c", "gunicorn.conf.py", "--bind", "127.0.0.1:0"], "INTAKE_METRICS_TOKEN"),
+    ],
+    ids=["flask-routes", "flask-db-upgrade", "gunicorn"],
+)
+def test_a_short_secret_stops_the_cli_and_gunicorn_in_one_line_without_a_traceback(
+    tmp_path, command, name
+):
+    """The real programs an operator starts: what they print is the whole message."""
+    environ = {
+        **{key: value for key, value in os.environ.items() if not key.startswith("INTAKE_")},
+        **PRODUCTION,
+        name: "too-short-to-be-a-secret",
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'intake.db'}",
+        "PROMETHEUS_MULTIPROC_DIR": str(tmp_path / "prometheus"),
+    }
+    program = subprocess.Popen(
+        [sys.executable, "-m", *command],
+        env=environ,
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        out, err = program.communicate(timeout=120)
+    finally:
+        program.kill()
+    assert program.returncode == 1
+    assert out == ""
+    # gunicorn puts a blank line before and after it.
+    assert [line for line in err.splitlines() if line] == [SHORT_SECRET_SAID.format(name=name)]
 
 
 # Queue alerts

@@ -1,20 +1,27 @@
-"""Operations: probes, metrics, request ids, logs, proxies, and Redis going away."""
+"""Operations: probes, metrics (the database down, the jobs' heartbeats and failures),
+request ids, logs, proxies, and Redis going away."""
 
 import json
 import logging
+import os
 import shutil
+import subprocess
+import sys
 from datetime import date, timedelta
+from pathlib import Path
 
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from intake import create_app
-from intake.domain import queue, staff_sessions
+from intake.domain import job_runs, queue, staff_sessions
 from intake.domain.clock import utc_now
 from intake.extensions import limiter
 from intake.observability import RequestIdFilter, configure_json_logging
-from tests.conftest import CallbackVisitor, base_config
+from tests.conftest import DATA_KEY, CallbackVisitor, base_config
 from tests.factories import make_staff, submit_request, utc
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def test_healthz_says_the_process_is_up(client):
@@ -90,18 +97,41 @@ def test_every_response_carries_a_request_id(client):
     assert hostile.headers["X-Request-Id"] != "<script>"
 
 
-def test_log_lines_are_json_with_the_request_id(app, capsys):
+@pytest.fixture
+def logging_put_back():
+    """The root logger as it was before the test set it up as gunicorn and the commands
+    do (in the test itself, so that its handler writes to the test's stderr)."""
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    yield
+    root.handlers[:] = handlers
+    root.setLevel(level)
+    logging.captureWarnings(False)
+
+
+def test_log_lines_are_json_with_the_request_id(app, capsys, logging_put_back):
     configure_json_logging()
-    try:
-        with app.test_request_context("/", headers={"X-Request-Id": "req-12345678"}):
-            app.preprocess_request()
-            logging.getLogger("intake.test").warning("something happened")
-        line = json.loads(capsys.readouterr().err.strip().splitlines()[-1])
-    finally:
-        logging.getLogger().handlers.clear()
+    with app.test_request_context("/", headers={"X-Request-Id": "req-12345678"}):
+        app.preprocess_request()
+        logging.getLogger("intake.test").warning("something happened")
+    line = json.loads(capsys.readouterr().err.strip().splitlines()[-1])
     assert line["message"] == "something happened"
     assert line["request_id"] == "req-12345678"
     assert line["level"] == "WARNING"
+
+
+def test_a_log_line_escapes_quotes_line_breaks_and_control_bytes(capsys, logging_put_back):
+    configure_json_logging()
+    logging.getLogger("intake.test").warning('a "quoted"\nline\x00 with %s', "{}\r\x1b")
+    [written] = capsys.readouterr().err.splitlines()
+    assert json.loads(written)["message"] == 'a "quoted"\nline\x00 with {}\r\x1b'
+    assert "\x00" not in written and "\x1b" not in written
+
+
+def test_readyz_writes_nothing_to_the_log(client, caplog):
+    caplog.set_level(logging.DEBUG)
+    assert [client.get("/readyz").status_code for _ in range(3)] == [200, 200, 200]
+    assert [record.getMessage() for record in caplog.records] == []
 
 
 def test_the_request_id_filter_works_outside_requests():
@@ -172,3 +202,87 @@ def test_staff_count_as_active_for_five_minutes_after_they_were_last_seen(db_ses
     staff_sessions.start(db_session, member, now - timedelta(minutes=4))
     staff_sessions.start(db_session, colleague, now - timedelta(minutes=6))
     assert staff_sessions.active_staff(db_session, now) == 1
+
+
+def test_with_the_database_down_metrics_still_answer_and_say_so(app_config):
+    settings = {
+        **app_config,
+        "SQLALCHEMY_DATABASE_URI": "postgresql+psycopg://nobody@127.0.0.1:1/x",
+    }
+    client = create_app(settings).test_client()
+    scrape(client)
+    samples = scrape(client)
+    assert samples["intake_database_up[]"] == 0
+    assert "intake_requests_waiting[]" not in samples
+    # What needs no database is still given: this process's own request timings.
+    timings = (
+        "intake_request_duration_seconds_count[('endpoint', 'ops.metrics'), ('method', 'GET')]"
+    )
+    assert samples[timings] >= 1
+
+
+def test_with_the_database_up_metrics_say_so(client):
+    assert scrape(client)["intake_database_up[]"] == 1
+
+
+def heartbeat(samples: dict[str, float], job: str) -> float | None:
+    return samples.get(f"intake_job_last_success_timestamp_seconds[('task', '{job}')]")
+
+
+def test_a_job_that_succeeds_gives_its_heartbeat_and_one_never_run_gives_none(app, client):
+    assert app.test_cli_runner().invoke(args=["release-holds"]).exit_code == 0
+    samples = scrape(client)
+    assert utc_now().timestamp() - heartbeat(samples, job_runs.RELEASE_HOLDS) < 60
+    assert heartbeat(samples, job_runs.PURGE) is None
+    for job in job_runs.JOBS:
+        assert samples[f"intake_job_failures_total[('task', '{job}')]"] == 0
+
+
+def test_a_heartbeat_written_by_a_cron_process_reaches_metrics(sqlite_template, tmp_path):
+    database = tmp_path / "intake.db"
+    shutil.copy(sqlite_template, database)
+    environ = {
+        **os.environ,
+        "DATABASE_URL": f"sqlite:///{database}",
+        "INTAKE_DATA_KEYS": DATA_KEY,
+        "SECRET_KEY": "test-secret-key-that-is-long-enough-for-signing",
+    }
+    command = [sys.executable, "-m", "flask", "--app", "intake", "purge"]
+    subprocess.run(command, env=environ, cwd=ROOT, check=True, capture_output=True, timeout=60)
+    client = create_app(base_config(f"sqlite:///{database}")).test_client()
+    assert utc_now().timestamp() - heartbeat(scrape(client), job_runs.PURGE) < 60
+
+
+@pytest.mark.parametrize(
+    ("command", "job", "broken"),
+    [
+        (["release-holds"], job_runs.RELEASE_HOLDS, "intake.domain.queue.release_expired_holds"),
+        (["purge"], job_runs.PURGE, "intake.domain.retention.expire_forgotten"),
+        (["reports", "keep"], job_runs.REPORT_DAYS, "intake.domain.report_days.keep_some"),
+    ],
+)
+def test_a_job_that_fails_is_logged_without_its_data_counted_and_exits_1(
+    app, client, monkeypatch, caplog, command, job, broken
+):
+    def bug(*args, **kwargs):
+        raise RuntimeError("Zebedee Quill +447400987654")
+
+    monkeypatch.setattr(broken, bug)
+    runner = app.test_cli_runner()
+    first, second = runner.invoke(args=command), runner.invoke(args=command)
+    assert (first.exit_code, second.exit_code) == (1, 1)
+    samples = scrape(client)
+    assert samples[f"intake_job_failures_total[('task', '{job}')]"] == 2
+    assert heartbeat(samples, job) is None
+    logged = "\n".join(record.getMessage() for record in caplog.records)
+    assert f"The {job} job failed: RuntimeError at intake/cli.py:" in logged
+    assert "Zebedee" not in logged + first.output and "987654" not in logged + first.output
+
+
+def test_a_later_success_is_kept_when_an_earlier_one_is_recorded_after_it(db_session):
+    now = utc(2026, 11, 25, 14, 0)
+    job_runs.succeeded(db_session, job_runs.OUTBOX, now)
+    job_runs.succeeded(db_session, job_runs.OUTBOX, now - timedelta(seconds=30))
+    job_runs.failed(db_session, job_runs.OUTBOX, now)
+    (outbox_runs,) = [runs for runs in job_runs.all_runs(db_session) if runs.job == "outbox"]
+    assert (outbox_runs.last_success_at, outbox_runs.failures) == (now, 1)

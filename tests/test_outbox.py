@@ -1,6 +1,7 @@
 """The outbox: the visitor's email is stored with the request, and a worker sends it
 through a real SMTP server (aiosmtpd, tests/smtp.py) exactly once."""
 
+import json
 import os
 import re
 import shutil
@@ -13,14 +14,15 @@ from email.message import EmailMessage
 from pathlib import Path
 
 import pytest
+import time_machine
 from bs4 import BeautifulSoup
 from sqlalchemy import func, select
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
-from intake import emails
+from intake import emails, jobs
 from intake.config import ConfigError, load_config
-from intake.domain import outbox, retention
+from intake.domain import alerts, job_runs, outbox, report_days, retention
 from intake.domain.callbacks import show_confirmation, submit_callback, withdraw_callback
 from intake.domain.clock import utc_now
 from intake.extensions import db
@@ -544,16 +546,18 @@ def test_the_running_worker_stops_cleanly_on_sigterm(sqlite_template, tmp_path):
     }
     command = [sys.executable, "-m", "flask", "--app", "intake", "outbox", "run"]
     worker = subprocess.Popen(
-        [*command, "--interval", "1"], env=environ, cwd=ROOT, stdout=subprocess.PIPE, text=True
+        [*command, "--interval", "1"], env=environ, cwd=ROOT, stderr=subprocess.PIPE, text=True
     )
     try:
-        assert "every 1 second." in worker.stdout.readline()
+        said = [json.loads(worker.stderr.readline())["message"] for _ in range(2)]
+        assert "every 1 second." in said[0], said
         worker.send_signal(signal.SIGTERM)
-        output, _ = worker.communicate(timeout=READY_SECONDS * 5)
+        _, rest = worker.communicate(timeout=READY_SECONDS * 5)
     finally:
         worker.kill()
     assert worker.returncode == 0
-    assert output.strip().endswith("Stopped.")
+    lines = [json.loads(line) for line in rest.splitlines()]  # each one JSON object
+    assert lines[-1]["message"] == "Stopped."
 
 
 def test_nothing_is_waiting_after_a_visitor_without_an_address_sends_the_form(visitor, db_session):
@@ -567,3 +571,77 @@ def test_a_visitor_who_gives_an_address_gets_one_waiting_email(visitor, db_sessi
     assert response.status_code == 303, page(response).get_text(" ", strip=True)[:300]
     assert stored.answers()["email"] == ADDRESS
     assert only_message(db_session).request_id == stored.only().id
+
+
+# A fault in one job never stops the alerts and emails
+
+ON_CALL = ("on-call@intake.example",)
+
+
+def broken(*args, **kwargs):
+    """A bug whose message quotes the visitor, as a careless one might."""
+    raise RuntimeError(f"{PERSONAL['name']} {PERSONAL['phone']}")
+
+
+def runs_of(session: Session, job: str) -> job_runs.Runs:
+    (runs,) = [runs for runs in job_runs.all_runs(session) if runs.job == job]
+    return runs
+
+
+def failures_logged(caplog, step: str) -> list[str]:
+    said = [record.getMessage() for record in caplog.records]
+    assert not [line for line in said if "Zebedee" in line or "987654" in line]
+    return [line for line in said if f"The {step} failed" in line]
+
+
+def test_a_bug_in_report_days_never_stops_an_alert_or_an_email_from_going(
+    app, db_session, vault, running_smtp, monkeypatch, caplog
+):
+    request = submit_request(db_session, vault, email=ADDRESS, in_danger=True, now=NOW, **PERSONAL)
+    app.config.update(INTAKE_SMTP_URL=running_smtp.url, INTAKE_ALERT_EMAILS=ON_CALL)
+    monkeypatch.setattr(report_days, "keep_some", broken)
+    runner, later = app.test_cli_runner(), NOW + timedelta(minutes=6)
+    with time_machine.travel(later, tick=False):
+        kept = runner.invoke(args=["reports", "keep"])
+        sent = runner.invoke(args=["outbox", "run", "--once"])
+    assert kept.exit_code == 1
+    assert sent.exit_code == 0, sent.output
+    assert f"Queue alerts: alert for request {request.id} (1 to send)." in sent.output
+    assert sorted(message["To"] for message in running_smtp.inbox.messages) == sorted(
+        [ADDRESS, *ON_CALL]
+    )
+    assert runs_of(db_session, job_runs.REPORT_DAYS).failures == 1
+    assert runs_of(db_session, job_runs.OUTBOX) == job_runs.Runs(job_runs.OUTBOX, later, 0)
+    assert len(failures_logged(caplog, "report-days job")) == 1
+
+
+def test_a_failing_alert_check_is_counted_each_round_logged_once_and_the_emails_still_go(
+    app, db_session, vault, running_smtp, monkeypatch, caplog
+):
+    submit_request(db_session, vault, email=ADDRESS, now=NOW, **PERSONAL)
+    monkeypatch.setattr(alerts, "check", broken)
+    with app.app_context():
+        worker = jobs.OutboxWorker(sender_for(running_smtp), alerts.AlertSettings(emails=ON_CALL))
+        first, second = worker.round(), worker.round()
+    assert first == (["Sent 1, 0 to try again later, 0 failed after the last try."], False)
+    assert second == ([], False)
+    assert [message["To"] for message in running_smtp.inbox.messages] == [ADDRESS]
+    outbox_runs = runs_of(db_session, job_runs.OUTBOX)
+    assert (outbox_runs.failures, outbox_runs.last_success_at) == (2, None)
+    (logged,) = failures_logged(caplog, jobs.OutboxWorker.ALERT_STEP)
+    assert "RuntimeError at intake/jobs.py:" in logged
+
+
+def test_when_sending_fails_the_alert_check_still_runs_and_once_exits_1(
+    app, db_session, vault, running_smtp, monkeypatch, caplog
+):
+    request = submit_request(db_session, vault, in_danger=True, now=NOW, **PERSONAL)
+    app.config.update(INTAKE_SMTP_URL=running_smtp.url, INTAKE_ALERT_EMAILS=ON_CALL)
+    monkeypatch.setattr(emails, "send_due", broken)
+    with time_machine.travel(NOW + timedelta(minutes=6), tick=False):
+        result = app.test_cli_runner().invoke(args=["outbox", "run", "--once"])
+    assert result.exit_code == 1
+    assert f"Queue alerts: alert for request {request.id} (1 to send)." in result.output
+    assert [message.kind for message in messages(db_session)] == [outbox.ALERT_EMAIL]
+    assert runs_of(db_session, job_runs.OUTBOX).failures == 1
+    assert len(failures_logged(caplog, jobs.OutboxWorker.SEND_STEP)) == 1

@@ -17,6 +17,7 @@ from tests.conftest import CallbackVisitor, asset, page
 
 ROOT = Path(__file__).resolve().parents[1]
 DEPLOY_DOC = (ROOT / "docs" / "deploy.md").read_text()
+SETTINGS_TEMPLATE = (ROOT / "deploy" / "intake.env.example").read_text()
 SECRETS = {
     "name": "Marguerite Oyelaran-Quist",
     "phone": "07400 123 456",
@@ -242,14 +243,16 @@ def test_nothing_in_the_app_sends_a_text_message_as_the_privacy_notice_says():
 
 
 def documented_days(pattern: str) -> int:
-    found = {int(days) for days in re.findall(pattern, DEPLOY_DOC)}
-    assert len(found) == 1, f"docs/deploy.md gives {found or 'no'} number for {pattern}"
+    """The one number the deploy guide and the settings template give for `pattern`."""
+    found = {int(days) for days in re.findall(pattern, DEPLOY_DOC + SETTINGS_TEMPLATE)}
+    assert len(found) == 1, f"the deploy guide gives {found or 'no'} number for {pattern}"
     return found.pop()
 
 
 @pytest.mark.pages_only
 def test_the_backup_period_the_notice_states_is_the_one_the_deploy_guide_deletes_at(app_config):
-    in_cron = documented_days(r"find /backups -name 'intake-\*\.dump' -mtime \+(\d+) -delete")
+    # find's -mtime +N matches a file N + 1 whole days old or older: deleted on day N + 1.
+    in_cron = documented_days(r"find /backups -name 'intake-\*\.dump' -mtime \+(\d+) -delete") + 1
     in_settings = documented_days(r"INTAKE_BACKUP_DAYS=(\d+)")
     assert in_cron == in_settings == KEEPING_PERIODS["INTAKE_BACKUP_DAYS"]
     keeping = section_text(privacy_page(app_config), "How long we keep your details")

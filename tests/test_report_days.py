@@ -180,9 +180,9 @@ def test_flask_reports_summarise_keeps_every_ended_day(app, db_session, busy_aut
     assert kept_days(db_session) == AUTUMN.days
 
 
-def test_the_outbox_worker_keeps_the_reports_days_as_it_runs(app, db_session, busy_autumn):
+def test_flask_reports_keep_keeps_the_ended_days_for_the_timer(app, db_session, busy_autumn):
     with time_machine.travel(LATER, tick=False):
-        result = app.test_cli_runner().invoke(args=["outbox", "run", "--once"])
+        result = app.test_cli_runner().invoke(args=["reports", "keep"])
     assert result.exit_code == 0, result.output
     assert "Kept the reports' figures of" in result.output
     assert kept_days(db_session) == AUTUMN.days

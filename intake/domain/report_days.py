@@ -20,18 +20,19 @@ This module knows nothing of HTTP, and reads no request's sealed answers.
 Kept days, and when they go stale
 ---------------------------------
 A day is kept once it has ended, and SETTLE more (nothing begun before midnight is
-still being written by then), by the outbox worker each minute or by `flask --app
-intake reports summarise`. Afterwards only three things can change its figures (a
-call is saved as it is made, so an ended day gains no calls): a request it counts
-changes status or is called for the first time, or a hold it counts ends. Each
-writes a line in the audit trail naming the request (and a request made today is
-today's). So a kept day is stale when an audit line dated after it was last known
-fresh (`fresh_at`, less SETTLE for transactions still in flight then) names a
-request made that day, or one held that day.
+still being written by then), by `flask --app intake reports keep` each minute (a
+systemd timer, apart from the outbox worker) or by `flask --app intake reports
+summarise`. Afterwards only three things can change its figures (a call is saved as
+it is made, so an ended day gains no calls): a request it counts changes status or
+is called for the first time, or a hold it counts ends. Each writes a line in the
+audit trail naming the request (and a request made today is today's). So a kept day
+is stale when an audit line dated after it was last known fresh (`fresh_at`, less
+SETTLE for transactions still in flight then) names a request made that day, or one
+held that day.
 
 A report uses the kept days that are fresh and works the rest out from the tables
 with the same code (today, days not kept yet, stale days), so its figures are the
-same whether a day was kept or not. Each minute the worker forgets the stale days,
+same whether a day was kept or not. Each minute `reports keep` forgets the stale days,
 marks the others fresh as of then (so the next look at the audit trail reads only
 the lines since), and keeps what is missing, a month at a time, the newest first.
 """
@@ -68,8 +69,8 @@ from intake.models import AuditEvent, CallAttempt, CallbackRequest, ReportDay
 # another version are ignored, and replaced by the worker.
 VERSION = 1
 SETTLE = timedelta(minutes=5)
-# How many days the worker summarises in one go (the oldest days it lacks wait for the
-# next minute), so that a first run on a big database does not hold up the emails.
+# How many days `reports keep` summarises in one go (the oldest days it lacks wait for
+# the next minute), so that a first run on a big database stays short.
 DAYS_PER_RUN = 31
 SLOT_SECONDS = 15 * 60
 NO_PAGE = ""  # a request that came to the form directly, as a key of `sources`
@@ -437,7 +438,7 @@ def keep(session: Session, days: Iterable[date], zone: ZoneInfo, now: datetime) 
 
 
 def keep_some(session: Session, zone: ZoneInfo, now: datetime) -> tuple[int, int]:
-    """The worker's turn, each minute: forget stale days, keep up to DAYS_PER_RUN of
+    """`reports keep`, each minute: forget stale days, keep up to DAYS_PER_RUN of
     those wanted (the newest first); commit. How many it kept, how many are left."""
     check(session, zone, now)
     days = wanted(session, zone, now)

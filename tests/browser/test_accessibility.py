@@ -68,6 +68,9 @@ def staff_states(page: Page, server):
     fill_the_form_correctly(someone_in_danger)
     someone_in_danger.check("#in_danger-0")
     someone_in_danger.click("main button[type=submit]")
+    # Closed once the confirmation has loaded: Chromium could hang closing a page whose
+    # redirect was still arriving, and with it this test, on a busy machine.
+    someone_in_danger.locator(".panel__reference").wait_for()
     someone_in_danger.close()
     page.goto(server.url + "/staff/")
     page.click("text=Take next request")

@@ -237,7 +237,11 @@ class ScanSite:
                 entry = json.loads(line)
             except ValueError:
                 continue
-            answers[(entry["method"], entry["path"], int(entry["status"]))] += 1
+            if "status" not in entry:  # not an access line (gunicorn's own, the app's)
+                continue
+            # A request gunicorn could not read has no method or path to name.
+            method, path = entry.get("method") or "-", entry.get("path") or "-"
+            answers[(method, path, int(entry["status"]))] += 1
         return answers
 
     def server_errors_since(self, position: int) -> list[str]:
