@@ -3,6 +3,7 @@
 import unicodedata
 from datetime import date
 
+from email_validator import EmailNotValidError, validate_email
 from flask import request
 from flask_wtf import FlaskForm
 from werkzeug.routing import IntegerConverter
@@ -192,3 +193,14 @@ def day_we_take(text: str) -> date:
     if not FIRST_DAY <= day <= LAST_DAY:
         raise ValueError(f"not a day we take: {text!r}")
     return day
+
+
+EMAIL_FORMAT = "Enter an email address in the correct format, like name@example.com"
+
+
+def normalised_email(text: str) -> str:
+    """The address as email-validator writes it (no DNS lookup), or ValidationError."""
+    try:
+        return validate_email(text, check_deliverability=False).normalized
+    except EmailNotValidError:
+        raise ValidationError(EMAIL_FORMAT) from None

@@ -9,7 +9,9 @@ import shutil
 import time
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from urllib.parse import quote
 
 import pyotp
 import pytest
@@ -106,6 +108,35 @@ def postgresql_engines_shared() -> Iterator[None]:
     del db._make_engine
     for engine in engines.values():
         engine.dispose()
+
+
+@contextmanager
+def postgres_schema_url(prefix: str) -> Iterator[str]:
+    """A schema of its own on INTAKE_TEST_DATABASE_URL's PostgreSQL, as a DATABASE_URL
+    for a server the test starts; dropped after."""
+    schema = f"{prefix}_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(sqlalchemy_url(POSTGRES_URL))
+    with admin.begin() as connection:
+        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+    try:
+        yield f"{POSTGRES_URL}?options={quote(f'-csearch_path={schema}')}"
+    finally:
+        with admin.begin() as connection:
+            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
+def command_environ(sqlite_template: Path, tmp_path: Path) -> dict[str, str]:
+    """The environment of a `flask --app intake` command the test runs as cron or
+    systemd would: a copy of the migrated SQLite database, keys and secret."""
+    database = tmp_path / "intake.db"
+    shutil.copy(sqlite_template, database)
+    return {
+        **os.environ,
+        "DATABASE_URL": f"sqlite:///{database}",
+        "INTAKE_DATA_KEYS": DATA_KEY,
+        "SECRET_KEY": "test-secret-key-that-is-long-enough-for-signing",
+    }
 
 
 def _search_path(schema: str) -> dict:

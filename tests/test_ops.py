@@ -3,7 +3,6 @@ request ids, logs, proxies, and Redis going away."""
 
 import json
 import logging
-import os
 import shutil
 import subprocess
 import sys
@@ -18,7 +17,7 @@ from intake.domain import job_runs, queue, staff_sessions
 from intake.domain.clock import utc_now
 from intake.extensions import limiter
 from intake.observability import RequestIdFilter, configure_json_logging
-from tests.conftest import DATA_KEY, CallbackVisitor, base_config
+from tests.conftest import CallbackVisitor, base_config, command_environ
 from tests.factories import make_staff, submit_request, utc
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -239,17 +238,10 @@ def test_a_job_that_succeeds_gives_its_heartbeat_and_one_never_run_gives_none(ap
 
 
 def test_a_heartbeat_written_by_a_cron_process_reaches_metrics(sqlite_template, tmp_path):
-    database = tmp_path / "intake.db"
-    shutil.copy(sqlite_template, database)
-    environ = {
-        **os.environ,
-        "DATABASE_URL": f"sqlite:///{database}",
-        "INTAKE_DATA_KEYS": DATA_KEY,
-        "SECRET_KEY": "test-secret-key-that-is-long-enough-for-signing",
-    }
+    environ = command_environ(sqlite_template, tmp_path)
     command = [sys.executable, "-m", "flask", "--app", "intake", "purge"]
-    subprocess.run(command, env=environ, cwd=ROOT, check=True, capture_output=True, timeout=60)
-    client = create_app(base_config(f"sqlite:///{database}")).test_client()
+    subprocess.run(command, env=environ, cwd=ROOT, check=True, capture_output=True)
+    client = create_app(base_config(environ["DATABASE_URL"])).test_client()
     assert utc_now().timestamp() - heartbeat(scrape(client), job_runs.PURGE) < 60
 
 

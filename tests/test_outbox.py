@@ -2,9 +2,7 @@
 through a real SMTP server (aiosmtpd, tests/smtp.py) exactly once."""
 
 import json
-import os
 import re
-import shutil
 import signal
 import subprocess
 import sys
@@ -28,7 +26,7 @@ from intake.domain.clock import utc_now
 from intake.extensions import db
 from intake.mail import SmtpSettings, parse_smtp_url
 from intake.models import AuditEvent, OutboxMessage
-from tests.conftest import DATA_KEY, page
+from tests.conftest import command_environ, page
 from tests.factories import POLICY, make_answers, submit_request, utc
 from tests.smtp import READY_SECONDS, SmtpServer, free_port
 
@@ -536,14 +534,7 @@ def test_run_once_sends_what_is_due_and_status_counts_it(app, db_session, vault,
 
 
 def test_the_running_worker_stops_cleanly_on_sigterm(sqlite_template, tmp_path):
-    database = tmp_path / "intake.db"
-    shutil.copy(sqlite_template, database)
-    environ = {
-        **os.environ,
-        "DATABASE_URL": f"sqlite:///{database}",
-        "INTAKE_DATA_KEYS": DATA_KEY,
-        "SECRET_KEY": "test-secret-key-that-is-long-enough-for-signing",
-    }
+    environ = command_environ(sqlite_template, tmp_path)
     command = [sys.executable, "-m", "flask", "--app", "intake", "outbox", "run"]
     worker = subprocess.Popen(
         [*command, "--interval", "1"], env=environ, cwd=ROOT, stderr=subprocess.PIPE, text=True

@@ -3,7 +3,6 @@
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from email_validator import EmailNotValidError, validate_email
 from wtforms import BooleanField, EmailField, HiddenField, StringField, TelField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 
@@ -27,6 +26,7 @@ from intake.formtools import (
     RequiredWhen,
     SetAsideWhen,
     Visible,
+    normalised_email,
     options,
     yes_no,
 )
@@ -266,12 +266,7 @@ class CallbackForm(CleanForm):
             raise ValidationError(phone_format_error(self.region)) from None
 
     def validate_email(self, field) -> None:
-        try:
-            field.data = validate_email(field.data, check_deliverability=False).normalized
-        except EmailNotValidError:
-            raise ValidationError(
-                "Enter an email address in the correct format, like name@example.com"
-            ) from None
+        field.data = normalised_email(field.data)
 
     def validate_website(self, field) -> None:
         if field.data:

@@ -3,7 +3,6 @@
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from email_validator import EmailNotValidError, validate_email
 from wtforms import (
     BooleanField,
     DateField,
@@ -33,7 +32,14 @@ from intake.domain.reports import DEFAULT_DAYS, MAX_DAYS, Period
 from intake.domain.staff_accounts import ROLES
 from intake.domain.subject_access import ERASE_BECAUSE
 from intake.domain.wallboards import NAME_MAX as SCREEN_NAME_MAX
-from intake.formtools import DAYS_WE_TAKE, ChoiceField, CleanForm, DayWeTake, options
+from intake.formtools import (
+    DAYS_WE_TAKE,
+    ChoiceField,
+    CleanForm,
+    DayWeTake,
+    normalised_email,
+    options,
+)
 from intake.models import MAX_DATABASE_ID
 
 REASON_MAX = 200
@@ -391,12 +397,7 @@ class FindPersonForm(CleanForm):
 
     def validate_email(self, field) -> None:
         if field.data:
-            try:
-                field.data = validate_email(field.data, check_deliverability=False).normalized
-            except EmailNotValidError:
-                raise ValidationError(
-                    "Enter an email address in the correct format, like name@example.com"
-                ) from None
+            field.data = normalised_email(field.data)
 
     def validate(self, extra_validators=None) -> bool:
         valid = super().validate(extra_validators)

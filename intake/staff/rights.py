@@ -16,7 +16,7 @@ from intake.service import current_service
 from intake.staff.auth import supervisor_required
 from intake.staff.blueprint import bp
 from intake.staff.forms import ActionForm, CorrectDetailsForm, EraseForm, FindPersonForm
-from intake.staff.views import load_request, show_request
+from intake.staff.views import back_to_request, load_request, show_request
 
 
 def find_form(**kwargs) -> FindPersonForm:
@@ -81,7 +81,7 @@ def correct_details(reference: str):
     )
     words = ", ".join(subject_access.CORRECTABLE[field].lower() for field in changed)
     flash(f"Corrected: {words}. The old details are not kept.")
-    return redirect(url_for("staff.request_page", reference=item.reference), code=303)
+    return back_to_request(item)
 
 
 @bp.post("/requests/<reference>/erase")
@@ -95,7 +95,7 @@ def erase(reference: str):
         db.session, current_service().vault, item, form.because.data, current_user, utc_now()
     )
     flash("Erased: the person's details, notes and reasons are gone. The request stays, anonymous.")
-    return redirect(url_for("staff.request_page", reference=item.reference), code=303)
+    return back_to_request(item)
 
 
 @bp.post("/requests/<reference>/restrict")
@@ -105,7 +105,7 @@ def restrict(reference: str):
     if ActionForm().validate_on_submit():
         subject_access.restrict(db.session, item, current_user, utc_now())
         flash("Restricted: nobody will call until a supervisor lifts this.")
-    return redirect(url_for("staff.request_page", reference=item.reference), code=303)
+    return back_to_request(item)
 
 
 @bp.post("/requests/<reference>/lift-restriction")
@@ -117,4 +117,4 @@ def lift_restriction(reference: str):
             db.session, current_service().vault, item, current_user, utc_now()
         )
         flash("The restriction is lifted: the request is back in the queue.")
-    return redirect(url_for("staff.request_page", reference=item.reference), code=303)
+    return back_to_request(item)

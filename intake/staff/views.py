@@ -358,13 +358,13 @@ def colleague_choices() -> list:
     return options(*((str(member.id), member.name) for member in members))
 
 
-def _back_to(item: CallbackRequest):
+def back_to_request(item: CallbackRequest):
     return redirect(url_for("staff.request_page", reference=item.reference), code=303)
 
 
 def _refused(item: CallbackRequest, message: str):
     flash(message, "error")
-    return _back_to(item)
+    return back_to_request(item)
 
 
 def _first_error(form) -> str:
@@ -383,7 +383,7 @@ def take(reference: str):
             override_reason=form.override_reason.data,
             vault=current_service().vault,
         )
-    return _back_to(item)
+    return back_to_request(item)
 
 
 @bp.post("/requests/<reference>/hold")
@@ -434,7 +434,7 @@ def record_attempt(reference: str):
         )
     else:
         flash(f"Call recorded. The request is now: {now_status}.")
-    return _back_to(item)
+    return back_to_request(item)
 
 
 def _record(service, item: CallbackRequest, form: AttemptForm):
@@ -467,7 +467,7 @@ def add_note(reference: str):
         return _refused(item, _first_error(form))
     calls.add_note(db.session, current_service().vault, item, current_user, form.text.data)
     flash("Note saved.")
-    return _back_to(item)
+    return back_to_request(item)
 
 
 @bp.post("/requests/<reference>/close")
@@ -487,7 +487,7 @@ def close(reference: str):
         channels=service.alerts,
     )
     flash("The request is closed." if closed else LEFT_FOR_A_SUPERVISOR)
-    return _back_to(item)
+    return back_to_request(item)
 
 
 @bp.post("/requests/<reference>/reopen")
@@ -502,7 +502,7 @@ def reopen(reference: str):
         db.session, current_service().vault, item, current_user, form.reason.data, retention
     )
     flash("The request is back in the queue, due now.")
-    return _back_to(item)
+    return back_to_request(item)
 
 
 @bp.post("/requests/<reference>/called-us")
@@ -523,7 +523,7 @@ def called_us(reference: str):
     )
     CALL_OUTCOMES.labels(calls.CALLED_US).inc()
     flash("Recorded: they called us. The request is now completed.")
-    return _back_to(item)
+    return back_to_request(item)
 
 
 @bp.post("/requests/<reference>/decide")
@@ -544,7 +544,7 @@ def decide(reference: str):
         utc_now(),
     )
     flash(f"Decided: {supervision.DECISIONS[form.decision.data].lower()}.")
-    return _back_to(item)
+    return back_to_request(item)
 
 
 @bp.post("/requests/<reference>/reassign")
@@ -567,7 +567,7 @@ def reassign(reference: str):
         idle_limit=service.idle_limit,
     )
     flash(f"Given to {colleague.name}.")
-    return _back_to(item)
+    return back_to_request(item)
 
 
 @bp.errorhandler(queue.QueueRefused)

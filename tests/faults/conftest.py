@@ -5,13 +5,10 @@ INTAKE_TEST_DATABASE_URL is set, and on a SQLite file otherwise.
 """
 
 import os
-import uuid
-from urllib.parse import quote
 
 import pytest
-from sqlalchemy import create_engine, text
 
-from intake.config import sqlalchemy_url
+from tests.conftest import postgres_schema_url
 from tests.faults.tcp_proxy import TcpProxy
 
 POSTGRES_URL = os.environ.get("INTAKE_TEST_DATABASE_URL", "")
@@ -38,14 +35,8 @@ def database_url(tmp_path) -> str:
     if not POSTGRES_URL:
         yield f"sqlite:///{tmp_path / 'intake.db'}"
         return
-    schema = f"intake_fault_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(sqlalchemy_url(POSTGRES_URL))
-    with admin.begin() as connection:
-        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-    yield f"{POSTGRES_URL}?options={quote(f'-csearch_path={schema}')}"
-    with admin.begin() as connection:
-        connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-    admin.dispose()
+    with postgres_schema_url("intake_fault") as url:
+        yield url
 
 
 def through(proxy: TcpProxy, url: str) -> str:

@@ -8,14 +8,11 @@ worker that runs a test of this folder has its own server, port and schema.
 
 import os
 import socket
-import uuid
 from collections.abc import Iterator
-from urllib.parse import quote
 
 import pytest
-from sqlalchemy import create_engine, text
 
-from intake.config import sqlalchemy_url
+from tests.conftest import postgres_schema_url
 from tests.scan.scanners import SQLMAP, WAPITI
 from tests.scan.site import ScanSite, scan_site
 
@@ -60,14 +57,8 @@ def database_url(scanners) -> Iterator[str]:
             "the security scan runs on PostgreSQL, as production does: set "
             "INTAKE_TEST_DATABASE_URL (for example postgresql://postgres@127.0.0.1:5432/test)"
         )
-    schema = f"intake_scan_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(sqlalchemy_url(POSTGRES_URL))
-    with admin.begin() as connection:
-        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-    yield f"{POSTGRES_URL}?options={quote(f'-csearch_path={schema}')}"
-    with admin.begin() as connection:
-        connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-    admin.dispose()
+    with postgres_schema_url("intake_scan") as url:
+        yield url
 
 
 def redis_answers() -> bool:
