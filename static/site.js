@@ -1,6 +1,7 @@
 /* Small enhancements for the public pages; everything works without them.
    - "Leave this site": hide the page at once and replace it in history; pressing
-     Shift three times in a row (within 5 seconds) does the same, as on GOV.UK.
+     Shift three times in a row (within 5 seconds) does the same, as on GOV.UK. Its
+     bar's measured height keeps scrolled-to fields out from under it.
    - The error summary: take focus when the page loads, and move focus to the
      field a message is about (its label scrolled into view) when it is chosen.
    - Conditional reveal, as GOV.UK's radios and checkboxes: the questions an option
@@ -24,6 +25,7 @@
       leaveNow();
     });
     listenForShiftThreeTimes(leaveNow, document.querySelector("[data-leave-status]"));
+    keepScrollingClearOf(leave);
   }
 
   offerOnlyTimesThatApply(document.querySelector("[data-first-window-today]"));
@@ -84,6 +86,19 @@
     document.addEventListener("change", function (event) {
       if (event.target.matches("input[type=radio]")) { sync(); }
     });
+  }
+
+  /* The bar stays at the top as the page scrolls: scrolling to a field (a link, focus,
+     the error summary) stops below its bottom, measured now and after every resize or
+     zoom (the stylesheet's --leave-bar-bottom, with a fallback of its own). */
+  function keepScrollingClearOf(link) {
+    var bar = link.closest(".leave-bar") || link;
+    var measure = function () {
+      var bottom = link.getBoundingClientRect().bottom - bar.getBoundingClientRect().top;
+      document.documentElement.style.setProperty("--leave-bar-bottom", Math.ceil(bottom) + "px");
+    };
+    measure();
+    window.addEventListener("resize", measure);
   }
 
   /* Counts Shift pressed on its own: a Shift used for a capital letter, or any

@@ -535,10 +535,14 @@ def test_an_agent_gives_a_held_request_to_a_named_colleague_with_a_note(
     )
     path = f"/staff/requests/{request.reference}"
     alex.post(f"{path}/take", form_page=path)
-    options = [o.get_text() for o in alex.get_page(path).select("select[name=to] option")]
+    options = [o.get_text() for o in alex.get_page(path).select("select[name=reassign-to] option")]
     assert "Bea" in options and "Alex" not in options
     assert "Gone home" not in options, "only colleagues signed in now"
-    alex.post(f"{path}/reassign", {"to": str(bea.id), "note": "Speaks Polish"}, form_page=path)
+    alex.post(
+        f"{path}/reassign",
+        {"reassign-to": str(bea.id), "reassign-note": "Speaks Polish"},
+        form_page=path,
+    )
     banner = bea_browser.get_page("/staff/").find(attrs={"aria-label": "Handed to you"})
     words = " ".join(banner.get_text().split())
     assert f"Alex handed you {request.reference} (Interpreter: Arabic)." in words

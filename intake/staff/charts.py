@@ -133,6 +133,12 @@ def heat_level(value: float, top: float) -> int:
     return max(1, math.ceil(HEAT_LEVELS * value / top))
 
 
+def heat_mark(x: float, baseline: float, level: int) -> Label:
+    """A cell's level as a digit, centred in it: forced colours paint every cell alike,
+    so there the stylesheet shows these instead of the shades (hidden otherwise)."""
+    return Label(x + HEAT_CELL_WIDTH / 2, baseline, str(level), "heat-mark", "middle")
+
+
 def heat_map(
     rows: Sequence[tuple[str, str, Sequence[float]]],
     columns: Sequence[str],
@@ -155,13 +161,15 @@ def heat_map(
         for column, value in enumerate(values):
             x = HEAT_LEFT + column * HEAT_CELL_WIDTH
             tip = f"{full} {tip_columns[column]}: {value:g} {unit}"
-            kind = f"heat-{heat_level(value, top)}"
-            boxes.append(Box(x, y, HEAT_CELL_WIDTH, HEAT_CELL_HEIGHT, kind, tip))
+            level = heat_level(value, top)
+            boxes.append(Box(x, y, HEAT_CELL_WIDTH, HEAT_CELL_HEIGHT, f"heat-{level}", tip))
+            labels.append(heat_mark(x, y + 15, level))
     key_y = HEAT_TOP + len(rows) * HEAT_CELL_HEIGHT + 14
     labels.append(Label(HEAT_LEFT, key_y + 12, "Fewer", "tick"))
     for level in range(HEAT_LEVELS + 1):
         x = HEAT_LEFT + 46 + level * HEAT_CELL_WIDTH
         boxes.append(Box(x, key_y, HEAT_CELL_WIDTH, 16, f"heat-{level}"))
+        labels.append(heat_mark(x, key_y + 12, level))
     more_x = HEAT_LEFT + 52 + (HEAT_LEVELS + 1) * HEAT_CELL_WIDTH
     labels.append(Label(more_x, key_y + 12, "More", "tick"))
     height = key_y + 24

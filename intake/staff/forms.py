@@ -254,6 +254,9 @@ class DecideForm(CleanForm):
 
 
 class ReassignForm(CleanForm):
+    """Giving a held request to a colleague, with a note for them."""
+
+    PREFIX = "reassign"  # its note's id stays apart from the call form's note
     to = SelectField("Give this request to", validators=[InputRequired("Choose a colleague")])
     note = optional_note("Note for them (optional)")
 

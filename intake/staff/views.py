@@ -332,7 +332,7 @@ def _forms_from_draft(service, item: CallbackRequest) -> dict | None:
 def _action_forms(personal: dict, attempt: AttemptForm | None = None, **others) -> dict:
     attempt = attempt or AttemptForm()
     attempt.outcome.choices = options(*calls.outcomes_for(personal).items())
-    reassign = ReassignForm()
+    reassign = ReassignForm(prefix=ReassignForm.PREFIX)
     reassign.to.choices = colleague_choices()
     return {
         "action": ActionForm(),
@@ -551,7 +551,7 @@ def decide(reference: str):
 def reassign(reference: str):
     """Its holder, or a supervisor, gives the request to a named colleague with a note."""
     item = load_request(reference)
-    form = ReassignForm()
+    form = ReassignForm(prefix=ReassignForm.PREFIX)
     form.to.choices = colleague_choices()
     if not form.validate_on_submit():
         return _refused(item, _first_error(form))

@@ -8,6 +8,7 @@ from playwright.sync_api import Page, expect
 
 from intake.pages import SERVICE_PAGES
 from tests.browser.conftest import DESKTOP, PHONE, run_axe, sign_in_staff
+from tests.browser.live_server import STAFF_PASSWORD
 from tests.browser.test_staff_journeys import ask_for_a_callback
 from tests.browser.test_visitor_journeys import fill_the_form_correctly
 from tests.test_guide import GUIDE_ORDER
@@ -260,3 +261,160 @@ def test_reduced_motion_is_respected(server, open_page):
                 || s.scrollBehavior === "smooth"; }).length"""
     )
     assert moving == 0
+
+
+DUPLICATE_IDS = """() => { const seen = {};
+    for (const el of document.querySelectorAll("[id]")) seen[el.id] = (seen[el.id] || 0) + 1;
+    return Object.keys(seen).filter(id => seen[id] > 1); }"""
+
+
+def duplicate_ids_everywhere(page: Page, states) -> tuple[int, dict]:
+    checked, duplicates = 0, {}
+    for state in states:
+        found = page.evaluate(DUPLICATE_IDS)
+        checked += 1
+        if found:
+            duplicates[state] = found
+    return checked, duplicates
+
+
+def test_no_id_is_used_twice_on_any_staff_page_or_state(server, open_page):
+    """A label whose `for` names a repeated id focuses the wrong field."""
+    server.create_staff("boss@intake.example", "Sam Supervisor", role="supervisor")
+    page = open_page()
+    checked, duplicates = duplicate_ids_everywhere(page, staff_states(page, server))
+    assert checked == 16
+    assert duplicates == {}
+
+
+def test_no_id_is_used_twice_on_any_public_page_or_state(server, open_page):
+    page = open_page()
+    checked, duplicates = duplicate_ids_everywhere(page, public_states(page, server.url))
+    assert checked == len(PUBLIC_PAGES) + 5
+    assert duplicates == {}
+
+
+# Forced colours drop backgrounds and shadows: only an outline still shows focus there.
+OUTLINES_MISSING = """selector => [...document.querySelectorAll(`body :is(${selector})`)]
+    .filter(el => el.checkVisibility())
+    .filter(el => { el.focus(); const s = getComputedStyle(el);
+        return s.outlineStyle === "none" || parseFloat(s.outlineWidth) === 0; })
+    .map(el => el.outerHTML.slice(0, 120))"""
+
+
+def controls_without_an_outline_when_focused(page: Page) -> list[str]:
+    page.emulate_media(forced_colors="active")
+    page.keyboard.press("Tab")  # focus rings show for the keyboard (:focus-visible)
+    assert page.evaluate("matchMedia('(forced-colors: active)').matches")
+    return page.evaluate(OUTLINES_MISSING, FOCUSABLE)
+
+
+def test_every_control_shows_focus_in_forced_colours_on_a_public_page(server, open_page):
+    page = open_page()
+    page.goto(server.url + "/callback")
+    assert controls_without_an_outline_when_focused(page) == []
+
+
+def test_every_control_shows_focus_in_forced_colours_on_a_staff_page(server, open_page):
+    server.create_staff("boss@intake.example", "Sam Supervisor", role="supervisor")
+    page = open_page()
+    sign_in_staff(page, server, "boss@intake.example")
+    ask_for_a_callback(page.context.new_page(), server)
+    page.reload()
+    page.click("text=Take next request")
+    page.wait_for_selector("h1:has-text('Request')")
+    assert controls_without_an_outline_when_focused(page) == []
+
+
+# What an error-summary link leads to, and the sticky bar's bottom, as drawn.
+TARGET_AND_BAR = """href => [document.getElementById(href.slice(1)).getBoundingClientRect().top,
+    document.querySelector("[data-leave-site]").getBoundingClientRect().bottom]"""
+
+
+@pytest.mark.parametrize("javascript", [True, False], ids=["script", "no-script"])
+@pytest.mark.parametrize(
+    "viewport",
+    [{"width": 320, "height": 640}, {"width": 320, "height": 200}],
+    ids=["320px", "400%-zoom"],
+)
+def test_error_summary_links_bring_their_field_out_from_under_the_leave_bar(
+    server, open_page, viewport, javascript
+):
+    page = open_page(viewport=viewport, javascript=javascript)
+    page.goto(server.url + "/callback")
+    page.fill("#phone", "12")
+    page.click("main button[type=submit]")
+    links = page.locator(".error-summary a")
+    links.first.wait_for()
+    assert links.count() > 2
+    hidden = {}
+    for index in range(links.count()):
+        page.evaluate("window.scrollTo(0, 0)")
+        href = links.nth(index).get_attribute("href")
+        links.nth(index).click()
+        if javascript:
+            assert page.evaluate("document.activeElement.id") == href[1:]
+        top, bar_bottom = page.evaluate(TARGET_AND_BAR, href)
+        if top < bar_bottom:
+            hidden[href] = (top, bar_bottom)
+    assert hidden == {}
+
+
+def test_the_authenticator_key_is_shown_in_groups_of_four_and_copies_whole(server, open_page):
+    server.create_staff("boss@intake.example", "Sam Supervisor", role="supervisor")
+    page = open_page(viewport={"width": 320, "height": 640})
+    page.goto(server.url + "/staff/sign-in")
+    page.fill("#email", "boss@intake.example")
+    page.fill("#password", STAFF_PASSWORD)
+    page.click("button[type=submit]")
+    key = page.locator("[data-totp-secret]")
+    secret = key.inner_text()
+    assert len(secret) == 32 and secret.isalnum()
+    groups = key.locator("span")
+    assert groups.all_inner_texts() == [secret[i : i + 4] for i in range(0, 32, 4)]
+    first, second = groups.nth(0).bounding_box(), groups.nth(1).bounding_box()
+    assert second["x"] > first["x"] + first["width"] or second["y"] > first["y"], "spaced apart"
+    page.evaluate("getSelection().selectAllChildren(document.querySelector('[data-totp-secret]'))")
+    assert page.evaluate("getSelection().toString()") == secret
+    assert page.evaluate("document.documentElement.scrollWidth") <= 320
+
+
+# The heat map's key: one cell per level, 0 (none) to 4, each with its digit.
+HEAT_KEY = """() => { const chart = document.querySelector(".chart--heat");
+    const looks = el => ({fill: getComputedStyle(el).fill, shown: el.checkVisibility()});
+    return {key: [...chart.querySelectorAll("rect:not(:has(title))")].map(looks),
+            marks: [...chart.querySelectorAll(".chart__heat-mark")].map(el =>
+                ({text: el.textContent, ...looks(el)})),
+            cells: chart.querySelectorAll("rect").length,
+            page: getComputedStyle(document.body).backgroundColor}; }"""
+
+
+def contrast(first: str, second: str) -> float:
+    """WCAG's contrast ratio of two computed colours, "rgb(r, g, b)"."""
+
+    def luminance(colour: str) -> float:
+        channels = [int(part) / 255 for part in colour[colour.index("(") + 1 : -1].split(",")]
+        linear = [c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+        return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+
+    lighter, darker = sorted([luminance(first), luminance(second)], reverse=True)
+    return (lighter + 0.05) / (darker + 0.05)
+
+
+def test_every_heat_map_shade_stands_out_and_forced_colours_show_the_levels(server, open_page):
+    server.create_staff("boss@intake.example", "Sam Supervisor", role="supervisor")
+    page = open_page()
+    sign_in_staff(page, server, "boss@intake.example")
+    page.goto(server.url + "/staff/reports")
+    drawn = page.evaluate(HEAT_KEY)
+    shades = [look["fill"] for look in drawn["key"][1:]]
+    assert len(shades) == 4 and len(set(shades)) == 4
+    ratios = [round(contrast(shade, drawn["page"]), 1) for shade in shades]
+    assert min(ratios) >= 3, ratios
+    assert not any(mark["shown"] for mark in drawn["marks"]), "the digits only in forced colours"
+
+    page.emulate_media(forced_colors="active")
+    drawn = page.evaluate(HEAT_KEY)
+    assert all(mark["shown"] for mark in drawn["marks"])
+    assert len(drawn["marks"]) == drawn["cells"], "a digit in every cell"
+    assert [mark["text"] for mark in drawn["marks"][-5:]] == ["0", "1", "2", "3", "4"]
