@@ -803,21 +803,23 @@ class Fields(HTMLParser):
         super().__init__()
         self.hidden: dict[str, str] = {}
         self.totp_secret = ""
-        self._in_secret = False
+        self._secret_tag: str | None = None  # the element holding the key, while inside it
         self.feed(body)
 
     def handle_starttag(self, tag, attrs):
         attributes = dict(attrs)
         if tag == "input" and attributes.get("type") == "hidden" and attributes.get("name"):
             self.hidden[attributes["name"]] = attributes.get("value") or ""
-        self._in_secret = "data-totp-secret" in attributes
+        if "data-totp-secret" in attributes:
+            self._secret_tag = tag
 
     def handle_data(self, data):
-        if self._in_secret:
+        if self._secret_tag is not None:  # the key's text, its groups of four included
             self.totp_secret += data.strip()
 
     def handle_endtag(self, tag):
-        self._in_secret = False
+        if tag == self._secret_tag:
+            self._secret_tag = None
 
 
 @dataclass
