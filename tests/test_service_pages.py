@@ -151,6 +151,16 @@ def test_every_cookie_a_staff_sign_in_sets_is_named_on_the_cookie_page(client, m
     assert f"{DEVICE_LIFETIME.days} days" in cookie_page
 
 
+def test_the_accessibility_statement_says_how_the_shift_shortcut_behaves(client):
+    """What it says is what tests/browser/test_visitor_journeys.py proves: three Shifts
+    leave, and Shift with a letter (typing a capital) never does."""
+    statement = page(client.get("/accessibility")).get_text(" ")
+    assert "Pressing Shift on its own 3 times within 5 seconds leaves the site." in statement
+    assert "Any other key in between starts the count again" in statement
+    assert "even while you type in the form" in statement
+    assert "press Control to stop speech instead" in statement
+
+
 def test_the_consent_tick_names_health_information(client):
     label = page(client.get("/callback")).select_one("label[for=consent]").get_text(" ")
     assert "health" in label
