@@ -62,7 +62,8 @@ def test_the_queue_json_feeds_the_live_page(agent, db_session, vault):
 def test_the_queue_page_works_without_javascript_through_a_refresh_link(agent):
     html = agent.get_page("/staff/")
     assert html.select_one("a[data-refresh-link]")["href"] == "/staff/"
-    assert re.fullmatch(r"/assets/queue\.[0-9a-f]{10}\.js", html.select_one("script[defer]")["src"])
+    scripts = [script["src"] for script in html.select("script[defer]")]
+    assert any(re.fullmatch(r"/assets/queue\.[0-9a-f]{10}\.js", src) for src in scripts)
 
 
 def test_take_next_opens_the_request_it_took(agent, db_session, vault):

@@ -82,7 +82,7 @@ def test_a_call_saved_after_the_session_ended_is_kept_and_offered_back_on_the_re
         response = agent.client.post(f"{path}/attempts", data=call)
         assert response.headers["Location"].endswith("/staff/sign-in")
         told = page(agent.client.get("/staff/sign-in")).get_text(" ", strip=True)
-        assert "What you sent is kept: sign in again to find it on the request" in told
+        assert "What you sent is kept: sign in again to find it" in told
         agent.enter_password()
         landed = agent.enter_code()
         assert landed.headers["Location"].endswith(path)

@@ -7,8 +7,9 @@ import pytest
 
 from intake import create_app
 from intake.config import ORGANISATION_PLACEHOLDERS
+from intake.domain.staff_sessions import DRAFT_KEPT_FOR
 from intake.pages import SERVICE_PAGES
-from intake.staff.auth import DEVICE_LIFETIME
+from intake.staff.auth import DEVICE_LIFETIME, WARN_BEFORE
 from tests.conftest import page
 from tests.test_country import UK_ONLY
 
@@ -159,6 +160,30 @@ def test_the_accessibility_statement_says_how_the_shift_shortcut_behaves(client)
     assert "Any other key in between starts the count again" in statement
     assert "even while you type in the form" in statement
     assert "press Control to stop speech instead" in statement
+
+
+def test_the_accessibility_statement_says_how_staff_pages_behave_for_keyboard_and_screen_readers(
+    client,
+):
+    """Each sentence is what tests/browser/test_staff_access.py proves in the browser, with
+    the figures the code uses (quotation marks made plain: the page curls them)."""
+    statement = page(client.get("/accessibility")).get_text(" ")
+    statement = statement.replace("\u201c", '"').replace("\u201d", '"')
+    warning = int(WARN_BEFORE.total_seconds() // 60)
+    kept = int(DRAFT_KEPT_FOR.total_seconds() // 3600)
+    for promise in (
+        "only the rows that change are replaced, and your focus stays where it was",
+        'a button above the list says how many there are, such as "3 changes: show them"',
+        '"Pause updates" button stops the list changing until you choose "Resume updates"',
+        '"New urgent request: K7QM-4Z2P"',
+        f"{warning} minutes before you would be signed out for not using the dashboard",
+        'Choosing "Stay signed in", or pressing Escape, keeps you signed in',
+        f"what you typed on the page is kept for {kept} hours",
+        f"its page speaks only when your hold will end in {warning} minutes or has ended",
+        "a message at the top of the next page says what happened, and takes your focus",
+        "the staff queue and request pages using only a keyboard, at 1280 and 320 pixels wide",
+    ):
+        assert promise in statement
 
 
 def test_the_consent_tick_names_health_information(client):

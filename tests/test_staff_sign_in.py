@@ -419,7 +419,7 @@ def test_signed_out_mid_call_the_agent_returns_to_what_they_typed(make_member, d
         )
         assert response.headers["Location"].endswith("/staff/sign-in")
         told = page(agent.client.get("/staff/sign-in")).get_text()
-        assert "What you were saving is kept" in told
+        assert "What you were typing is kept" in told
         assert agent.enter_password().status_code == 303
         back = agent.enter_code()
         assert back.headers["Location"] == path

@@ -3,8 +3,11 @@
 An idle session, or one older than its absolute lifetime, ends alone: the member's
 other sessions go on. Signing out, being disabled and a second-factor reset still
 end every session (staff_accounts bumps the member's session version). When a
-session ends under a member who was typing a call or a note, what they typed is
-kept, sealed, and handed to their next session.
+session ends under a member who was typing (a call, a note, a handover), what they
+typed is kept, sealed, and handed to their next session.
+
+A draft is {"reference": the request it is about (None for the queue page), "forms":
+{the endpoint each form is sent to: its typed fields}}: what one page held.
 """
 
 import secrets
@@ -114,6 +117,16 @@ def why_ended(row: StaffSession, now: datetime, limits: SessionLimits) -> str | 
     return None
 
 
+def time_left(row: StaffSession, now: datetime, limits: SessionLimits) -> tuple[timedelta, str]:
+    """How long until this session ends if nothing more is done, and why it would:
+    'idle' (doing something renews it) or 'lifetime' (nothing does)."""
+    idle_left = limits.idle - (now - row.last_seen_at)
+    lifetime_left = limits.lifetime - (now - row.started_at)
+    if lifetime_left < idle_left:
+        return max(lifetime_left, timedelta(0)), "lifetime"
+    return max(idle_left, timedelta(0)), "idle"
+
+
 def seen(session: Session, row: StaffSession, now: datetime, limits: SessionLimits) -> None:
     """The member did something: the idle clock starts again. Written at most once a
     minute (or every tenth of the idle limit, if that is shorter), so reading pages
@@ -134,7 +147,7 @@ def end(
     """End this one session (audited), keeping what was being typed, if anything."""
     row.ended_at = now
     if draft and vault is not None:
-        row.draft = vault.seal(draft)
+        row.draft = vault.seal(_merged(vault, row, draft))
     audit.record(
         session, audit.SESSION_EXPIRED, staff_id=row.staff_id, detail={"reason": reason}, now=now
     )
@@ -155,24 +168,46 @@ def end_all(session: Session, staff_id: int, now: datetime, keep: int | None = N
 def keep_draft_after_end(
     session: Session, vault: Vault, token: str | None, draft: dict, now: datetime
 ) -> bool:
-    """A call or note sent after its session ended (the page's session ran out while it
-    was being typed): kept, sealed, on that ended session, for the member's next sign-in
-    to find. Only for a session that ended lately; True if kept; commits."""
+    """A form sent after its session ended (the page's session ran out while it was
+    being typed, or the page's script sent what it held): kept, sealed, on that ended
+    session, for the member's next sign-in to find, with what the same page sent
+    before. Only for a session that ended lately; True if kept; commits."""
     if not token:
         return False
     row = session.scalar(BY_TOKEN, {"digest": token_digest(token)})
     if row is None or row.ended_at is None or now - row.ended_at > DRAFT_KEPT_FOR:
         return False
-    row.draft = vault.seal(draft)
+    row.draft = vault.seal(_merged(vault, row, draft))
     session.commit()
     return True
 
 
-def take_draft(session: Session, vault: Vault, row: StaffSession, reference: str) -> dict | None:
-    """The draft this session holds for one request, given once; commits."""
+def _merged(vault: Vault, row: StaffSession, draft: dict) -> dict:
+    """The draft, with the other forms this session kept from the same page."""
+    if row.draft is None:
+        return draft
+    kept = _readable(vault.open(row.draft))
+    if kept.get("reference") != draft.get("reference"):
+        return draft
+    return {**draft, "forms": {**kept["forms"], **draft["forms"]}}
+
+
+def _readable(draft: dict) -> dict:
+    """A draft in today's shape (one kept before forms were gathered by endpoint held
+    one form, as "endpoint" and "fields")."""
+    if "forms" in draft:
+        return draft
+    return {"reference": draft.get("reference"), "forms": {draft["endpoint"]: draft["fields"]}}
+
+
+def take_draft(
+    session: Session, vault: Vault, row: StaffSession, reference: str | None
+) -> dict | None:
+    """The draft this session holds for one request (None: for the queue page), given
+    once; commits."""
     if row.draft is None:
         return None
-    draft = vault.open(row.draft)
+    draft = _readable(vault.open(row.draft))
     if draft.get("reference") != reference:
         return None
     row.draft = None

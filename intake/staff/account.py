@@ -31,6 +31,6 @@ def change_password():
             form.new_password.errors.append(str(error))
         else:
             login_user(member)  # the cookie takes the new session version
-            flash(CHANGED)
+            flash(CHANGED, "success")
             return redirect(url_for("staff.dashboard"), code=303)
     return render_template("staff/change_password.html", form=form), (400 if form.errors else 200)

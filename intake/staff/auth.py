@@ -44,6 +44,7 @@ from intake.extensions import csrf, db, limiter, login_manager
 from intake.models import StaffMember
 from intake.service import current_service
 from intake.staff.blueprint import bp
+from intake.staff.drafts import KEEP_ENDPOINT, typed_draft
 from intake.staff.forms import ActionForm, CodeForm, NewPasswordForm, SignInForm
 
 PENDING_KEY = "staff_pending"
@@ -58,7 +59,9 @@ OPEN_ENDPOINTS = frozenset(
 )
 # Background requests the guard does not count as activity: polling must not keep an
 # idle session alive. A hold renewal counts only once the view has renewed the hold.
-PASSIVE_ENDPOINTS = frozenset({"staff.queue_data", "staff.renew_hold"})
+PASSIVE_ENDPOINTS = frozenset(
+    {"staff.queue_data", "staff.renew_hold", "staff.session_status", KEEP_ENDPOINT}
+)
 SIGN_IN_REFUSED = (
     "The email address or password is not right. After 5 failed attempts from one device "
     "or network, it must wait a minute before trying again, and longer after each further "
@@ -75,14 +78,14 @@ SESSION_ENDED = {
     "idle": "You were signed out because you had not used the dashboard for a while.",
     "lifetime": "You were signed out because you had been signed in for a long time.",
 }
-DRAFT_KEPT = " What you were saving is kept: sign in again to find it on the request."
+DRAFT_KEPT = " What you were typing is kept: sign in again to find it, then save it."
 SAVED_AFTER_SIGN_OUT = (
     "You had been signed out, so nothing was saved yet. What you sent is kept: sign in "
-    "again to find it on the request, then save it."
+    "again to find it, then save it."
 )
-# A call or a note being saved when the session ends is kept for the next sign-in.
-DRAFT_ENDPOINTS = frozenset({"staff.record_attempt", "staff.add_note"})
-DRAFT_FIELDS = ("outcome", "result", "note", "override_reason", "text")
+# The idle warning comes this long before the session would end (or at half the idle
+# limit, if that is shorter).
+WARN_BEFORE = timedelta(minutes=2)
 CODE_REFUSED = "That code is not right, or it has been used already. Wait for a new code."
 ISSUER = "Intake admissions"
 
@@ -103,7 +106,7 @@ def load_staff(session_id: str) -> StaffMember | None:
 @login_manager.unauthorized_handler
 def not_signed_in():
     if request.endpoint in PASSIVE_ENDPOINTS:
-        return jsonify(error="signed out"), 401
+        return jsonify(error="signed out", kept=g.get("draft_kept", False)), 401
     return redirect(url_for("staff.sign_in"))
 
 
@@ -128,8 +131,9 @@ def require_signed_in_staff():
         return not_signed_in()
     reason = staff_sessions.why_ended(row, now, service.session_limits)
     if reason:
-        draft = _typed_draft()
+        draft = typed_draft()
         staff_sessions.end(db.session, row, reason, now, service.vault, draft)
+        g.draft_kept = draft is not None
         _forget_session()
         flash(SESSION_ENDED[reason] + (DRAFT_KEPT if draft else ""))
         return not_signed_in()
@@ -140,9 +144,9 @@ def require_signed_in_staff():
 
 
 def _keep_what_was_sent_after_the_end() -> None:
-    """A call or note sent from a page whose session has ended: keep it for the next
-    sign-in, once the page's CSRF token shows it came from our own page."""
-    draft = _typed_draft()
+    """A form sent from a page whose session has ended: keep what was typed for the
+    next sign-in, once the page's CSRF token shows it came from our own page."""
+    draft = typed_draft()
     if draft is None:
         return
     try:
@@ -152,18 +156,9 @@ def _keep_what_was_sent_after_the_end() -> None:
     token = session.get(SESSION_KEY) or session.get(ENDED_KEY)
     service = current_service()
     if staff_sessions.keep_draft_after_end(db.session, service.vault, token, draft, utc_now()):
-        flash(SAVED_AFTER_SIGN_OUT)
-
-
-def _typed_draft() -> dict | None:
-    """What the member was sending when their session ended: a call or a note."""
-    if request.method != "POST" or request.endpoint not in DRAFT_ENDPOINTS:
-        return None
-    fields = {name: request.form[name] for name in DRAFT_FIELDS if request.form.get(name)}
-    if not fields:
-        return None
-    reference = (request.view_args or {}).get("reference")
-    return {"reference": reference, "endpoint": request.endpoint, "fields": fields}
+        g.draft_kept = True
+        if request.endpoint != KEEP_ENDPOINT:
+            flash(SAVED_AFTER_SIGN_OUT)
 
 
 def supervisor_required(view):
@@ -372,11 +367,53 @@ def _after_sign_in(staff: StaffMember, token: str) -> str:
     return url_for("staff.dashboard")
 
 
+@bp.get("/session")
+def session_status():
+    """How long this sign-in has left, for the pages' idle warning. Asking is not
+    activity."""
+    return _time_left()
+
+
+@bp.post("/session/stay")
+def stay_signed_in():
+    """The warning's "Stay signed in": the guard has counted it as activity."""
+    return _time_left()
+
+
+def _time_left():
+    return jsonify(session_timing(g.staff_session))
+
+
+@bp.context_processor
+def page_session_timing() -> dict:
+    """Every signed-in page knows when its session would end, for the idle warning."""
+    row = g.get("staff_session")
+    return {"session_timing": session_timing(row) if row else None}
+
+
+def session_timing(row) -> dict:
+    service = current_service()
+    left, ends = staff_sessions.time_left(row, utc_now(), service.session_limits)
+    warn = min(WARN_BEFORE, service.idle_limit / 2)
+    return {
+        "seconds_left": int(left.total_seconds()),
+        "ends": ends,
+        "warn_seconds": int(warn.total_seconds()),
+    }
+
+
+@bp.post("/drafts")
+def keep_draft():
+    """Where a page's script sends what a form holds once the session has ended; the
+    guard keeps it. A session still going keeps nothing: the page should carry on."""
+    return jsonify(kept=False, signed_in=True), 409
+
+
 @bp.post("/sign-out")
 def sign_out():
     if ActionForm().validate_on_submit():
         released = staff_accounts.sign_out(db.session, current_user)
         _forget_session(ended=False)
         back = f" The {released} request{'s' * (released != 1)} you held went back in the queue."
-        flash("You have signed out." + (back if released else ""))
+        flash("You have signed out." + (back if released else ""), "success")
     return redirect(url_for("staff.sign_in"), code=303)

@@ -80,7 +80,7 @@ def correct_details(reference: str):
         db.session, current_service().vault, item, changes, current_user, utc_now()
     )
     words = ", ".join(subject_access.CORRECTABLE[field].lower() for field in changed)
-    flash(f"Corrected: {words}. The old details are not kept.")
+    flash(f"Corrected: {words}. The old details are not kept.", "success")
     return back_to_request(item)
 
 
@@ -94,7 +94,10 @@ def erase(reference: str):
     subject_access.erase(
         db.session, current_service().vault, item, form.because.data, current_user, utc_now()
     )
-    flash("Erased: the person's details, notes and reasons are gone. The request stays, anonymous.")
+    flash(
+        "Erased: the person's details, notes and reasons are gone. The request stays, anonymous.",
+        "success",
+    )
     return back_to_request(item)
 
 
@@ -104,7 +107,7 @@ def restrict(reference: str):
     item = load_request(reference)
     if ActionForm().validate_on_submit():
         subject_access.restrict(db.session, item, current_user, utc_now())
-        flash("Restricted: nobody will call until a supervisor lifts this.")
+        flash("Restricted: nobody will call until a supervisor lifts this.", "success")
     return back_to_request(item)
 
 
@@ -116,5 +119,5 @@ def lift_restriction(reference: str):
         subject_access.lift_restriction(
             db.session, current_service().vault, item, current_user, utc_now()
         )
-        flash("The restriction is lifted: the request is back in the queue.")
+        flash("The restriction is lifted: the request is back in the queue.", "success")
     return back_to_request(item)

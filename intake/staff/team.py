@@ -73,7 +73,7 @@ def disable_member(member_id: int):
         flash("You cannot disable your own account.", "error")
     elif ActionForm().validate_on_submit():
         staff_accounts.disable(db.session, member, by=current_user.id)
-        flash(f"{member.name}'s account is disabled.")
+        flash(f"{member.name}'s account is disabled.", "success")
     return redirect(url_for("staff.team"), code=303)
 
 
@@ -99,7 +99,7 @@ def _account_action(member_id: int, action, done: str):
             db.session.rollback()
             flash(str(error), "error")
         else:
-            flash(done.format(name=member.name))
+            flash(done.format(name=member.name), "success")
     return redirect(url_for("staff.team"), code=303)
 
 
@@ -167,7 +167,10 @@ def revoke_wallboard(wallboard_id: int):
     name = wallboard.name
     if ActionForm().validate_on_submit():
         if wallboards.revoke(db.session, wallboard, by=current_user.id, now=utc_now()):
-            flash(f"The wallboard “{name}” is revoked: from its next refresh it shows nothing.")
+            flash(
+                f"The wallboard “{name}” is revoked: from its next refresh it shows nothing.",
+                "success",
+            )
         else:
             flash(f"The wallboard “{name}” was revoked already.")
     return redirect(url_for("staff.team", _anchor="wallboards"), code=303)

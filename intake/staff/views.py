@@ -39,6 +39,7 @@ from intake.observability import CALL_OUTCOMES
 from intake.service import current_service
 from intake.staff.auth import supervisor_required
 from intake.staff.blueprint import bp
+from intake.staff.drafts import restored_forms
 from intake.staff.forms import (
     ActionForm,
     AttemptForm,
@@ -120,10 +121,11 @@ def _day_start(args: MultiDict, name: str, zone, days_later: int = 0) -> datetim
 def queue_page_context(filters: queue.QueueFilter) -> dict:
     """The queue page: the live part, and what only the full page shows."""
     live = queue_context(filters)
+    kept = restored_forms(_draft_for(None))
     return {
         **live,
         "handovers": handover.recent(db.session, current_service().vault, utc_now()),
-        "handover_form": HandoverForm(formdata=None),
+        "handover_form": kept.get("handover") or HandoverForm(formdata=None),
         "for_a_supervisor": supervision.waiting_for_a_supervisor(db.session),
         "handed_to_me": handed_to_me() if live["counts"].held_by_me else [],
         "why_words": supervision.WHY,
@@ -200,7 +202,7 @@ def leave_handover():
         flash(_first_error(form), "error")
     else:
         handover.leave_note(db.session, current_service().vault, current_user, form.text.data)
-        flash("Handover note saved.")
+        flash("Handover note saved.", "success")
     return redirect(url_for("staff.dashboard"), code=303)
 
 
@@ -287,7 +289,7 @@ def show_request(item: CallbackRequest, forms: dict | None = None, status: int =
     service, now = current_service(), utc_now()
     personal = calls.open_for_staff(db.session, service.vault, item, current_user, now)
     if forms is None:
-        forms = _forms_from_draft(service, item)
+        forms = restored_forms(_draft_for(item.reference))
     page = render_template(
         "staff/request.html",
         item=item,
@@ -317,37 +319,36 @@ def hold_renewal_seconds(service) -> int:
     return max(5, min(RENEW_AT_MOST_EVERY, int(shortest // 4)))
 
 
-def _forms_from_draft(service, item: CallbackRequest) -> dict | None:
-    """What the member typed before their session ended under them, back in its form."""
-    draft = staff_sessions.take_draft(db.session, service.vault, g.staff_session, item.reference)
-    if draft is None:
-        return None
-    flash("What you typed before you were signed out is back below: check it, then save it.")
-    fields = draft["fields"]
-    if draft["endpoint"] == "staff.add_note":
-        return {"note": NoteForm(formdata=None, data={"text": fields.get("text")})}
-    return {"attempt": AttemptForm(formdata=None, data=fields)}
+def _draft_for(reference: str | None) -> dict | None:
+    """What the member typed on this page (a request's, or the queue: None) before their
+    session ended under them, given back once."""
+    service = current_service()
+    draft = staff_sessions.take_draft(db.session, service.vault, g.staff_session, reference)
+    if draft is not None:
+        flash("What you typed before you were signed out is back below: check it, then save it.")
+    return draft
 
 
-def _action_forms(personal: dict, attempt: AttemptForm | None = None, **others) -> dict:
-    attempt = attempt or AttemptForm()
-    attempt.outcome.choices = options(*calls.outcomes_for(personal).items())
-    reassign = ReassignForm(prefix=ReassignForm.PREFIX)
-    reassign.to.choices = colleague_choices()
-    return {
+def _action_forms(personal: dict, **given) -> dict:
+    """The request page's forms: blank, or as `given` (typed, refused or kept)."""
+    forms = {
         "action": ActionForm(),
-        "attempt": attempt,
-        "note": others.get("note") or NoteForm(),
+        "attempt": AttemptForm(),
+        "note": NoteForm(),
         "close": CloseForm(),
-        "reassign": reassign,
+        "reassign": ReassignForm(prefix=ReassignForm.PREFIX),
         "reopen": ReopenForm(),
-        "decide": others.get("decide") or DecideForm(prefix=DecideForm.PREFIX),
+        "decide": DecideForm(prefix=DecideForm.PREFIX),
         "take": TakeForm(prefix=TakeForm.PREFIX),
-        "called_us": others.get("called_us") or CalledUsForm(prefix=CalledUsForm.PREFIX),
-        **rights_forms(
-            personal, current_service().country.code, others.get("correct"), others.get("erase")
-        ),
+        "called_us": CalledUsForm(prefix=CalledUsForm.PREFIX),
+        **{name: form for name, form in given.items() if form is not None},
     }
+    forms["attempt"].outcome.choices = options(*calls.outcomes_for(personal).items())
+    forms["reassign"].to.choices = colleague_choices()
+    rights = rights_forms(
+        personal, current_service().country.code, given.get("correct"), given.get("erase")
+    )
+    return {**forms, **rights}
 
 
 def colleague_choices() -> list:
@@ -404,7 +405,7 @@ def release(reference: str):
     item = load_request(reference)
     if ActionForm().validate_on_submit():
         queue.release(db.session, item, current_user)
-        flash("The request is back in the queue.")
+        flash("The request is back in the queue.", "success")
     return redirect(url_for("staff.dashboard"), code=303)
 
 
@@ -424,7 +425,7 @@ def record_attempt(reference: str):
     CALL_OUTCOMES.labels(form.outcome.data).inc()
     now_status = states.LABELS[item.status].lower()
     if item.needs_supervisor:
-        flash(f"Call recorded. {LEFT_FOR_A_SUPERVISOR}")
+        flash(f"Call recorded. {LEFT_FOR_A_SUPERVISOR}", "success")
     elif attempt.late:
         holder = holder_name(item)
         flash(
@@ -433,7 +434,7 @@ def record_attempt(reference: str):
             "error",
         )
     else:
-        flash(f"Call recorded. The request is now: {now_status}.")
+        flash(f"Call recorded. The request is now: {now_status}.", "success")
     return back_to_request(item)
 
 
@@ -466,7 +467,7 @@ def add_note(reference: str):
     if not form.validate_on_submit():
         return _refused(item, _first_error(form))
     calls.add_note(db.session, current_service().vault, item, current_user, form.text.data)
-    flash("Note saved.")
+    flash("Note saved.", "success")
     return back_to_request(item)
 
 
@@ -501,7 +502,7 @@ def reopen(reference: str):
     calls.reopen(
         db.session, current_service().vault, item, current_user, form.reason.data, retention
     )
-    flash("The request is back in the queue, due now.")
+    flash("The request is back in the queue, due now.", "success")
     return back_to_request(item)
 
 
@@ -522,7 +523,7 @@ def called_us(reference: str):
         note=form.note.data or None,
     )
     CALL_OUTCOMES.labels(calls.CALLED_US).inc()
-    flash("Recorded: they called us. The request is now completed.")
+    flash("Recorded: they called us. The request is now completed.", "success")
     return back_to_request(item)
 
 
@@ -543,7 +544,7 @@ def decide(reference: str):
         form.reason.data,
         utc_now(),
     )
-    flash(f"Decided: {supervision.DECISIONS[form.decision.data].lower()}.")
+    flash(f"Decided: {supervision.DECISIONS[form.decision.data].lower()}.", "success")
     return back_to_request(item)
 
 
@@ -566,7 +567,7 @@ def reassign(reference: str):
         form.note.data or None,
         idle_limit=service.idle_limit,
     )
-    flash(f"Given to {colleague.name}.")
+    flash(f"Given to {colleague.name}.", "success")
     return back_to_request(item)
 
 

@@ -334,8 +334,8 @@ TARGET_AND_BAR = """href => [document.getElementById(href.slice(1)).getBoundingC
 @pytest.mark.parametrize("javascript", [True, False], ids=["script", "no-script"])
 @pytest.mark.parametrize(
     "viewport",
-    [{"width": 320, "height": 640}, {"width": 320, "height": 200}],
-    ids=["320px", "400%-zoom"],
+    [{"width": 1280, "height": 800}, {"width": 320, "height": 640}, {"width": 320, "height": 200}],
+    ids=["1280px", "320px", "400%-zoom"],
 )
 def test_error_summary_links_bring_their_field_out_from_under_the_leave_bar(
     server, open_page, viewport, javascript

@@ -36,7 +36,7 @@ def test_an_agent_sees_a_request_arrive_without_reloading_and_works_it(server, o
     agent.check("input[name=result][value=assessment_booked]")
     agent.fill("textarea[name=note]", "Assessment on Friday at 10")
     agent.click("text=Save the call")
-    expect(agent.locator("[role=status]")).to_contain_text("completed")
+    expect(agent.locator("[data-notification-banner]")).to_contain_text("completed")
     expect(agent.locator(".history")).to_contain_text("Assessment on Friday at 10")
 
 
@@ -76,5 +76,5 @@ def test_a_call_longer_than_the_idle_limit_keeps_its_session_and_is_saved(tmp_pa
         agent.check("input[name=result][value=information_given]")
         agent.fill("textarea[name=note]", "Talked it through; will call back Monday")
         agent.click("text=Save the call")
-        expect(agent.locator("[role=status]")).to_contain_text("completed")
+        expect(agent.locator("[data-notification-banner]")).to_contain_text("completed")
         expect(agent.locator(".history")).to_contain_text("will call back Monday")
