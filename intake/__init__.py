@@ -9,18 +9,17 @@ from sqlalchemy.exc import DBAPIError
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from intake import cli, errors, security, templating
+from intake.app_state import AppState, app_state
 from intake.assets import register_assets
 from intake.compression import register_compression
 from intake.config import load_config
-from intake.domain import staff_accounts
+from intake.domain import passwords
 from intake.domain.shared_counts import SharedTeamCounts
 from intake.extensions import csrf, db, limiter, login_manager, migrate, tune_sqlite
 from intake.formtools import DatabaseId
 from intake.observability import register_observability
 from intake.prepared_pages import PreparedPages
-from intake.routing import SharedBuilderRule
 from intake.service import build_service
-from intake.state import AppState, app_state
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -64,7 +63,7 @@ def register_extensions(app: Flask) -> None:
     csrf.init_app(app)
     limiter.init_app(app)
     login_manager.init_app(app)
-    staff_accounts.use_password_costs(app.config["INTAKE_PASSWORD_COSTS"])
+    passwords.use_password_costs(app.config["INTAKE_PASSWORD_COSTS"])
     close_sessions_even_without_a_database(app)
     app.extensions["intake"] = AppState(
         build_service(app.config),
@@ -104,7 +103,6 @@ def register_blueprints(app: Flask) -> None:
     from intake.wallboard import views as wallboard
 
     app.url_map.converters["int"] = DatabaseId  # before any route is added
-    app.url_rule_class = SharedBuilderRule
     app.register_blueprint(public.bp)
     app.register_blueprint(staff)
     app.register_blueprint(ops.bp)

@@ -283,13 +283,13 @@ def summarise_reports() -> None:
     """Keep the figures of every ended day not kept yet, or changed since (`reports
     keep` does this each minute, a month at a time); shows its progress."""
     zone, now = current_service().zone, utc_now()
-    report_days.check(db.session, zone, now)
+    report_days.forget_changed_days(db.session, zone, now)
     db.session.commit()
-    days = report_days.wanted(db.session, zone, now)
+    days = report_days.days_to_keep(db.session, zone, now)
     step = report_days.DAYS_PER_RUN
     with click.progressbar(length=len(days), label="Summarising days") as bar:
         for start in range(0, len(days), step):
-            report_days.keep(db.session, days[start : start + step], zone, now)
+            report_days.work_out_and_keep(db.session, days[start : start + step], zone, now)
             db.session.commit()
             bar.update(len(days[start : start + step]))
     click.echo(f"The reports' figures are kept for every ended day: {_days(len(days))} added.")

@@ -20,8 +20,8 @@ from email_validator import EmailNotValidError, validate_email
 from werkzeug.sansio.utils import host_is_trusted
 
 from intake.domain import crypto
+from intake.domain.passwords import PASSWORD_COSTS
 from intake.domain.phones import InvalidPhone, parse_phone
-from intake.domain.staff_accounts import PASSWORD_COSTS
 from intake.mail import InvalidSmtpUrl, parse_smtp_url
 
 REQUIRED_IN_PRODUCTION = (

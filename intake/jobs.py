@@ -155,7 +155,9 @@ class OutboxWorker:
         """One round: what to tell the operator, and whether every step went well."""
         said, ok = [], True
         if self.alert_settings.enabled and self.clock() >= self.next_check:
-            checked = attempt(job_runs.OUTBOX, self._check, self.ALERT_STEP, self.failures, False)
+            checked = attempt(
+                job_runs.OUTBOX, self._update_alerts, self.ALERT_STEP, self.failures, False
+            )
             if checked.ok:
                 self.next_check = self.clock() + alerts.CHECK_EVERY.total_seconds()
             if checked.value:
@@ -173,8 +175,9 @@ class OutboxWorker:
             self.next_beat = self.clock() + BEAT_EVERY
         return said, ok
 
-    def _check(self) -> str | None:
-        report = alerts.check(db.session, current_service().vault, self.alert_settings, utc_now())
+    def _update_alerts(self) -> str | None:
+        vault, now = current_service().vault, utc_now()
+        report = alerts.raise_escalate_or_close(db.session, vault, self.alert_settings, now)
         return str(report) if report.anything else None
 
     def _send(self) -> tuple[str | None, bool]:

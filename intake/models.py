@@ -1,5 +1,7 @@
 """Database models (SQLAlchemy 2 typed mappings). The schema changes only through migrations."""
 
+from collections.abc import Mapping
+from contextvars import ContextVar
 from datetime import date, datetime
 from typing import Any
 
@@ -12,10 +14,19 @@ from sqlalchemy import (
     LargeBinary,
     String,
     UniqueConstraint,
+    event,
     false,
+    inspect,
     text,
 )
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import (
+    Mapped,
+    ORMExecuteState,
+    Session,
+    mapped_column,
+    relationship,
+    validates,
+)
 from sqlalchemy.types import TypeDecorator
 
 from intake.domain import states
@@ -83,6 +94,23 @@ class StaffMember(UserMixin, db.Model):
         return f"<StaffMember {self.id} {self.role}>"
 
 
+# Which of the two writers of a request's status is running (intake.domain.status sets
+# it around each): `change_status` for one request, `return_held_to_queue` for many.
+STATUS_WRITER: ContextVar[str | None] = ContextVar("status_writer", default=None)
+CHANGE_STATUS = "change_status"
+RETURN_HELD_TO_QUEUE = "return_held_to_queue"
+
+
+class StatusWriteRefused(RuntimeError):
+    """A request's status written by anyone but intake.domain.status.
+
+    Every change of status must pass the state machine, set or clear the hold, stamp
+    the times, write its audit line and mark the report days it changes. Left to
+    each writer, one of those gets forgotten (as a bulk release once forgot its audit
+    lines), so the ORM refuses every other writer: by attribute, and by UPDATE.
+    """
+
+
 def _due_time(context) -> datetime:
     return context.get_current_parameters()["due_at"]
 
@@ -145,6 +173,18 @@ class CallbackRequest(db.Model):
     # people changing one request at once cannot both succeed.
     __mapper_args__ = {"version_id_col": version}
 
+    @validates("status")
+    def _written_by_change_status(self, key: str, status: str) -> str:
+        """Only change_status writes a stored request's status (StatusWriteRefused);
+        a request not stored yet may be made as new."""
+        state = inspect(self)
+        new_here = (state.transient or state.pending) and status == states.NEW
+        if STATUS_WRITER.get() == CHANGE_STATUS or new_here:
+            return status
+        raise StatusWriteRefused(
+            f"set a request's status to {status!r} through intake.domain.status.change_status"
+        )
+
     @property
     def holder_name(self) -> str | None:
         """Who holds it, by name, as a row of the queue's list also says it."""
@@ -152,6 +192,36 @@ class CallbackRequest(db.Model):
 
     def __repr__(self) -> str:
         return f"<CallbackRequest {self.reference} {self.status}>"
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _refuse_bulk_status_writes(execution: ORMExecuteState) -> None:
+    """An UPDATE of requests run through a session (ORM or Core, with `.values()` or
+    by primary key) may set their status only inside
+    intake.domain.status.return_held_to_queue: anywhere else, StatusWriteRefused, as
+    for a direct attribute write. (The package runs no UPDATE on a bare connection.)"""
+    if (
+        execution.is_update
+        and STATUS_WRITER.get() != RETURN_HELD_TO_QUEUE
+        and _sets_status(execution)
+    ):
+        raise StatusWriteRefused("return requests to the queue through intake.domain.status")
+
+
+def _sets_status(execution: ORMExecuteState) -> bool:
+    """Whether an UPDATE writes callback_requests.status: as a value, as an SQL
+    expression, or as a key of the parameters it runs with. Compiled as it runs and
+    compiled asked to set status as well (`column_keys`), one that sets status already
+    binds the same parameters both times; any other gains one for status."""
+    statement = execution.statement
+    if statement.entity_description["table"] is not CallbackRequest.__table__:
+        return False
+    given = execution.parameters or {}
+    rows = [given] if isinstance(given, Mapping) else given
+    names = sorted({name for row in rows for name in row})
+    as_run = statement.compile(column_keys=names).params
+    with_status = statement.compile(column_keys=[*names, "status"]).params
+    return as_run.keys() == with_status.keys()
 
 
 # The queue in queue order, open requests only: the queue page and take-next read
@@ -403,8 +473,8 @@ class ReportDay(db.Model):
     report over months reads a row a day (intake.domain.report_days). Counts, and the
     waits and times on a request packed as floats: references, names and numbers never.
 
-    `fresh_at`: nothing written before it (less a few minutes for transactions still
-    in flight) has changed the day's figures since they were worked out.
+    `fresh_at`: when its figures were worked out. Which kept days something has
+    changed since is said by their writers, in ReportChange.
     """
 
     __tablename__ = "report_days"
@@ -420,6 +490,18 @@ class ReportDay(db.Model):
     held: Mapped[bytes] = mapped_column(LargeBinary)
 
     __table_args__ = (UniqueConstraint("zone", "day"),)
+
+
+class ReportChange(db.Model):
+    """A moment whose day's figures a write has changed (a request made then changed
+    status, a hold begun then ended, a call made then): written with the change by its
+    writer (intake.domain.status, intake.domain.calls), so a kept day of any zone that
+    holds it is stale until worked out again (intake.domain.report_days). A time only."""
+
+    __tablename__ = "report_changes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
 
 
 class TeamCountsRow(db.Model):
@@ -448,7 +530,7 @@ class TeamCountsRow(db.Model):
 class CacheGeneration(db.Model):
     """One number shared by every worker: bumped whenever personal data is erased,
     corrected or re-sealed, so that each worker drops what it keeps in memory of the
-    visitors' answers (intake.state) the next time it looks."""
+    visitors' answers (intake.app_state) the next time it looks."""
 
     __tablename__ = "cache_generations"
 
@@ -459,7 +541,7 @@ class CacheGeneration(db.Model):
 class SignInThrottle(db.Model):
     """Failed guesses at one account from one client: a browser holding a device cookie
     the member was given at an earlier sign-in, or else an address
-    (intake.domain.staff_accounts). Only a digest names the client, never an address.
+    (intake.domain.sign_in_guesses). Only a digest names the client, never an address.
 
     Guesses from elsewhere never hold a member back: each client has its own count,
     and its own growing wait once it passes the limit.

@@ -22,12 +22,13 @@ a line of `:::`; blocks do not nest.
 import re
 from dataclasses import dataclass
 from datetime import date
-from functools import lru_cache
 from pathlib import Path
 from string import Template
 
 import markdown
 from markupsafe import Markup
+
+from intake.caching import memoised
 
 CONTENT_FOLDER = Path(__file__).parent / "content"
 MARKDOWN_EXTENSIONS = ["meta", "sane_lists", "smarty", "admonition", "attr_list"]
@@ -128,7 +129,15 @@ def render_page(path: Path, values: dict[str, str], slug: str | None = None) -> 
     return _rendered(path, modified, tuple(sorted(values.items())), slug)
 
 
-@lru_cache(maxsize=256)
+@memoised(
+    "pages.rendered",
+    holds="each content file rendered to HTML, by its path, version and placeholder values",
+    size=256,
+    lifetime=None,
+    cleared_by="nothing: an edited file is a new key (its modification time); a deploy",
+    earns="a miss renders one content file: 12 to 16 ms, for each of about 20 files an app "
+    "builds (bench.caches)",
+)
 def _rendered(
     path: Path, modified: int, values: tuple[tuple[str, str], ...], slug: str | None
 ) -> Page:

@@ -10,7 +10,6 @@ stricter of the two).
 """
 
 import re
-from functools import cache
 from html.parser import HTMLParser
 
 import pyphen
@@ -58,7 +57,6 @@ WORD = re.compile(r"[^\W_]+(?:['\u2019][^\W_]+)*")
 SENTENCE = re.compile(r"\b[^.!?]+[.!?]*")
 
 
-@cache
 def _hyphenator() -> pyphen.Pyphen:
     return pyphen.Pyphen(lang="en_US")
 

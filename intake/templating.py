@@ -8,12 +8,23 @@ from jinja2 import BytecodeCache
 from jinja2.bccache import Bucket
 from markupsafe import Markup
 
+from intake.caching import Kept, declare
 from intake.config import DEVELOPMENT_PUBLIC_URL
 from intake.domain import states
 from intake.domain.clock import utc_now
 from intake.domain.estimate import wait_words
 from intake.pages import SERVICE_PAGES
 from intake.service import current_service
+
+COMPILED = declare(
+    "templating.compiled",
+    holds="each template's compiled code, by Jinja's key for it",
+    size=256,
+    lifetime=None,
+    cleared_by="nothing: Jinja compiles an edited template again; a deploy",
+    earns="a miss compiles a template: 9 to 16 ms, for each template of each app built "
+    "(bench.caches)",
+)
 
 
 class CompiledTemplates(BytecodeCache):
@@ -24,14 +35,15 @@ class CompiledTemplates(BytecodeCache):
     """
 
     def __init__(self) -> None:
-        self._code: dict[str, bytes] = {}
+        self.code: Kept[str, bytes] = Kept(COMPILED)
 
     def load_bytecode(self, bucket: Bucket) -> None:
-        if bucket.key in self._code:
-            bucket.bytecode_from_string(self._code[bucket.key])
+        code = self.code.peek(bucket.key)
+        if code is not None:
+            bucket.bytecode_from_string(code)
 
     def dump_bytecode(self, bucket: Bucket) -> None:
-        self._code[bucket.key] = bucket.bytecode_to_string()
+        self.code.put(bucket.key, bucket.bytecode_to_string())
 
 
 COMPILED_TEMPLATES = CompiledTemplates()

@@ -1,15 +1,25 @@
 """Shared fixtures: an app on a freshly migrated database, a client, and page helpers.
 
 Every test runs on SQLite. When INTAKE_TEST_DATABASE_URL names a PostgreSQL
-database, every test runs there too, each in a schema of its own.
+database, every test runs there too.
+
+Each test process builds one app per database kind and lends it to every test that
+asks for `app`, put back as it was built before each test (`SharedApp`); each test
+gets its own database all the same: on SQLite the process's file is filled afresh from
+a migrated template, on PostgreSQL the process's schema is emptied
+(`SqliteDatabase`, `PostgresDatabase`). Tests that build apps of their own with
+`create_app({**app_config, ...})` reach the same fresh database.
 """
 
+import copy
+import dataclasses
 import os
 import shutil
+import sqlite3
 import time
 import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from pathlib import Path
 from urllib.parse import quote
 
@@ -20,13 +30,15 @@ from flask import Flask
 from flask.testing import FlaskClient
 from flask_migrate import upgrade
 from sqlalchemy import create_engine, make_url, select, text
-from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from intake import create_app
+from intake.app_state import app_state
+from intake.caching import Kept
 from intake.config import ORGANISATION_PLACEHOLDERS, sqlalchemy_url
+from intake.domain import passwords
 from intake.domain.crypto import new_key
-from intake.extensions import db
+from intake.extensions import db, limiter
 from intake.models import CallbackRequest, StaffMember
 from tests.factories import STAFF_PASSWORD, enrol, make_staff, valid_form
 from tests.smtp import SmtpServer, free_port
@@ -34,7 +46,7 @@ from tests.smtp import SmtpServer, free_port
 POSTGRES_URL = os.environ.get("INTAKE_TEST_DATABASE_URL", "")
 BACKENDS = ["sqlite"] + (["postgresql"] if POSTGRES_URL else [])
 DATA_KEY = new_key()
-# Every table the models know, those that refer to others first: emptied after each
+# Every table the models know, those that refer to others first: emptied before each
 # PostgreSQL test.
 TABLES = [table.name for table in reversed(db.metadata.sorted_tables)]
 
@@ -82,34 +94,6 @@ def postgres_schema() -> Iterator[str]:
     admin.dispose()
 
 
-@pytest.fixture(scope="session", autouse=True)
-def postgresql_engines_shared() -> Iterator[None]:
-    """Every app of the session on the same PostgreSQL schema, with the same options,
-    shares one engine. SQLAlchemy keeps compiled statements per engine, so each test's
-    new app compiled every statement again: about a sixth of these tests' time. SQLite
-    files are each test's own, and keep their own engines.
-
-    Flask-SQLAlchemy builds an app's engine in `_make_engine` (its documented place for
-    this, pinned in requirements.txt); here it is wrapped for the session only.
-    """
-    engines: dict[str, Engine] = {}
-    make = db._make_engine
-
-    def shared(bind_key, options: dict, app: Flask) -> Engine:
-        if make_url(options["url"]).get_backend_name() != "postgresql":
-            return make(bind_key, options, app)
-        key = repr(sorted((name, repr(value)) for name, value in options.items()))
-        if key not in engines:
-            engines[key] = make(bind_key, options, app)
-        return engines[key]
-
-    db._make_engine = shared
-    yield
-    del db._make_engine
-    for engine in engines.values():
-        engine.dispose()
-
-
 @contextmanager
 def postgres_schema_url(prefix: str) -> Iterator[str]:
     """A schema of its own on INTAKE_TEST_DATABASE_URL's PostgreSQL, as a DATABASE_URL
@@ -143,6 +127,137 @@ def _search_path(schema: str) -> dict:
     return {"connect_args": {"options": f"-csearch_path={schema}"}}
 
 
+class SqliteDatabase:
+    """This process's SQLite file, made fresh before each test: the migrated template
+    is written over it through SQLite's own backup, so connections still open on it
+    (an app a test built and dropped) see the fresh database rather than a file
+    swapped under them, and the write-ahead log is then emptied into the file, which
+    ends as the template's pages and nothing of the test before."""
+
+    def __init__(self, template: Path, path: Path) -> None:
+        self.template = template
+        self.path = path
+
+    def config(self) -> dict:
+        return base_config(f"sqlite:///{self.path}")
+
+    def make_fresh(self) -> None:
+        source = sqlite3.connect(self.template)
+        # A connection left writing by the test before would wait here, then fail.
+        target = sqlite3.connect(self.path, timeout=10, isolation_level=None)
+        with closing(source), closing(target):
+            source.backup(target)
+            busy, _, _ = target.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+        assert not busy, "a connection of the test before still reads the database"
+
+
+class PostgresDatabase:
+    """This process's schema, migrated once and emptied before each test."""
+
+    def __init__(self, schema: str) -> None:
+        self.schema = schema
+        self.engine = create_engine(sqlalchemy_url(POSTGRES_URL), **_search_path(schema))
+        with self.engine.connect() as connection:
+            self.emptying = emptying(connection)
+
+    def config(self) -> dict:
+        return base_config(sqlalchemy_url(POSTGRES_URL), _search_path(self.schema))
+
+    def make_fresh(self) -> None:
+        with self.engine.begin() as connection:
+            # A transaction left open by the test before would wait here, then fail.
+            connection.exec_driver_sql("SET LOCAL lock_timeout = '10s'")
+            connection.exec_driver_sql(self.emptying)
+
+
+def emptying(connection) -> str:
+    """SQL that empties every table and restarts every id, as TRUNCATE ... RESTART
+    IDENTITY would; DELETE, as TRUNCATE takes 50 ms on tables this small. Triggers
+    (the audit trail's refusal to delete) do not fire for a replica."""
+    sequences = connection.scalars(
+        text("SELECT sequencename FROM pg_sequences WHERE schemaname = current_schema()")
+    )
+    restarts = ", ".join(f"setval('{name}', 1, false)" for name in sequences)
+    deletes = "; ".join(f'DELETE FROM "{table}"' for table in TABLES)
+    return f"SET LOCAL session_replication_role = replica; {deletes}; SELECT {restarts}"
+
+
+@pytest.fixture(scope="session")
+def databases(request, tmp_path_factory) -> Iterator[dict]:
+    """This process's database of each kind, by backend name."""
+    found = {
+        "sqlite": SqliteDatabase(
+            request.getfixturevalue("sqlite_template"),
+            tmp_path_factory.mktemp("database") / "intake.db",
+        )
+    }
+    found["sqlite"].make_fresh()
+    if POSTGRES_URL:
+        found["postgresql"] = PostgresDatabase(request.getfixturevalue("postgres_schema"))
+    yield found
+    if POSTGRES_URL:
+        found["postgresql"].engine.dispose()
+
+
+class SharedApp:
+    """One app for every test of this process on one database, put back as it was
+    built before each test lends it: so that what a test changes does not reach the
+    next one, through public means only:
+
+    - its settings and extensions (`app.config`, `app.extensions`) as built;
+    - our shared object's fields as built, and every store it keeps (intake.caching's
+      `Kept`: its audiences' stores, the prepared pages) emptied;
+    - the rate limiter, one object for every app of the process, bound to this app
+      again with an empty memory store (`Limiter.init_app`: it adds no hook twice);
+    - the password costs, which building any app sets for the process.
+
+    A test that builds an app of its own (`create_app`) changes the last two for the
+    process: they are set again here before the next test that uses this app.
+    """
+
+    def __init__(self, config: dict) -> None:
+        self.app = create_app(config)
+        self.settings = copy.deepcopy(dict(self.app.config))
+        self.extensions = dict(self.app.extensions)
+        state = app_state(self.app)
+        self.state = {field.name: getattr(state, field.name) for field in dataclasses.fields(state)}
+
+    def as_built(self) -> Flask:
+        app = self.app
+        if dict(app.config) != self.settings:
+            app.config.clear()
+            app.config.update(copy.deepcopy(self.settings))
+        app.extensions.clear()
+        app.extensions.update(self.extensions)
+        state = app_state(app)
+        for name, value in self.state.items():
+            setattr(state, name, value)
+        for store in kept_by(state):
+            store.clear()
+        limiter.init_app(app)
+        passwords.use_password_costs(app.config["INTAKE_PASSWORD_COSTS"])
+        return app
+
+
+def kept_by(state) -> Iterator[Kept]:
+    """Every store our shared object holds: among its fields, in its `stores`, and one
+    level down (the prepared pages' store). Stores of the process, shared by every app
+    (compiled templates, `memoised` functions), are not among them and stay."""
+    for value in vars(state).values():
+        holders = [value, *(value.values() if isinstance(value, dict) else [])]
+        if hasattr(value, "__dict__"):
+            holders += vars(value).values()
+        yield from (holder for holder in holders if isinstance(holder, Kept))
+
+
+@pytest.fixture(scope="session")
+def shared_apps(databases) -> dict[str, SharedApp]:
+    """Built for the first test that asks for `app`, before any of that test's own
+    fixtures (a session fixture comes first), so before its monkeypatch: create_app
+    reads the environment too."""
+    return {backend: SharedApp(database.config()) for backend, database in databases.items()}
+
+
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     """Tests run on SQLite and, when it answers, PostgreSQL; a module or test marked
     `pages_only` (pages and forms, not storage) runs on SQLite alone."""
@@ -152,37 +267,20 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 
 
 @pytest.fixture
-def app_config(request, tmp_path) -> dict:
-    if request.param == "sqlite":
-        path = tmp_path / "intake.db"
-        shutil.copy(request.getfixturevalue("sqlite_template"), path)
-        return base_config(f"sqlite:///{path}")
-    schema = request.getfixturevalue("postgres_schema")
-    return base_config(sqlalchemy_url(POSTGRES_URL), _search_path(schema))
-
-
-def emptying(session: Session) -> str:
-    """SQL that empties every table and restarts every id, as TRUNCATE ... RESTART
-    IDENTITY would; DELETE, as TRUNCATE takes 50 ms on tables this small. Triggers
-    (the audit trail's refusal to delete) do not fire for a replica."""
-    sequences = session.scalars(
-        text("SELECT sequencename FROM pg_sequences WHERE schemaname = current_schema()")
-    )
-    restarts = ", ".join(f"setval('{name}', 1, false)" for name in sequences)
-    deletes = "; ".join(f'DELETE FROM "{table}"' for table in TABLES)
-    return f"SET LOCAL session_replication_role = replica; {deletes}; SELECT {restarts}"
+def app_config(request, databases) -> dict:
+    """The settings of this test's database, made fresh for it."""
+    database = databases[request.param]
+    database.make_fresh()
+    return database.config()
 
 
 @pytest.fixture
-def app(app_config) -> Iterator[Flask]:
-    app = create_app(app_config)
+def app(app_config, shared_apps) -> Iterator[Flask]:
+    backend = make_url(app_config["SQLALCHEMY_DATABASE_URI"]).get_backend_name()
+    app = shared_apps[backend].as_built()
     yield app
     with app.app_context():
-        if db.engine.dialect.name == "postgresql":
-            db.session.connection().exec_driver_sql(emptying(db.session))
-            db.session.commit()
         db.session.remove()
-        db.engine.dispose()
 
 
 @pytest.fixture

@@ -7,7 +7,8 @@ from zoneinfo import ZoneInfo
 
 from intake.domain import calls, queue
 from intake.domain.callbacks import CallbackAnswers, CallbackPolicy, submit_callback
-from intake.domain.staff_accounts import complete_sign_in, create_staff, start_enrolment
+from intake.domain.second_factor import start_enrolment
+from intake.domain.staff_accounts import complete_sign_in, create_staff
 from intake.models import CallbackRequest, RequestNote
 
 LONDON = ZoneInfo("Europe/London")

@@ -45,7 +45,7 @@ def minutes(count: float) -> timedelta:
 
 
 def check(session: Session, vault, at, settings=SETTINGS) -> alerts.CheckReport:
-    return alerts.check(session, vault, settings, at)
+    return alerts.raise_escalate_or_close(session, vault, settings, at)
 
 
 def urgent_request(session, vault, now=NOW, **answers):
@@ -384,7 +384,7 @@ def checks_at_once(app, monkeypatch, at, meet_in: str) -> list[alerts.CheckRepor
     def one_check() -> None:
         try:
             with Session(engine) as session:
-                reports.append(alerts.check(session, vault, SETTINGS, at))
+                reports.append(alerts.raise_escalate_or_close(session, vault, SETTINGS, at))
         except Exception as error:  # reported below, in the test's own thread
             errors.append(error)
 

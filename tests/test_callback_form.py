@@ -3,9 +3,12 @@
 import pytest
 import time_machine
 
-from intake.public.form_page import BlankFormPage
+from intake.public import form_page
+from intake.public import views as public_views
 from tests.conftest import CallbackVisitor, page
 from tests.factories import FORM_FIELDS, utc
+
+NOW = utc(2026, 11, 25, 14, 0)
 
 pytestmark = pytest.mark.pages_only
 
@@ -523,9 +526,29 @@ def test_the_shared_form_moves_on_with_the_clock(visitor):
     assert next_day[0] == "2026-11-26"
 
 
-def test_a_page_whose_tokens_cannot_be_found_once_is_not_shared():
-    assert BlankFormPage.from_rendered("<p>a</p>", "csrf", "submission") is None
-    twice = '<input value="csrf"><input value="csrf"><input value="submission">'
-    assert BlankFormPage.from_rendered(twice, "csrf", "submission") is None
-    shared = BlankFormPage.from_rendered("<i>csrf</i><b>submission</b>", "csrf", "submission")
-    assert shared.with_tokens("one", "two") == "<i>one</i><b>two</b>"
+def test_the_shared_blank_form_holds_nothing_of_any_visitor(app):
+    """Rendered for two visitors (two sessions), the shared page is the same bytes: the
+    only per-visitor values are the tokens in the slots the template declares. A
+    template that wrote anything else of a visitor's (a second CSRF token, something
+    from the session) would fail here, rather than show it to others for a minute."""
+    pages = []
+    for _visitor in range(2):
+        with app.test_request_context("/callback"):
+            pages.append(public_views.shared_blank_form("", NOW))
+    assert pages[0] == pages[1]
+    for slot in form_page.SLOTS.values():
+        assert pages[0].count(slot) == 1
+
+
+def test_a_page_without_each_slot_exactly_once_is_never_shared():
+    with pytest.raises(form_page.UndeclaredSlot):
+        form_page.shared("<p>a real token, not a slot</p>")
+    twice = "".join(form_page.SLOTS.values()) + form_page.SLOTS["csrf"]
+    with pytest.raises(form_page.UndeclaredSlot):
+        form_page.shared(twice)
+
+
+def test_each_visitors_tokens_go_into_the_slots_escaped():
+    page = form_page.shared("<i>{csrf}</i><b>{submission}</b>".format(**form_page.SLOTS))
+    filled = form_page.with_tokens(page, {"csrf": "one", "submission": 'two"<'})
+    assert filled == "<i>one</i><b>two&#34;&lt;</b>"

@@ -13,6 +13,7 @@ from intake.domain.callbacks import (
     submit_callback,
     withdraw_callback,
 )
+from intake.domain.status import change_status
 from intake.extensions import db
 from intake.models import CallbackRequest
 from tests.factories import POLICY, make_answers, utc
@@ -186,7 +187,8 @@ def test_withdrawal_works_once(db_session, vault):
 def test_a_closed_request_cannot_be_withdrawn(db_session, vault, closed):
     receipt = submit_callback(db_session, vault, make_answers(), "token", POLICY, now=NOW)
     secret = withdraw_secret(db_session, vault, receipt)
-    db_session.get(CallbackRequest, receipt.request_id).status = closed
+    stored = db_session.get(CallbackRequest, receipt.request_id)
+    change_status(db_session, stored, closed, by=None, now=NOW)
     db_session.commit()
     assert withdraw_callback(db_session, secret) is None
     assert db_session.get(CallbackRequest, receipt.request_id).status == closed

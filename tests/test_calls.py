@@ -4,7 +4,7 @@ from datetime import timedelta
 
 import pytest
 
-from intake.domain import audit, calls, queue, states
+from intake.domain import audit, calls, closing, queue, states
 from intake.models import AuditEvent, RequestNote
 from tests.factories import CALL_POLICY, make_staff, submit_request, typed_reason, utc
 
@@ -94,7 +94,7 @@ def test_a_call_on_a_request_withdrawn_meanwhile_is_kept_late_and_it_stays_withd
     db_session, vault, held
 ):
     request, agent = held
-    calls.close_without_call(db_session, vault, request, agent, states.WITHDRAWN, now=NOW)
+    closing.close_without_call(db_session, vault, request, agent, states.WITHDRAWN, now=NOW)
     assert record(db_session, vault, request, agent, calls.NO_ANSWER).late is True
     assert request.status == states.WITHDRAWN
 
@@ -103,7 +103,7 @@ def test_nothing_can_be_recorded_on_a_withdrawn_request_by_someone_who_never_hel
     db_session, vault, held
 ):
     request, agent = held
-    calls.close_without_call(db_session, vault, request, agent, states.WITHDRAWN, now=NOW)
+    closing.close_without_call(db_session, vault, request, agent, states.WITHDRAWN, now=NOW)
     with pytest.raises(queue.QueueRefused, match="withdrawn"):
         record(db_session, vault, request, make_staff(db_session, name="Bea"), calls.NO_ANSWER)
 
@@ -134,14 +134,14 @@ def test_notes_are_encrypted_and_shown_in_the_history(db_session, vault, held):
 @pytest.mark.parametrize("target", [states.SPAM, states.WITHDRAWN])
 def test_a_request_can_be_closed_without_a_call(db_session, vault, held, target):
     request, agent = held
-    calls.close_without_call(db_session, vault, request, agent, target, now=NOW)
+    closing.close_without_call(db_session, vault, request, agent, target, now=NOW)
     assert (request.status, request.closed_at) == (target, NOW)
 
 
 def test_closing_cannot_reopen_or_complete(db_session, vault, held):
     request, agent = held
     with pytest.raises(queue.QueueRefused):
-        calls.close_without_call(db_session, vault, request, agent, states.COMPLETED, now=NOW)
+        closing.close_without_call(db_session, vault, request, agent, states.COMPLETED, now=NOW)
 
 
 def test_every_attempt_and_status_change_is_audited(db_session, vault, held):
@@ -207,7 +207,12 @@ def test_a_supervisor_may_call_early_only_with_a_reason_and_it_is_audited(db_ses
     queue.take(db_session, request, boss, now=at, override_reason=reason, vault=vault)
     record(db_session, vault, request, boss, calls.REACHED, now=at, result="information_given")
     assert request.status == states.COMPLETED
-    taken = db_session.query(AuditEvent).filter_by(action=audit.REQUEST_TAKEN).all()[-1]
+    taken = (
+        db_session.query(AuditEvent)
+        .filter_by(action=audit.REQUEST_TAKEN)
+        .order_by(AuditEvent.id)
+        .all()[-1]
+    )
     assert taken.detail == {
         "from": "new",
         "to": "in_progress",
@@ -230,7 +235,7 @@ def test_an_urgent_request_is_not_closed_as_spam_by_an_agent_but_left_for_a_supe
     agent = make_staff(db_session)
     request = submit_request(db_session, vault, now=NOW, in_danger=True)
     queue.take(db_session, request, agent, now=NOW)
-    closed = calls.close_without_call(
+    closed = closing.close_without_call(
         db_session, vault, request, agent, states.SPAM, reason="prank", now=NOW
     )
     assert closed is False
@@ -242,19 +247,24 @@ def test_a_supervisor_closes_an_urgent_request_as_spam_only_with_a_reason(db_ses
     boss = make_staff(db_session, role="supervisor", name="Sam")
     request = submit_request(db_session, vault, now=NOW, in_danger=True)
     with pytest.raises(queue.QueueRefused, match="Give the reason"):
-        calls.close_without_call(db_session, vault, request, boss, states.SPAM, now=NOW)
-    calls.close_without_call(
+        closing.close_without_call(db_session, vault, request, boss, states.SPAM, now=NOW)
+    closing.close_without_call(
         db_session, vault, request, boss, states.SPAM, reason="Test entry", now=NOW
     )
     assert request.status == states.SPAM
-    change = db_session.query(AuditEvent).filter_by(action=audit.STATUS_CHANGED).all()[-1]
+    change = (
+        db_session.query(AuditEvent)
+        .filter_by(action=audit.STATUS_CHANGED)
+        .order_by(AuditEvent.id)
+        .all()[-1]
+    )
     assert change.detail == {"from": "new", "to": "spam", "reason_given": True}
     assert typed_reason(db_session, vault, change) == "Test entry"
 
 
 def test_an_agent_still_closes_an_ordinary_request_as_spam_in_one_step(db_session, vault, held):
     request, agent = held
-    calls.close_without_call(db_session, vault, request, agent, states.SPAM, now=NOW)
+    closing.close_without_call(db_session, vault, request, agent, states.SPAM, now=NOW)
     assert request.status == states.SPAM
 
 
@@ -272,7 +282,7 @@ def completed(db_session, vault):
 def test_a_supervisor_reopens_a_completed_request_with_a_reason(db_session, vault):
     request, boss = completed(db_session, vault)
     later = NOW + timedelta(days=3)
-    calls.reopen(
+    closing.reopen(
         db_session, vault, request, boss, "They asked us to try again", RETENTION, now=later
     )
     assert (request.status, request.due_at, request.callable_from) == (states.NEW, later, later)
@@ -297,16 +307,16 @@ def test_reopening_needs_a_supervisor_a_reason_and_the_retention_period(
     staff = boss if who == "supervisor" else make_staff(db_session, name="Alex")
     later = NOW + timedelta(days=days)
     with pytest.raises(queue.QueueRefused, match=message):
-        calls.reopen(db_session, vault, request, staff, reason, RETENTION, now=later)
+        closing.reopen(db_session, vault, request, staff, reason, RETENTION, now=later)
     assert request.status == states.COMPLETED
 
 
 def test_a_withdrawn_request_is_never_reopened(db_session, vault, held):
     request, agent = held
     boss = make_staff(db_session, role="supervisor", name="Sam")
-    calls.close_without_call(db_session, vault, request, agent, states.WITHDRAWN, now=NOW)
+    closing.close_without_call(db_session, vault, request, agent, states.WITHDRAWN, now=NOW)
     with pytest.raises(queue.QueueRefused, match="withdrawn cannot be reopened"):
-        calls.reopen(db_session, vault, request, boss, "why", RETENTION, now=NOW)
+        closing.reopen(db_session, vault, request, boss, "why", RETENTION, now=NOW)
 
 
 def test_a_call_saved_after_the_hold_moved_on_is_kept_late_and_changes_nothing(db_session, vault):
@@ -343,7 +353,12 @@ def test_a_call_saved_after_the_hold_moved_on_is_kept_late_and_changes_nothing(d
         ("Alex", "Reached: Assessment booked")
     ]
     assert "Booked for Monday" in [entry.text for entry in entries]
-    event = db_session.query(AuditEvent).filter_by(action=audit.ATTEMPT_RECORDED).all()[-1]
+    event = (
+        db_session.query(AuditEvent)
+        .filter_by(action=audit.ATTEMPT_RECORDED)
+        .order_by(AuditEvent.id)
+        .all()[-1]
+    )
     assert (event.staff_id, event.detail["late"]) == (alex.id, True)
 
 

@@ -9,6 +9,7 @@ import pytest
 import time_machine
 
 from intake.domain import calls, estimate
+from intake.public import views as public_views
 from tests.factories import make_staff, submit_request, take_and_call, utc
 
 NOW = utc(2026, 11, 25, 12, 0)
@@ -92,13 +93,15 @@ def test_only_the_first_call_of_a_request_counts(db_session, vault, agent):
     assert minutes(db_session) == 5
 
 
-def test_the_cache_reuses_a_figure_for_a_minute_then_asks_again():
-    cache = estimate.CachedEstimate()
+def test_the_form_reuses_a_figure_within_its_minute_then_asks_again(app, monkeypatch):
     answers = iter([10, 20, 30])
-    assert cache.minutes_at(NOW, lambda: next(answers)) == 10
-    assert cache.minutes_at(NOW + timedelta(seconds=59), lambda: next(answers)) == 10
-    assert cache.minutes_at(NOW + timedelta(seconds=60), lambda: next(answers)) == 20
-    assert cache.minutes_at(NOW - timedelta(hours=1), lambda: next(answers)) == 30
+    monkeypatch.setattr(estimate, "asap_minutes", lambda *args: next(answers))
+    minute = NOW.replace(second=0, microsecond=0)
+    with app.app_context(), time_machine.travel(minute, tick=False):
+        assert public_views.asap_minutes(minute) == 10
+        assert public_views.asap_minutes(minute + timedelta(seconds=59)) == 10
+        assert public_views.asap_minutes(minute + timedelta(seconds=60)) == 20
+        assert public_views.asap_minutes(minute - timedelta(hours=1)) == 30
 
 
 def test_the_form_offers_the_live_figure(db_session, vault, agent, visitor):

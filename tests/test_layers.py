@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from intake.state import AppState
+from intake.app_state import AppState
 
 PACKAGE = Path(__file__).resolve().parents[1] / "intake"
 
@@ -26,6 +26,23 @@ def imported_modules(path: Path) -> set[str]:
 def test_the_domain_knows_nothing_of_flask(path):
     web = {name for name in imported_modules(path) if name.split(".")[0] in {"flask", "werkzeug"}}
     assert not web
+
+
+AUDIENCES = ("intake.public", "intake.staff", "intake.wallboard")
+# The shared modules: everything but the audiences' packages and the app factory, which
+# is where the audiences are registered.
+SHARED = sorted(
+    path
+    for path in PACKAGE.rglob("*.py")
+    if path.relative_to(PACKAGE).parts[0] not in {"public", "staff", "wallboard", "__init__.py"}
+)
+
+
+@pytest.mark.parametrize("path", SHARED, ids=lambda p: str(p.relative_to(PACKAGE)))
+def test_a_shared_module_imports_no_audience(path):
+    """The app's shared object, the domain, caching and the rest stand under every
+    audience: each audience keeps its own stores (intake.app_state.AppState.store)."""
+    assert not [name for name in imported_modules(path) if name.startswith(AUDIENCES)]
 
 
 @pytest.mark.parametrize("path", sorted((PACKAGE / "staff").glob("*.py")), ids=lambda p: p.name)
@@ -56,3 +73,42 @@ def test_the_apps_shared_state_is_one_typed_object(app):
     state = app.extensions["intake"]
     assert isinstance(state, AppState)
     assert state.assets is not None and state.schema_head is not None
+
+
+def domain_modules_imported(path: Path) -> set[str]:
+    """The modules of intake.domain that this one imports (by short name), wherever the
+    import is: at the top, inside a function, or under `if TYPE_CHECKING:`."""
+    domain = {other.stem for other in path.parent.glob("*.py")} - {"__init__"}
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            modules = [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            package = "intake.domain" if node.level == 1 else "intake" if node.level else ""
+            module = ".".join(part for part in (package, node.module) if part)
+            modules = [module] + [f"{module}.{alias.name}" for alias in node.names]
+        else:
+            continue
+        for module in modules:
+            parts = module.split(".")
+            if parts[:2] == ["intake", "domain"] and len(parts) > 2 and parts[2] in domain:
+                found.add(parts[2])
+    return found - {path.stem}
+
+
+def test_no_two_domain_modules_import_each_other():
+    """Of two domain modules, one stands on the other: a pair that import each other (even
+    inside a function, or for type hints only) is one module in two files, and works only
+    while neither needs the other at import time."""
+    imports = {
+        path.stem: domain_modules_imported(path)
+        for path in (PACKAGE / "domain").glob("*.py")
+        if path.stem != "__init__"
+    }
+    both_ways = sorted(
+        f"{one} <-> {other}"
+        for one, imported in imports.items()
+        for other in imported
+        if one < other and one in imports.get(other, ())
+    )
+    assert not both_ways, f"these domain modules import each other: {', '.join(both_ways)}"

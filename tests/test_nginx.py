@@ -20,7 +20,8 @@ import pyotp
 import pytest
 
 from intake.config import ORGANISATION_PLACEHOLDERS
-from intake.domain.staff_accounts import complete_sign_in, create_staff, start_enrolment
+from intake.domain.second_factor import start_enrolment
+from intake.domain.staff_accounts import complete_sign_in, create_staff
 from intake.extensions import db
 from intake.security import HSTS
 from tests.browser.live_server import STAFF_PASSWORD, LiveServer, live_server

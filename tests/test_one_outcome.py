@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import pytest
 
-from intake.domain import calls, queue, states, supervision
+from intake.domain import calls, closing, queue, states, supervision
 from tests.factories import CALL_POLICY, make_staff, submit_request, utc
 
 NOW = utc(2026, 12, 5, 2, 0)
@@ -127,7 +127,7 @@ def test_the_reasons_given_show_in_the_history_to_everyone(db_session, vault):
         override_reason="Their sister rang: he is home now",
         vault=vault,
     )
-    calls.close_without_call(
+    closing.close_without_call(
         db_session,
         vault,
         request,
@@ -136,7 +136,7 @@ def test_the_reasons_given_show_in_the_history_to_everyone(db_session, vault):
         reason="Same prank as K7QM",
         now=NOW + timedelta(minutes=3),
     )
-    calls.reopen(
+    closing.reopen(
         db_session,
         vault,
         request,

@@ -610,7 +610,7 @@ def test_a_failing_alert_check_is_counted_each_round_logged_once_and_the_emails_
     app, db_session, vault, running_smtp, monkeypatch, caplog
 ):
     submit_request(db_session, vault, email=ADDRESS, now=NOW, **PERSONAL)
-    monkeypatch.setattr(alerts, "check", broken)
+    monkeypatch.setattr(alerts, "raise_escalate_or_close", broken)
     with app.app_context():
         worker = jobs.OutboxWorker(sender_for(running_smtp), alerts.AlertSettings(emails=ON_CALL))
         first, second = worker.round(), worker.round()

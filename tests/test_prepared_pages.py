@@ -7,8 +7,8 @@ import gzip
 import brotli
 import pytest
 
-from intake.prepared_pages import chosen_coding
-from intake.state import app_state
+from intake.app_state import app_state
+from intake.compression import chosen_coding
 
 pytestmark = pytest.mark.pages_only
 
@@ -17,7 +17,7 @@ PER_ANSWER = {"X-Request-Id", "Date"}
 
 
 def kept_paths(app) -> set[str]:
-    return set(app_state(app).prepared_pages.pages)
+    return set(app_state(app).prepared_pages.pages.keys())
 
 
 def headers_of(response) -> dict[str, str]:

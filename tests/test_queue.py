@@ -5,11 +5,12 @@ from datetime import timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
-from intake.domain import audit, calls, queue, staff_sessions, states
+from intake.domain import audit, calls, queue, staff_accounts, staff_sessions, states
+from intake.domain.status import change_status
 from intake.models import AuditEvent, CallbackRequest
 from tests.factories import cursor_text, make_staff, submit_request, utc
 
@@ -18,14 +19,27 @@ MINUTE = timedelta(minutes=1)
 HOUR = timedelta(hours=1)
 
 
-def add(db_session, vault, *, created_minutes_ago: int, due_in: int, urgent=False, **values):
-    """A stored request, created and due relative to NOW (minutes)."""
+def add(
+    db_session,
+    vault,
+    *,
+    created_minutes_ago: int,
+    due_in: int,
+    urgent=False,
+    status: str | None = None,
+    closed_minutes_ago: int = 0,
+    **values,
+):
+    """A stored request, created and due relative to NOW (minutes); given a status, it
+    was changed to it (through change_status) `closed_minutes_ago`."""
     request = submit_request(
         db_session, vault, now=NOW - created_minutes_ago * MINUTE, in_danger=urgent
     )
     request.due_at = request.overdue_at = NOW + due_in * MINUTE
     for name, value in values.items():
         setattr(request, name, value)
+    if status is not None:
+        change_status(db_session, request, status, by=None, now=NOW - closed_minutes_ago * MINUTE)
     db_session.commit()
     return request
 
@@ -41,7 +55,7 @@ def add_closed(
         created_minutes_ago=created_minutes_ago,
         due_in=15 - created_minutes_ago,
         status=status,
-        closed_at=NOW - closed_minutes_ago * MINUTE,
+        closed_minutes_ago=closed_minutes_ago,
     )
 
 
@@ -170,7 +184,32 @@ def test_an_untouched_hold_returns_to_the_queue_after_twenty_minutes(db_session,
     db_session.refresh(request)
     assert (request.status, request.held_by_id) == (states.NEW, None)
     expired = db_session.query(AuditEvent).filter_by(action=audit.HOLD_EXPIRED).one()
-    assert expired.request_id == request.id
+    assert (expired.request_id, expired.staff_id, expired.occurred_at) == (
+        request.id,
+        None,
+        NOW + 21 * MINUTE,
+    )
+    assert expired.detail == {"from": states.IN_PROGRESS, "to": states.NEW}
+
+
+def test_a_disabled_members_holds_end_their_trails_with_the_release(db_session, vault):
+    member = make_staff(db_session)
+    boss = make_staff(db_session, role="supervisor", name="Sam")
+    request = submit_request(db_session, vault, now=NOW)
+    queue.take(db_session, request, member, now=NOW)
+    staff_accounts.disable(db_session, member, by=boss.id)
+    db_session.refresh(request)
+    assert (request.status, request.held_by_id) == (states.NEW, None)
+    trail = db_session.scalars(
+        select(AuditEvent)
+        .where(AuditEvent.request_id == request.id)
+        .order_by(AuditEvent.occurred_at, AuditEvent.id)
+    ).all()
+    assert [line.action for line in trail] == [audit.REQUEST_TAKEN, audit.REQUEST_RELEASED]
+    assert (trail[-1].staff_id, trail[-1].detail) == (
+        boss.id,
+        {"from": states.IN_PROGRESS, "to": states.NEW, "because": "disabled"},
+    )
 
 
 def test_counts_tell_ready_booked_due_again_in_progress_and_the_rest_apart(db_session, vault):
@@ -250,7 +289,7 @@ def test_a_phone_search_finds_every_request_from_that_number(db_session, vault):
     member = make_staff(db_session)
     first = submit_request(db_session, vault, phone="+447400123456")
     second = submit_request(db_session, vault, phone="+447400123456")
-    second.status = states.COMPLETED
+    change_status(db_session, second, states.COMPLETED, by=member, now=NOW)
     submit_request(db_session, vault, phone="+447911123456")
     db_session.commit()
     hashes = tuple(vault.phone_hashes("+447400123456"))
@@ -264,9 +303,9 @@ def test_two_changes_from_stale_copies_cannot_both_win(db_session, vault):
     request = add(db_session, vault, created_minutes_ago=1, due_in=14)
     other = Session(db_session.get_bind())
     copy = other.get(CallbackRequest, request.id)
-    request.status = states.SPAM
+    change_status(db_session, request, states.SPAM, by=None, now=NOW)
     db_session.commit()
-    copy.status = states.WITHDRAWN
+    change_status(other, copy, states.WITHDRAWN, by=None, now=NOW)
     with pytest.raises(StaleDataError):
         other.commit()
     other.close()

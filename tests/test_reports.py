@@ -9,7 +9,7 @@ import pytest
 import time_machine
 from sqlalchemy import select
 
-from intake.domain import audit, calls, queue, reports, states, subject_access
+from intake.domain import audit, calls, closing, queue, reports, states, subject_access
 from intake.domain.status import change_status
 from intake.models import AuditEvent
 from intake.staff.charts import bar_chart, column_chart, heat_level
@@ -275,9 +275,11 @@ def test_outcomes_count_how_requests_ended_and_what_came_of_each_call(db_session
     retried = called_after(db_session, vault, agent, day, 5, calls.NO_ANSWER)
     take_and_call(db_session, vault, retried, agent, day + minutes(40))  # reached at the second try
     spam = submit_request(db_session, vault, now=day)
-    calls.close_without_call(db_session, vault, spam, supervisor, states.SPAM, now=day + minutes(1))
+    closing.close_without_call(
+        db_session, vault, spam, supervisor, states.SPAM, now=day + minutes(1)
+    )
     withdrawn = submit_request(db_session, vault, now=day)
-    calls.close_without_call(db_session, vault, withdrawn, supervisor, states.WITHDRAWN, now=day)
+    closing.close_without_call(db_session, vault, withdrawn, supervisor, states.WITHDRAWN, now=day)
     expired = submit_request(db_session, vault, now=day)
     change_status(
         db_session, expired, states.EXPIRED, by=None, now=day, event=audit.REQUEST_EXPIRED

@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from intake import create_app
 from intake.config import ConfigError, load_config
-from intake.domain import audit, calls, handover, queue, retention, staff_sessions, states
+from intake.domain import audit, calls, closing, handover, queue, retention, staff_sessions, states
 from intake.domain.status import change_status
 from intake.extensions import db
 from intake.models import AuditEvent, HandoverNote, RequestNote
@@ -168,7 +168,7 @@ def test_an_expired_request_can_never_be_reopened(db_session, vault):
     purge(db_session)
     supervisor = make_staff(db_session, role="supervisor")
     with pytest.raises(queue.QueueRefused, match="expired cannot be reopened"):
-        calls.reopen(db_session, vault, request, supervisor, "Try again", NINETY_DAYS, now=NOW)
+        closing.reopen(db_session, vault, request, supervisor, "Try again", NINETY_DAYS, now=NOW)
 
 
 def test_the_count_due_includes_forgotten_open_requests(db_session, vault):

@@ -13,11 +13,13 @@ from sqlalchemy import create_engine, func, insert, select, text, update
 from sqlalchemy.exc import DatabaseError
 
 from intake import create_app
+from intake.app_state import app_state
 from intake.config import sqlalchemy_url
 from intake.domain import (
     audit,
     cache_generation,
     calls,
+    closing,
     handover,
     outbox,
     queue,
@@ -38,7 +40,6 @@ from intake.models import (
     StaffSession,
 )
 from intake.staff.audit_words import detail_words
-from intake.state import app_state
 from tests.conftest import BACKENDS, POSTGRES_URL, base_config, page
 from tests.factories import CALL_POLICY, make_staff, submit_request, utc
 
@@ -83,11 +84,11 @@ def type_every_kind_of_reason(db_session, vault) -> list[CallbackRequest]:
     start = NOW - timedelta(days=100)
     at = lambda minutes: start + timedelta(minutes=minutes)  # noqa: E731  (in order)
     spam = submit_request(db_session, vault, now=start, in_danger=True)
-    calls.close_without_call(
+    closing.close_without_call(
         db_session, vault, spam, boss, states.SPAM, reason=f"spam: {MARKER}", now=at(1)
     )
-    calls.reopen(db_session, vault, spam, boss, f"reopen: {MARKER}", RETENTION, now=at(2))
-    calls.close_without_call(
+    closing.reopen(db_session, vault, spam, boss, f"reopen: {MARKER}", RETENTION, now=at(2))
+    closing.close_without_call(
         db_session, vault, spam, boss, states.SPAM, reason=f"again: {MARKER}", now=at(3)
     )
     early = submit_request(db_session, vault, now=start)
@@ -253,10 +254,10 @@ def test_erasing_removes_everything_personal_now_and_leaves_an_anonymous_row(
     )
     queue.take(db_session, request, boss, now=NOW)
     calls.add_note(db_session, vault, request, boss, f"note: {MARKER}", now=NOW)
-    calls.close_without_call(
+    closing.close_without_call(
         db_session, vault, request, boss, states.SPAM, reason=f"why: {MARKER}", now=NOW
     )
-    calls.reopen(db_session, vault, request, boss, "They rang again", RETENTION, now=NOW)
+    closing.reopen(db_session, vault, request, boss, "They rang again", RETENTION, now=NOW)
     sealed = [request.personal_data, *db_session.scalars(select(RequestNote.body))]
     sealed += list(db_session.scalars(select(OutboxMessage.payload)))
     assert len(sealed) == 5
@@ -318,7 +319,7 @@ def test_a_restricted_request_leaves_the_queue_until_a_supervisor_lifts_it(db_se
     with pytest.raises(queue.QueueRefused, match="restricted"):
         queue.take(db_session, request, agent, now=NOW)
     with pytest.raises(queue.QueueRefused, match="cannot be reopened"):
-        calls.reopen(db_session, vault, request, boss, "try", RETENTION, now=NOW)
+        closing.reopen(db_session, vault, request, boss, "try", RETENTION, now=NOW)
     subject_access.lift_restriction(db_session, vault, request, boss, NOW)
     assert request.status == states.NEW
     assert queue.take_next(db_session, agent, now=NOW) == request.reference
@@ -352,14 +353,14 @@ def test_every_worker_forgets_the_answers_it_kept_once_another_erases(
     submit_request(db_session, vault, name="Priya")
     browser.get_page("/staff/")
     kept = app_state(app)
-    assert len(kept.row_answers) == 1 and len(kept.rows_html) == 1
+    assert len(kept.stores["staff.row_answers"]) == 1
     boss = make_staff(db_session, role="supervisor", email="boss@example.org")
     with other_worker.app_context():
         request = db.session.scalars(select(CallbackRequest)).one()
         subject_access.erase(db.session, vault, request, "asked", boss, NOW)
         db.session.remove()
     browser.get_page("/staff/audit")  # any staff page, not the queue
-    assert (len(kept.row_answers), len(kept.rows_html)) == (0, 0)
+    assert len(kept.stores["staff.row_answers"]) == 0
     with other_worker.app_context():
         db.engine.dispose()
 

@@ -15,10 +15,10 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from intake.domain import audit, staff_sessions
+from intake.domain import audit, second_factor, sign_in_guesses, staff_sessions
 from intake.domain import staff_accounts as accounts
 from intake.domain.clock import utc_now
-from intake.domain.staff_accounts import MAX_FAILED_SIGN_INS
+from intake.domain.sign_in_guesses import MAX_FAILED_SIGN_INS
 from intake.models import AuditEvent, SignInThrottle, StaffMember, StaffSession
 from tests.browser.live_server import live_server
 from tests.conftest import DATA_KEY
@@ -82,7 +82,7 @@ def sign_in(browser: HttpVisitor, member: StaffMember, secret: str, last_step: i
         "/staff/sign-in", {"email": member.email, "password": STAFF_PASSWORD}
     )
     assert answer.url.endswith("/staff/sign-in/code"), answer.body[:300]
-    step = max(int(time.time()) // accounts.TOTP_STEP_SECONDS, last_step + 1)
+    step = max(int(time.time()) // second_factor.TOTP_STEP_SECONDS, last_step + 1)
     code = {"code": pyotp.TOTP(secret).generate_otp(step)}
     assert browser.post_form("/staff/sign-in/code", code).url.endswith("/staff/")
     return step
@@ -207,7 +207,7 @@ def test_two_password_changes_checked_together_are_made_once(db_session, monkeyp
     winner = results.index("changed")
     still_open = select(StaffSession.id).where(StaffSession.ended_at.is_(None))
     assert list(db_session.scalars(still_open)) == [windows[winner]]
-    here = accounts.Origin("203.0.113.5")
+    here = sign_in_guesses.Origin("203.0.113.5")
     found = accounts.check_password(db_session, member.email, NEW_PASSWORDS[winner], here)
     assert found is not None and found.id == member.id
     assert len(audited(db_session, audit.PASSWORD_CHANGED)) == 1

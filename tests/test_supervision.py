@@ -6,7 +6,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from intake.domain import alerts, audit, calls, queue, states, supervision
+from intake.domain import alerts, audit, calls, closing, queue, states, supervision
 from intake.models import AuditEvent, CallAttempt, OutboxMessage
 from tests.conftest import page
 from tests.factories import CALL_POLICY, make_staff, submit_request, typed_reason, utc
@@ -139,7 +139,7 @@ def test_an_agents_spam_on_a_crisis_request_leaves_it_open_for_a_supervisor(
     db_session, vault, crisis
 ):
     request, agent = crisis
-    closed = calls.close_without_call(
+    closed = closing.close_without_call(
         db_session, vault, request, agent, states.SPAM, channels=CHANNELS, now=NOW
     )
     assert closed is False

@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from intake import create_app
-from intake.domain import audit, calls, queue, states, wallboards
+from intake.domain import audit, closing, queue, states, wallboards
 from intake.domain.clock import utc_now
 from intake.extensions import db
 from intake.models import AuditEvent, Wallboard
@@ -363,7 +363,7 @@ def test_an_urgent_request_left_for_a_supervisor_shows_as_an_alert(screen, db_se
     agent = make_staff(db_session, email="kit@example.org", name="Kit")
     request = submit_request(db_session, vault, in_danger=True)
     queue.take(db_session, request, agent, now=utc_now())
-    calls.close_without_call(db_session, vault, request, agent, states.SPAM)
+    closing.close_without_call(db_session, vault, request, agent, states.SPAM)
     html = page(screen.client.get("/wallboard"))
     assert shown_numbers(html)["needs_supervisor"] == "1"
     tile = html.select_one("[data-wallboard='needs_supervisor']").parent

@@ -1,7 +1,7 @@
 """Alerts: nobody waits unseen at 3 a.m.
 
-The outbox worker calls `check` every minute. Alerts watch each request, not the room.
-A request *waits unseen* when
+The outbox worker calls `raise_escalate_or_close` every minute. Alerts watch each
+request, not the room. A request *waits unseen* when
 
 - it is urgent, has waited more than `urgent_after` since it could be called
   (`callable_from`), and nobody is working on it: nobody holds it, or its holder has
@@ -171,7 +171,9 @@ def _ids(ids: list[int]) -> str:
     return f"request{'s' if len(ids) != 1 else ''} {', '.join(str(i) for i in ids)}"
 
 
-def check(session: Session, vault: Vault, settings: AlertSettings, now: datetime) -> CheckReport:
+def raise_escalate_or_close(
+    session: Session, vault: Vault, settings: AlertSettings, now: datetime
+) -> CheckReport:
     """Raise, escalate or close alerts as the queue stands now, writing their messages
     to the outbox in the same transaction; commits once, or not at all."""
     report = CheckReport()
@@ -182,8 +184,16 @@ def check(session: Session, vault: Vault, settings: AlertSettings, now: datetime
         room_empty = staff_sessions.active_staff(session, now) == 0
         due = [item for item in unseen if item.urgent or room_empty]
         if due:
-            _raise_alerts(session, vault, settings, due, now, report, len(unseen))
-            _escalate(session, vault, settings, due, now, report, len(unseen))
+            alerted = _raise_alerts(session, settings, due, now)
+            report.alerted = [item.id for item in alerted]
+            report.messages += _tell_of_unseen(
+                session, vault, settings, ALERT, alerted, len(unseen), now
+            )
+            escalated = _escalate(session, settings, due, now)
+            report.escalated = [item.id for item in escalated]
+            report.messages += _tell_of_unseen(
+                session, vault, settings, ESCALATION, escalated, len(unseen), now
+            )
     else:
         _back_to_normal(session, vault, settings, now, report)
     if not report.anything:
@@ -227,17 +237,12 @@ def _insert(session: Session):
 
 
 def _raise_alerts(
-    session: Session,
-    vault: Vault,
-    settings: AlertSettings,
-    unseen: list[Unseen],
-    now: datetime,
-    report: CheckReport,
-    unseen_in_all: int,
-) -> None:
-    """One alert for the requests not alerted yet. A row another worker is inserting
-    (or has) makes this insert do nothing, so that request is left to it. Inserted in
-    id order, so two workers never wait on each other crosswise."""
+    session: Session, settings: AlertSettings, unseen: list[Unseen], now: datetime
+) -> list[Unseen]:
+    """An alert for each request not alerted yet; those alerted now, in queue order. A
+    row another worker is inserting (or has) makes this insert do nothing, so that
+    request is left to it. Inserted in id order, so two workers never wait on each
+    other crosswise."""
     open_already = set(
         session.scalars(
             select(QueueAlert.request_id).where(
@@ -246,7 +251,7 @@ def _raise_alerts(
             )
         )
     )
-    raised = []
+    raised = set()
     for item in sorted(unseen, key=lambda item: item.id):
         if item.id in open_already:
             continue
@@ -262,26 +267,16 @@ def _raise_alerts(
             .returning(QueueAlert.id)
         )
         if session.execute(statement).first() is not None:
-            raised.append(item)
-    if not raised:
-        return
-    about = [item for item in unseen if item in raised]  # back in queue order
-    facts = _facts(session, ALERT, About.unseen(about), unseen_in_all, settings, now)
-    report.alerted = [item.id for item in about]
-    report.messages += _send(session, vault, facts, settings.emails, settings.webhook, now)
+            raised.add(item.id)
+    return [item for item in unseen if item.id in raised]
 
 
 def _escalate(
-    session: Session,
-    vault: Vault,
-    settings: AlertSettings,
-    unseen: list[Unseen],
-    now: datetime,
-    report: CheckReport,
-    unseen_in_all: int,
-) -> None:
-    """Supervisors are told of alerts still unseen one period after they were raised,
-    and again every `escalate_every` until someone takes the request."""
+    session: Session, settings: AlertSettings, unseen: list[Unseen], now: datetime
+) -> list[Unseen]:
+    """The alerts still unseen one period after they were raised escalate, and again
+    every `escalate_every` until someone takes the request; those escalated now, in
+    queue order."""
     escalated = set(
         session.scalars(
             update(QueueAlert)
@@ -295,15 +290,30 @@ def _escalate(
             .execution_options(synchronize_session=False)
         )
     )
-    if not escalated:
-        return
-    about = [item for item in unseen if item.id in escalated]
-    facts = _facts(session, ESCALATION, About.unseen(about), unseen_in_all, settings, now)
+    return [item for item in unseen if item.id in escalated]
+
+
+def _tell_of_unseen(
+    session: Session,
+    vault: Vault,
+    settings: AlertSettings,
+    kind: str,
+    about: list[Unseen],
+    unseen_in_all: int,
+    now: datetime,
+) -> int:
+    """One message about the requests just alerted (ALERT: to the alert list and the
+    webhook) or escalated (ESCALATION: to the supervisors); returns how many were
+    written, none when there is nothing to say."""
+    if not about:
+        return 0
+    facts = _facts(session, kind, About.unseen(about), unseen_in_all, settings, now)
+    if kind == ALERT:
+        return _send(session, vault, facts, settings.emails, settings.webhook, now)
     supervisors = _supervisor_addresses(session)
     if not supervisors:
         log.warning("Queue alerts: no enabled supervisor has an address to escalate to.")
-    report.escalated = [item.id for item in about]
-    report.messages += _send(session, vault, facts, supervisors, False, now)
+    return _send(session, vault, facts, supervisors, False, now)
 
 
 def _back_to_normal(

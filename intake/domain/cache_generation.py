@@ -1,7 +1,7 @@
 """One number, shared by every worker through the database, that says when what the
 workers keep in memory of the visitors' answers must go.
 
-Each worker keeps the queue rows' answers for up to a minute (intake.state). When
+Each worker keeps the queue rows' answers for up to a minute (intake.app_state). When
 personal data is erased, corrected, purged or re-sealed under a new key, the change
 bumps the number in the same transaction; every worker reads it at most once a
 second, at its next request of any kind, and drops all it kept if it moved.

@@ -5,7 +5,6 @@ Windows are in the service's time zone; due times are stored in UTC.
 
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 DAYS_AHEAD = 7
@@ -50,14 +49,10 @@ def window_bounds(day: date, window: Window, zone: ZoneInfo) -> tuple[datetime, 
 
 
 def bookable_days(now: datetime, zone: ZoneInfo) -> tuple[date, ...]:
-    """Today and the following days, in the service's zone, with a window still open."""
-    return _bookable_days(now.replace(second=0, microsecond=0), zone)
-
-
-@lru_cache(maxsize=16)
-def _bookable_days(minute: datetime, zone: ZoneInfo) -> tuple[date, ...]:
-    """Windows start and end on the minute (every zone's offset is whole minutes), so
-    the answer for the minute's start holds all minute: the form asks on every view."""
+    """Today and the following days, in the service's zone, with a window still open.
+    Windows start and end on the minute (every zone's offset is whole minutes), so the
+    answer for the minute's start holds all minute."""
+    minute = now.replace(second=0, microsecond=0)
     today = minute.astimezone(zone).date()
     days = (today + timedelta(days=offset) for offset in range(DAYS_AHEAD))
     return tuple(day for day in days if open_windows(day, minute, zone))
@@ -72,7 +67,6 @@ def is_bookable(day: date, window: Window, now: datetime, zone: ZoneInfo) -> boo
     return day in bookable_days(now, zone) and window in open_windows(day, now, zone)
 
 
-@lru_cache(maxsize=64)
 def day_label(day: date, today: date) -> str:
     """'Today', 'Tomorrow' or 'Friday 27 November'."""
     if day == today:

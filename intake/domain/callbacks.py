@@ -17,7 +17,7 @@ from intake.domain.crypto import Vault, token_digest
 from intake.domain.phones import phone_ending
 from intake.domain.references import new_reference
 from intake.domain.status import change_status, commit_unless_changed_meanwhile
-from intake.models import CallbackRequest
+from intake.models import CallbackRequest, OutboxMessage
 
 requests_table = CallbackRequest.__table__
 # One statement, no unit of work: the submission is the hottest write we have.
@@ -188,7 +188,7 @@ def submit_callback(
         try:
             request_id = session.execute(STORE, {**row, **unique}).scalar_one()
             if answers.email:  # written with the request: both are stored, or neither
-                outbox.enqueue_confirmation(
+                _enqueue_confirmation(
                     session, vault, answers, request_id, reference, due_at, now, aim
                 )
             session.commit()
@@ -200,6 +200,36 @@ def submit_callback(
             continue  # the reference was taken: draw another
         return Receipt(request_id, reference, receipt_token, repeated=False)
     raise RuntimeError("no free reference after several attempts")
+
+
+def _enqueue_confirmation(
+    session: Session,
+    vault: Vault,
+    answers: CallbackAnswers,
+    request_id: int,
+    reference: str,
+    due_at: datetime,
+    now: datetime,
+    aim: timedelta | None = None,
+) -> OutboxMessage:
+    """The visitor's email: only what it says (reference, when we will call) and where
+    it goes. Never their name, number, topics or message. An as-soon-as-possible call
+    is described by `aim` from `now` (what the form and confirmation said), falling
+    back on the due time."""
+    payload = {
+        "to": answers.email,
+        "reference": reference,
+        "when": answers.when,
+        "due_at": due_at.isoformat(),
+        "created_at": now.isoformat(),
+        "aim_minutes": int(aim.total_seconds() // 60) if aim else None,
+        "chosen_time_set_aside": answers.chosen_time_set_aside,
+        "urgent": answers.in_danger,
+        "day": answers.day.isoformat() if answers.day else None,
+        "window": answers.window,
+    }
+    kind = outbox.CALLBACK_CONFIRMATION
+    return outbox.enqueue(session, vault, kind, payload, now, request_id=request_id)
 
 
 def _find_by_submission(session: Session, submission: str) -> CallbackRequest | None:

@@ -17,8 +17,6 @@ can only make the figure longer, never promise a quicker call than we make.
 
 import math
 import statistics
-from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
@@ -33,7 +31,6 @@ STEP_MINUTES = 5
 # The newest requests read at most: ids grow with arrival, so the primary key finds
 # them without a scan however long the table; two hours rarely bring more.
 MAX_SAMPLE = 500
-CACHE_FOR = timedelta(seconds=60)
 
 
 def rounded_minutes(span: timedelta) -> int:
@@ -89,17 +86,3 @@ def wait_words(minutes: int) -> str:
     if rest or not hours:
         parts.append(f"{rest} minute{'s' * (rest != 1)}")
     return " ".join(parts)
-
-
-@dataclass
-class CachedEstimate:
-    """One worker's latest figure, reused for a minute: every visitor opening the form
-    would otherwise ask the database the same question."""
-
-    taken_at: datetime | None = None
-    minutes: int = 0
-
-    def minutes_at(self, now: datetime, compute: Callable[[], int]) -> int:
-        if self.taken_at is None or not timedelta(0) <= now - self.taken_at < CACHE_FOR:
-            self.minutes, self.taken_at = compute(), now
-        return self.minutes

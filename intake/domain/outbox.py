@@ -21,7 +21,7 @@ import secrets
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
@@ -30,9 +30,6 @@ from intake.domain import audit
 from intake.domain.crypto import Vault
 from intake.models import OutboxMessage
 
-if TYPE_CHECKING:
-    from intake.domain.callbacks import CallbackAnswers
-
 WAITING = "waiting"
 SENT = "sent"
 FAILED = "failed"
@@ -40,6 +37,7 @@ FAILED = "failed"
 DISCARDED = "discarded"
 STATUSES = (WAITING, SENT, FAILED, DISCARDED)
 
+# The visitor's confirmation, written with their request (intake.domain.callbacks).
 CALLBACK_CONFIRMATION = "callback_confirmation"
 # Alerts about requests waiting unseen (intake.domain.alerts): an email to one address
 # of the alert list or to one supervisor, and a signed POST to the alert webhook.
@@ -113,35 +111,6 @@ def enqueue(
     )
     session.add(message)
     return message
-
-
-def enqueue_confirmation(
-    session: Session,
-    vault: Vault,
-    answers: "CallbackAnswers",
-    request_id: int,
-    reference: str,
-    due_at: datetime,
-    now: datetime,
-    aim: timedelta | None = None,
-) -> OutboxMessage:
-    """The visitor's email: only what it says (reference, when we will call) and where
-    it goes. Never their name, number, topics or message. An as-soon-as-possible call
-    is described by `aim` from `now` (what the form and confirmation said), falling
-    back on the due time."""
-    payload = {
-        "to": answers.email,
-        "reference": reference,
-        "when": answers.when,
-        "due_at": due_at.isoformat(),
-        "created_at": now.isoformat(),
-        "aim_minutes": int(aim.total_seconds() // 60) if aim else None,
-        "chosen_time_set_aside": answers.chosen_time_set_aside,
-        "urgent": answers.in_danger,
-        "day": answers.day.isoformat() if answers.day else None,
-        "window": answers.window,
-    }
-    return enqueue(session, vault, CALLBACK_CONFIRMATION, payload, now, request_id=request_id)
 
 
 def _due(now: datetime):

@@ -379,9 +379,7 @@ def release_expired_holds(session: Session, now: datetime, hold_limit: timedelta
     )
     if session.scalar(any_stale.limit(1)) is None:
         return 0
-    expired = return_held_to_queue(session, stale)
-    for request_id in expired:
-        audit.record(session, audit.HOLD_EXPIRED, request_id=request_id, now=now)
+    expired = return_held_to_queue(session, stale, event=audit.HOLD_EXPIRED, now=now)
     session.commit()
     return len(expired)
 
@@ -568,14 +566,11 @@ def release_all_held_by(
 ) -> list[int]:
     """Everything a member holds goes back to the queue (they signed out, or their
     account is being disabled), one audit line per request, in the caller's unit of work."""
-    released = return_held_to_queue(session, CallbackRequest.held_by_id == staff_id)
-    for request_id in released:
-        audit.record(
-            session,
-            audit.REQUEST_RELEASED,
-            staff_id=by_id or staff_id,
-            request_id=request_id,
-            detail={"from": states.IN_PROGRESS, "to": states.NEW, "because": because},
-            now=now,
-        )
-    return released
+    return return_held_to_queue(
+        session,
+        CallbackRequest.held_by_id == staff_id,
+        event=audit.REQUEST_RELEASED,
+        now=now,
+        by_id=by_id or staff_id,
+        detail={"because": because},
+    )

@@ -22,19 +22,21 @@ Kept days, and when they go stale
 A day is kept once it has ended, and SETTLE more (nothing begun before midnight is
 still being written by then), by `flask --app intake reports keep` each minute (a
 systemd timer, apart from the outbox worker) or by `flask --app intake reports
-summarise`. Afterwards only three things can change its figures (a call is saved as
-it is made, so an ended day gains no calls): a request it counts changes status or
-is called for the first time, or a hold it counts ends. Each writes a line in the
-audit trail naming the request (and a request made today is today's). So a kept day
-is stale when an audit line dated after it was last known fresh (`fresh_at`, less
-SETTLE for transactions still in flight then) names a request made that day, or one
-held that day.
+summarise`. Afterwards its figures change only when a request it counts changes
+status or is called, a hold it counts ends, or a call saved late is dated on it. The
+writers of those say so, in the same transaction: `change_status` and its bulk
+sibling (intake.domain.status) and every call kept (intake.domain.calls) write a
+ReportChange, a moment whose day has changed (the day the request was made, the day
+its latest hold began, the day of the call). Nothing reads the audit trail to guess.
 
-A report uses the kept days that are fresh and works the rest out from the tables
-with the same code (today, days not kept yet, stale days), so its figures are the
-same whether a day was kept or not. Each minute `reports keep` forgets the stale days,
-marks the others fresh as of then (so the next look at the audit trail reads only
-the lines since), and keeps what is missing, a month at a time, the newest first.
+A report uses the kept days no mark falls on, and works the rest out from the tables
+with the same code (today, days not kept yet, marked days), so its figures are the
+same whether a day was kept or not. Each minute `reports keep` reads the marks,
+forgets the kept days they fall on (in every zone), keeps what is missing, a month at
+a time, the newest first, and deletes the marks it has dealt with: those of the days
+it has just worked out, and those of days not ended yet (nobody keeps those before
+they end). A mark committed after it read them is not among those, so a change
+written while it works is worked out at its next run, never lost.
 """
 
 import sys
@@ -55,19 +57,19 @@ from sqlalchemy import (
     func,
     or_,
     select,
-    union_all,
-    update,
 )
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.functions import FunctionElement
 
 from intake.domain import audit, calls
-from intake.models import AuditEvent, CallAttempt, CallbackRequest, ReportDay
+from intake.domain.status import HOLD_STARTS
+from intake.models import AuditEvent, CallAttempt, CallbackRequest, ReportChange, ReportDay
 
 # Raised whenever what a summary holds, or how it is worked out, changes: kept days of
-# another version are ignored, and replaced by the worker.
-VERSION = 1
+# another version are ignored, and replaced by the worker. 2: the writers mark the days
+# they change (kept days of 1 were judged fresh from the audit trail: all worked out again).
+VERSION = 2
 SETTLE = timedelta(minutes=5)
 # How many days `reports keep` summarises in one go (the oldest days it lacks wait for
 # the next minute), so that a first run on a big database stays short.
@@ -76,7 +78,6 @@ SLOT_SECONDS = 15 * 60
 NO_PAGE = ""  # a request that came to the form directly, as a key of `sources`
 
 # Audit entries that start or end a hold (see intake.domain.reports: time on a request).
-HOLD_STARTS = (audit.REQUEST_TAKEN, audit.REQUEST_REASSIGNED)
 HOLD_EVENTS = (
     *HOLD_STARTS,
     audit.STATUS_CHANGED,
@@ -133,6 +134,11 @@ def _slot_postgresql(element, compiler, **kw) -> str:
     return f"CAST(FLOOR(EXTRACT(EPOCH FROM {moment}) / {SLOT_SECONDS}) AS BIGINT)"
 
 
+def slot_start(slot: int, zone: ZoneInfo) -> datetime:
+    """When a quarter-hour (utc_slot) begins, in `zone`."""
+    return datetime.fromtimestamp(int(slot) * SLOT_SECONDS, UTC).astimezone(zone)
+
+
 def day_bounds(first: date, last: date, zone: ZoneInfo) -> tuple[datetime, datetime]:
     """From local midnight at `first` to local midnight after `last`, in UTC."""
     since = datetime.combine(first, time(0), tzinfo=zone)
@@ -171,7 +177,7 @@ class DaySummary:
 def summaries(session: Session, days: Sequence[date], zone: ZoneInfo) -> list[DaySummary]:
     """The days' figures, in the order given (consecutive days, oldest first)."""
     kept = _kept(session, zone, days) if days else {}
-    stale = _stale(session, {day: row.fresh_at for day, row in kept.items()}, zone)
+    stale = _marked_days(session, zone, days[0], days[-1]) if kept else set()
     found = {day: _unpacked(row) for day, row in kept.items() if day not in stale}
     for run in _runs([day for day in days if day not in found]):
         found.update(work_out(session, run, zone))
@@ -189,32 +195,14 @@ def _kept(session: Session, zone: ZoneInfo, days: Sequence[date]) -> dict[date, 
     return {row.day: row for row in session.scalars(query)}
 
 
-def _stale(session: Session, fresh_at: dict[date, datetime], zone: ZoneInfo) -> set[date]:
-    """The kept days (with when each was last known fresh) that something written
-    since has changed."""
-    if not fresh_at:
-        return set()
-    since = min(fresh_at.values()) - SETTLE
-    touched = (
-        select(AuditEvent.request_id, func.max(AuditEvent.occurred_at).label("last"))
-        .where(AuditEvent.occurred_at >= since, AuditEvent.request_id.is_not(None))
-        .group_by(AuditEvent.request_id)
-        .subquery()
+def _marked_days(session: Session, zone: ZoneInfo, first: date, last: date) -> set[date]:
+    """The days from `first` to `last` that a writer has marked changed (read by
+    quarter-hour, which never straddles two local days)."""
+    since, until = day_bounds(first, last, zone)
+    slots = select(utc_slot(ReportChange.at)).where(
+        ReportChange.at >= since, ReportChange.at < until
     )
-    # The days a touched request counts in: the day it was made, and each day it was held.
-    made = select(touched.c.last, CallbackRequest.created_at.label("counted_at")).join(
-        CallbackRequest, CallbackRequest.id == touched.c.request_id
-    )
-    held = select(touched.c.last, AuditEvent.occurred_at.label("counted_at")).join(
-        AuditEvent,
-        and_(AuditEvent.request_id == touched.c.request_id, AuditEvent.action.in_(HOLD_STARTS)),
-    )
-    stale = set()
-    for last, counted_at in session.execute(union_all(made, held)):
-        day = counted_at.astimezone(zone).date()
-        if day in fresh_at and last >= fresh_at[day] - SETTLE:
-            stale.add(day)
-    return stale
+    return {slot_start(slot, zone).date() for slot in session.scalars(slots.distinct())}
 
 
 def _runs(days: list[date]) -> Iterator[list[date]]:
@@ -232,7 +220,7 @@ def _runs(days: list[date]) -> Iterator[list[date]]:
 # Working days out from the requests, calls and audit trail
 
 
-class _Run:
+class _ConsecutiveDays:
     """Consecutive days being worked out: each one's summary, found by quarter-hour."""
 
     def __init__(self, days: list[date], zone: ZoneInfo) -> None:
@@ -242,13 +230,13 @@ class _Run:
 
     def at(self, slot: int) -> tuple[DaySummary, int]:
         """The summary of the local day a quarter-hour falls in, and its local hour."""
-        moment = datetime.fromtimestamp(int(slot) * SLOT_SECONDS, UTC).astimezone(self.zone)
+        moment = slot_start(slot, self.zone)
         return self.found[moment.date()], moment.hour
 
 
 def work_out(session: Session, days: list[date], zone: ZoneInfo) -> dict[date, DaySummary]:
     """The figures of consecutive `days`, from the tables themselves."""
-    run = _Run(days, zone)
+    run = _ConsecutiveDays(days, zone)
     _count_requests(session, run)
     _gather_waits(session, run)
     _count_calls(session, run)
@@ -260,7 +248,7 @@ def made_between(since: datetime, until: datetime):
     return and_(CallbackRequest.created_at >= since, CallbackRequest.created_at < until)
 
 
-def _count_requests(session: Session, run: _Run) -> None:
+def _count_requests(session: Session, run: _ConsecutiveDays) -> None:
     slot = utc_slot(CallbackRequest.created_at)
     columns = (slot, CallbackRequest.status, CallbackRequest.source_page)
     made = made_between(run.since, run.until)
@@ -306,7 +294,7 @@ def first_call_times(where):
     ).where(where)
 
 
-def _gather_waits(session: Session, run: _Run) -> None:
+def _gather_waits(session: Session, run: _ConsecutiveDays) -> None:
     times = first_call_times(made_between(run.since, run.until)).subquery()
     wait = seconds_between(times.c.first_call, times.c.first_callable)
     gathered: dict[tuple[date, bool], list[float]] = defaultdict(list)
@@ -328,7 +316,7 @@ def _gather_waits(session: Session, run: _Run) -> None:
             run.found[day].waits = sorted(values)
 
 
-def _count_calls(session: Session, run: _Run) -> None:
+def _count_calls(session: Session, run: _ConsecutiveDays) -> None:
     slot = utc_slot(CallAttempt.made_at)
     columns = (slot, CallAttempt.staff_id, CallAttempt.outcome)
     made = and_(CallAttempt.made_at >= run.since, CallAttempt.made_at < run.until)
@@ -342,7 +330,7 @@ def _count_calls(session: Session, run: _Run) -> None:
         agent.reached += count if outcome == calls.REACHED else 0
 
 
-def _gather_holds(session: Session, run: _Run) -> None:
+def _gather_holds(session: Session, run: _ConsecutiveDays) -> None:
     """Each agent's time on each request, over the holds begun in the run that have
     ended: a hold ends at the request's next change of status or holder."""
     begun_in_run = select(AuditEvent.request_id).where(
@@ -398,53 +386,90 @@ def _gather_holds(session: Session, run: _Run) -> None:
 # Keeping them
 
 
-def check(session: Session, zone: ZoneInfo, now: datetime) -> None:
-    """Forget the kept days something has changed since (and those of another version):
-    the rest are fresh as of `now`. The caller commits."""
-    kept = select(ReportDay.day, ReportDay.fresh_at).where(
-        ReportDay.zone == zone.key, ReportDay.version == VERSION
-    )
-    stale = _stale(session, dict(session.execute(kept).all()), zone)
+def forget_changed_days(session: Session, zone: ZoneInfo, now: datetime) -> None:
+    """Forget the kept days (of every zone) a writer has marked changed, and this
+    zone's days of another version; drop the marks of days not ended yet, which nobody
+    keeps before they end. The caller commits."""
+    changes = _changes(session)
+    _forget(session, [at for _, at in changes])
     session.execute(
-        delete(ReportDay).where(
-            ReportDay.zone == zone.key, or_(ReportDay.version != VERSION, ReportDay.day.in_(stale))
-        )
+        delete(ReportDay).where(ReportDay.zone == zone.key, ReportDay.version != VERSION)
     )
-    session.execute(update(ReportDay).where(ReportDay.zone == zone.key).values(fresh_at=now))
+    last = _last_ended(zone, now)
+    _drop(session, [mark for mark, at in changes if at.astimezone(zone).date() > last])
 
 
-def wanted(session: Session, zone: ZoneInfo, now: datetime) -> list[date]:
+def days_to_keep(session: Session, zone: ZoneInfo, now: datetime) -> list[date]:
     """The days since the first request, ended SETTLE ago, not kept: the newest first."""
     first_made = session.scalar(select(func.min(CallbackRequest.created_at)))
     if first_made is None:
         return []
     first = first_made.astimezone(zone).date()
-    last = (now - SETTLE).astimezone(zone).date() - timedelta(days=1)
+    last = _last_ended(zone, now)
     days = [last - timedelta(days=n) for n in range((last - first).days + 1)]
     kept = set(session.scalars(select(ReportDay.day).where(ReportDay.zone == zone.key)))
     return [day for day in days if day not in kept]
 
 
-def keep(session: Session, days: Iterable[date], zone: ZoneInfo, now: datetime) -> None:
-    """Work out `days` (not kept yet) and keep them. The caller commits.
+def _last_ended(zone: ZoneInfo, now: datetime) -> date:
+    """The last day that ended SETTLE ago or more: no writer is still writing it."""
+    return (now - SETTLE).astimezone(zone).date() - timedelta(days=1)
 
-    `now` is taken before the work, so a change written while it runs makes the day
-    stale rather than being missed. Two workers keeping the same day at once: the
-    second one's insert fails on the unique (zone, day).
+
+def work_out_and_keep(
+    session: Session, days: Iterable[date], zone: ZoneInfo, now: datetime
+) -> None:
+    """Work out `days` (not kept yet) and keep them, and drop the marks on them (their
+    other zones' kept days forgotten first). The caller commits.
+
+    The marks are read before the work: one committed while it runs is not dropped,
+    so its change is worked out next time rather than missed. Two workers keeping the
+    same day at once: the second one's insert fails on the unique (zone, day), and
+    what it did is rolled back, its marks kept.
     """
-    for run in _runs(sorted(days)):
+    days = sorted(days)
+    chosen = set(days)
+    changes = [(mark, at) for mark, at in _changes(session) if at.astimezone(zone).date() in chosen]
+    for run in _runs(days):
         for summary in work_out(session, run, zone).values():
             session.add(_packed(summary, zone, now))
+    _forget(session, [at for _, at in changes], except_zone=zone)
+    _drop(session, [mark for mark, _ in changes])
 
 
 def keep_some(session: Session, zone: ZoneInfo, now: datetime) -> tuple[int, int]:
-    """`reports keep`, each minute: forget stale days, keep up to DAYS_PER_RUN of
-    those wanted (the newest first); commit. How many it kept, how many are left."""
-    check(session, zone, now)
-    days = wanted(session, zone, now)
-    keep(session, days[:DAYS_PER_RUN], zone, now)
+    """`reports keep`, each minute: forget the days marked changed, keep up to
+    DAYS_PER_RUN of those wanted (the newest first); commit. How many it kept, how
+    many are left."""
+    forget_changed_days(session, zone, now)
+    days = days_to_keep(session, zone, now)
+    work_out_and_keep(session, days[:DAYS_PER_RUN], zone, now)
     session.commit()
     return min(len(days), DAYS_PER_RUN), max(0, len(days) - DAYS_PER_RUN)
+
+
+def _changes(session: Session) -> list[tuple[int, datetime]]:
+    """Every mark the writers have left (intake.domain.status.mark_report_days)."""
+    return [(mark, at) for mark, at in session.execute(select(ReportChange.id, ReportChange.at))]
+
+
+def _forget(session: Session, moments: list[datetime], except_zone: ZoneInfo | None = None) -> None:
+    """Delete the kept days holding `moments`, in every zone kept (but `except_zone`)."""
+    if not moments:
+        return
+    zones = session.scalars(select(ReportDay.zone).distinct()).all()
+    for name in zones:
+        if except_zone is None or name != except_zone.key:
+            days = {moment.astimezone(ZoneInfo(name)).date() for moment in moments}
+            session.execute(
+                delete(ReportDay).where(ReportDay.zone == name, ReportDay.day.in_(days))
+            )
+
+
+def _drop(session: Session, marks: list[int]) -> None:
+    """Delete marks dealt with (by id: never one written since they were read)."""
+    if marks:
+        session.execute(delete(ReportChange).where(ReportChange.id.in_(marks)))
 
 
 def _pack(values: Sequence[float]) -> bytes:

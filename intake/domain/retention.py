@@ -22,7 +22,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import ColumnElement, and_, delete, func, or_, select, text, update
 from sqlalchemy.orm import Session
 
-from intake.domain import audit, cache_generation, outbox, staff_accounts, states
+from intake.domain import audit, cache_generation, outbox, sign_in_guesses, states
 from intake.domain.staff_sessions import DRAFT_KEPT_FOR
 from intake.domain.status import change_status, commit_unless_changed_meanwhile
 from intake.models import CallbackRequest, HandoverNote, RequestNote, StaffSession
@@ -170,7 +170,7 @@ def _forget_shift_leftovers(session: Session, cutoff: datetime, now: datetime) -
     call kept for the next sign-in is dropped once nobody came back for it."""
     session.execute(delete(HandoverNote).where(HandoverNote.written_at < cutoff))
     session.execute(delete(StaffSession).where(StaffSession.ended_at < cutoff))
-    staff_accounts.forget_old_throttles(session, now)
+    sign_in_guesses.forget_old_throttles(session, now)
     session.execute(
         update(StaffSession)
         .where(StaffSession.ended_at < now - DRAFT_KEPT_FOR, StaffSession.draft.is_not(None))

@@ -4,7 +4,6 @@ import hmac
 import logging
 import os
 from contextvars import ContextVar
-from functools import lru_cache
 from pathlib import Path
 
 from alembic.migration import MigrationContext
@@ -16,13 +15,14 @@ from prometheus_client.multiprocess import MultiProcessCollector
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import SQLAlchemyError
 
+from intake.app_state import app_state
+from intake.caching import memoised
 from intake.domain import queue, staff_sessions
 from intake.domain.clock import utc_now
 from intake.domain.queue import queue_counts
 from intake.extensions import db, limiter
 from intake.observability import DatabaseCollector, JobRunsCollector, OutboxCollector
 from intake.service import current_service
-from intake.state import app_state
 
 bp = Blueprint("ops", __name__)
 LOCAL_ADDRESSES = frozenset({"127.0.0.1", "::1"})
@@ -41,7 +41,14 @@ def latest_migration() -> str | None:
     return _newest_revision(folder, (folder / "versions").stat().st_mtime_ns)
 
 
-@lru_cache(maxsize=4)
+@memoised(
+    "ops.newest_revision",
+    holds="the newest migration's revision, by migrations folder and its last change",
+    size=4,
+    lifetime=None,
+    cleared_by="nothing: a changed folder is a new key; a deploy",
+    earns="a miss reads the migrations folder: 6 to 7 ms, on every /readyz probe (bench.caches)",
+)
 def _newest_revision(folder: Path, _versions_changed_at: int) -> str | None:
     return ScriptDirectory(str(folder)).get_current_head()
 

@@ -18,17 +18,18 @@ from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.exceptions import TooManyRequests
 
 from intake import errors
+from intake.app_state import app_state
+from intake.caching import declare
 from intake.domain import estimate
 from intake.domain.callbacks import show_confirmation, submit_callback, withdraw_callback
 from intake.domain.clock import utc_now
 from intake.extensions import db, limiter
 from intake.observability import SUBMISSIONS
 from intake.pages import MOVED_GUIDE_PAGES, SERVICE_PAGES
-from intake.public import submission_token
+from intake.public import form_page, submission_token
 from intake.public.forms import CallbackForm, WithdrawForm
 from intake.security import same_for_everyone
 from intake.service import current_service
-from intake.state import app_state
 from intake.templating import public_url
 
 bp = Blueprint("public", __name__)
@@ -37,23 +38,12 @@ RECEIPT_KEY = "receipt"
 WITHDRAWN_KEY = "withdrawn"
 
 
-PAGE_CACHE_SIZE = 256
-
-
 def render_same_for_everyone(template: str, **context) -> str:
-    """Render a page that holds nothing personal once per path, then reuse it.
-
-    The guide, home and privacy pages carry no form, session or visitor data, and
-    their links come from configuration (never the Host asked for), so every visitor
-    gets the same bytes, whatever host or scheme they named.
-    """
-    cache = app_state().page_cache
-    html = cache.get(request.path)
-    if html is None:
-        html = render_template(template, **context)
-        if len(cache) < PAGE_CACHE_SIZE:
-            cache[request.path] = html
-    return html
+    """Render a page that holds nothing personal. The guide, home and privacy pages carry
+    no form, session or visitor data, and their links come from configuration (never the
+    Host asked for): after its first answer, each is answered from memory before Flask
+    (intake.prepared_pages)."""
+    return render_template(template, **context)
 
 
 @bp.get("/")
@@ -114,6 +104,16 @@ def sitemap_xml():
     return Response(page, mimetype="application/xml")
 
 
+ASAP_ESTIMATE = declare(
+    "public.asap_estimate",
+    holds='the form\'s "we aim to call within N minutes", by minute',
+    size=4,
+    lifetime=timedelta(minutes=1),
+    cleared_by="time: each minute asks the queue again",
+    earns="a miss asks the queue: about 1 ms, on every form and confirmation page (bench.caches)",
+)
+
+
 def asap_minutes(now: datetime) -> int:
     """The "we aim to call within N minutes" of the form and confirmation, reused by this
     worker for a minute. If the database cannot answer, the target: the form must show
@@ -127,7 +127,8 @@ def asap_minutes(now: datetime) -> int:
             db.session.rollback()
             return estimate.rounded_minutes(target)
 
-    return app_state().asap_estimate.minutes_at(now, from_the_queue)
+    minute = now.replace(second=0, microsecond=0)
+    return app_state().store(ASAP_ESTIMATE).get(minute, from_the_queue)
 
 
 def callback_form(now: datetime | None = None) -> CallbackForm:
@@ -147,20 +148,23 @@ def source_page() -> str:
 
 def blank_callback_form() -> str:
     """The form before anything is typed: shared by everyone in this minute who came
-    from the same page, with their own tokens (see intake.public.form_page)."""
+    from the same page, with their own tokens put in (see intake.public.form_page)."""
     now = utc_now()
     source = source_page()
-    csrf_token, token = generate_csrf(), submission_token.new_token()
-
-    def render() -> str:
-        form = callback_form(now=now)
-        form.source_page.data = source
-        form.submission_token.data = token
-        page, _ = render_callback_form(form)
-        return page
-
+    tokens = {"csrf": generate_csrf(), "submission": submission_token.new_token()}
     key = (source, now.replace(second=0, microsecond=0))
-    return app_state().form_pages.page(key, render, csrf_token, token)
+    pages = app_state().store(form_page.BLANK_FORM_PAGES)
+    shared = pages.get(key, lambda: shared_blank_form(source, now))
+    return form_page.with_tokens(shared, tokens)
+
+
+def shared_blank_form(source: str, now: datetime) -> str:
+    """The blank form with slots where each visitor's tokens go, and nothing else of
+    any visitor's (tests/test_callback_form.py renders it for two and compares)."""
+    form = callback_form(now=now)
+    form.source_page.data = source
+    page, _ = render_callback_form(form, tokens=form_page.SLOTS)
+    return form_page.shared(page)
 
 
 def keeps_its_token(form: CallbackForm) -> bool:
@@ -174,9 +178,18 @@ def keeps_its_token(form: CallbackForm) -> bool:
     return False
 
 
-def render_callback_form(form: CallbackForm, notice: str | None = None, status: int = 200):
-    """The form page: shared by the view and the error handlers that must keep typed values."""
-    return render_template("public/callback.html", form=form, notice=notice), status
+def render_callback_form(
+    form: CallbackForm,
+    notice: str | None = None,
+    status: int = 200,
+    tokens: dict[str, str] | None = None,
+):
+    """The form page: shared by the view and the error handlers that must keep typed
+    values. The template writes the visitor's own tokens where `tokens` says: theirs,
+    or the slots of the shared blank form."""
+    tokens = tokens or {"csrf": generate_csrf(), "submission": form.submission_token.data or ""}
+    page = render_template("public/callback.html", form=form, notice=notice, visitor_tokens=tokens)
+    return page, status
 
 
 def callback_rate_limit() -> str:

@@ -5,6 +5,7 @@ from flask_login import current_user, login_user
 
 from intake.domain import staff_accounts
 from intake.extensions import db
+from intake.models import StaffMember
 from intake.staff.blueprint import bp
 from intake.staff.forms import ChangePasswordForm
 
@@ -16,7 +17,7 @@ def change_password():
     """Current password, then the new one twice; this session goes on, every other ends."""
     form = ChangePasswordForm()
     if form.validate_on_submit():
-        member = current_user._get_current_object()
+        member = db.session.get(StaffMember, current_user.id)
         try:
             staff_accounts.change_password(
                 db.session,

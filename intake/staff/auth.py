@@ -6,7 +6,7 @@ first, then to setting up a new authenticator: both done by the member alone.
 Each sign-in leaves a device cookie naming the member and a random nonce, signed with
 the app's secret key (nothing stored can forge one): failed guesses are counted per
 account and client, and a browser showing a member's cookie is a client of its own,
-held back by nobody else's guesses (intake.domain.staff_accounts).
+held back by nobody else's guesses (intake.domain.sign_in_guesses).
 
 The guard runs before every request to the blueprint, so a new route is
 protected by default: only the sign-in steps are open.
@@ -38,7 +38,7 @@ from flask_wtf.csrf import CSRFError
 from itsdangerous import BadSignature, URLSafeSerializer
 from markupsafe import Markup
 
-from intake.domain import staff_accounts, staff_sessions
+from intake.domain import second_factor, sign_in_guesses, staff_accounts, staff_sessions
 from intake.domain.clock import utc_now
 from intake.extensions import csrf, db, limiter, login_manager
 from intake.models import StaffMember
@@ -222,12 +222,12 @@ def _remembered_devices() -> list[list]:
     return [entry for entry in entries if entry[2] > oldest]
 
 
-def _origin() -> staff_accounts.Origin:
+def _origin() -> sign_in_guesses.Origin:
     """Where this sign-in comes from: the address and the devices it shows."""
     devices = {member_id: nonce for member_id, nonce, _ in _remembered_devices()}
     # Keyed: a copy of the database cannot be searched for an address by trying each.
     address = current_service().vault.keyed_digest(f"address:{get_remote_address()}")
-    return staff_accounts.Origin(address, devices)
+    return sign_in_guesses.Origin(address, devices)
 
 
 def _remember_device(response: Response, staff: StaffMember) -> Response:
@@ -335,15 +335,15 @@ def sign_in_code(staff: StaffMember):
 @sign_in_limits
 @pending_step
 def set_up_code(staff: StaffMember):
-    enrolment = staff_accounts.start_enrolment(db.session, current_service().vault, staff, ISSUER)
+    enrolment = second_factor.start_enrolment(db.session, current_service().vault, staff, ISSUER)
     return _second_factor(staff, enrolment)
 
 
-def _second_factor(staff: StaffMember, enrolment: staff_accounts.Enrolment | None):
+def _second_factor(staff: StaffMember, enrolment: second_factor.Enrolment | None):
     form = CodeForm()
     if form.validate_on_submit():
         client, vault = _origin().client_for(staff), current_service().vault
-        if staff_accounts.check_code(db.session, vault, staff, form.code.data, client):
+        if second_factor.check_code(db.session, vault, staff, form.code.data, client):
             staff_accounts.complete_sign_in(db.session, staff, client=client)
             token = staff_sessions.start(db.session, staff, utc_now())
             session.clear()

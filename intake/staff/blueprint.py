@@ -2,11 +2,11 @@
 
 from flask import Blueprint, abort
 
+from intake.app_state import app_state
 from intake.domain import cache_generation
 from intake.domain.clock import utc_now
 from intake.domain.references import PATTERN
 from intake.extensions import csrf, db
-from intake.state import app_state
 
 bp = Blueprint("staff", __name__, url_prefix="/staff")
 csrf.exempt(bp)  # checked in the blueprint's own guard, after sign-in (see auth.py)

@@ -26,7 +26,8 @@ from wtforms.validators import (
 
 from intake.domain import supervision
 from intake.domain.audit import DESCRIPTIONS
-from intake.domain.calls import MANUAL_CLOSES, NOTE_MAX, OUTCOMES, REACHED, RESULTS
+from intake.domain.calls import NOTE_MAX, OUTCOMES, REACHED, RESULTS
+from intake.domain.closing import MANUAL_CLOSES
 from intake.domain.phones import MAX_PHONE_INPUT, InvalidPhone, display_phone, parse_phone
 from intake.domain.reports import DEFAULT_DAYS, MAX_DAYS, Period
 from intake.domain.staff_accounts import ROLES

@@ -1,14 +1,13 @@
 """How requests read on the dashboard: ages, due times and answers in words."""
 
 import math
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Generic, TypeVar
 
 from sqlalchemy import Row, or_, select
 from sqlalchemy.orm import Session
 
+from intake.caching import Kept, declare
 from intake.domain import audit, calls, states
 from intake.domain.callback_times import WINDOWS_BY_CODE
 from intake.domain.callbacks import TOPICS as TOPIC_LABELS
@@ -91,60 +90,29 @@ def row_answers(personal: dict) -> RowAnswers:
     )
 
 
-K = TypeVar("K")
-V = TypeVar("V")
+# Each queue row's answers, by their sealed bytes (see `shown_answers`).
+ROW_ANSWERS = declare(
+    "staff.row_answers",
+    holds="what each queue row shows of a request's answers, by its sealed bytes",
+    size=2000,
+    lifetime=timedelta(minutes=1),
+    cleared_by="time; and every worker's copy at once when personal data is erased, "
+    "corrected, purged or re-sealed (cache_generation)",
+    earns="a miss opens one row's sealed answers, fifty a page every few seconds for each agent: "
+    "43 to 34 million instructions a queue page (bench/RESULTS.md)",
+    personal=True,
+)
 
 
-class KeptBriefly(Generic[K, V]):
-    """Values worked out from their key alone, kept in this worker's memory for up to
-    `max_age`, at most `size` of them. Older ones are dropped, not just ignored."""
-
-    def __init__(self, max_age: timedelta = timedelta(seconds=60), size: int = 2000) -> None:
-        self.max_age = max_age
-        self.size = size
-        self._kept: dict[K, tuple[V, datetime]] = {}
-        self._swept_at: datetime | None = None
-
-    def __len__(self) -> int:
-        return len(self._kept)
-
-    def get(self, key: K, now: datetime, work_out: Callable[[], V]) -> V:
-        self.sweep(now)
-        kept = self._kept.get(key)
-        if kept is not None and now - kept[1] < self.max_age:
-            return kept[0]
-        value = work_out()
-        if len(self._kept) >= self.size:
-            self._kept.clear()
-        self._kept[key] = (value, now)
-        return value
-
-    def clear(self) -> None:
-        self._kept = {}
-
-    def sweep(self, now: datetime) -> None:
-        """Drop what is older than `max_age` (at most once per `max_age`)."""
-        if self._swept_at is not None and now - self._swept_at < self.max_age:
-            return
-        self._swept_at = now
-        self._kept = {key: kept for key, kept in self._kept.items() if now - kept[1] < self.max_age}
-
-
-class RowAnswersCache(KeptBriefly[bytes, RowAnswers]):
-    """Each queue row's answers, kept by their sealed bytes for a minute.
-
-    Every agent's dashboard asks for the same fifty rows every few seconds, and
-    opening their sealed answers each time was a fifth of the page's work. What is
-    kept is only what a row shows (`RowAnswers`). The key is the sealed bytes
-    themselves, so answers that change, are re-sealed under a new key or are erased
-    are never shown from here.
-    """
-
-    def answers(self, request: CallbackRequest | Row, vault: Vault, now: datetime) -> RowAnswers:
-        sealed = request.personal_data
-        if not sealed:
-            return RowAnswers()
-        return self.get(sealed, now, lambda: row_answers(vault.open(sealed)))
+def shown_answers(request: CallbackRequest | Row, vault: Vault, kept: Kept) -> RowAnswers:
+    """What a row shows of a request's answers, from `kept` when it can be. Every agent's
+    dashboard asks for the same fifty rows every few seconds. The key is the sealed bytes
+    themselves, so answers that change, are re-sealed under a new key or are erased are
+    never shown from it."""
+    sealed = request.personal_data
+    if not sealed:
+        return RowAnswers()
+    return kept.get(sealed, lambda: row_answers(vault.open(sealed)))
 
 
 def queue_row(request: CallbackRequest | Row, answers: RowAnswers, now: datetime) -> QueueRow:

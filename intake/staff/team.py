@@ -6,7 +6,15 @@ import io
 from flask import Response, abort, flash, g, redirect, render_template, request, session, url_for
 from flask_login import current_user, logout_user
 
-from intake.domain import audit, outbox, queue, staff_accounts, staff_sessions, wallboards
+from intake.domain import (
+    audit,
+    outbox,
+    queue,
+    sign_in_guesses,
+    staff_accounts,
+    staff_sessions,
+    wallboards,
+)
 from intake.domain.clock import utc_now
 from intake.domain.queue import find_by_reference
 from intake.domain.references import normalise_reference
@@ -54,7 +62,7 @@ def _team_page(form: AddStaffForm, wallboard_form: WallboardForm, status: int = 
         "staff/team.html",
         form=form,
         members=members,
-        sign_in_holds=staff_accounts.held_back(db.session, utc_now()),
+        sign_in_holds=sign_in_guesses.held_back(db.session, utc_now()),
         holdings=queue.holdings(db.session),
         presence=staff_sessions.presence(db.session, utc_now(), current_service().idle_limit),
         failed_emails=outbox.failed_messages(db.session),

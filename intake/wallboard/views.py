@@ -22,11 +22,11 @@ from datetime import timedelta
 
 from flask import Blueprint, jsonify, make_response, render_template
 
+from intake.app_state import app_state
 from intake.domain import wallboards
 from intake.domain.clock import utc_now
 from intake.extensions import db
 from intake.service import current_service
-from intake.state import app_state
 from intake.templating import local_time
 from intake.wallboard import cookie
 

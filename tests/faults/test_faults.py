@@ -16,7 +16,8 @@ from sqlalchemy import create_engine, select
 from sqlalchemy.exc import OperationalError
 
 from intake.config import sqlalchemy_url
-from intake.domain.staff_accounts import complete_sign_in, create_staff, start_enrolment
+from intake.domain.second_factor import start_enrolment
+from intake.domain.staff_accounts import complete_sign_in, create_staff
 from intake.extensions import db
 from intake.models import CallbackRequest
 from tests.browser.live_server import STAFF_PASSWORD, live_server

@@ -19,7 +19,8 @@ from sqlalchemy import select
 from intake.domain import handover, queue
 from intake.domain.clock import utc_now
 from intake.domain.queue import Cursor
-from intake.domain.staff_accounts import complete_sign_in, create_staff, start_enrolment
+from intake.domain.second_factor import start_enrolment
+from intake.domain.staff_accounts import complete_sign_in, create_staff
 from intake.extensions import db
 from intake.models import CallbackRequest, StaffMember
 from tests.browser.live_server import STAFF_PASSWORD, LiveServer, live_server
