@@ -1,5 +1,6 @@
 """Database models (SQLAlchemy 2 typed mappings). The schema changes only through migrations."""
 
+import re
 from collections.abc import Mapping
 from contextvars import ContextVar
 from datetime import date, datetime
@@ -210,18 +211,22 @@ def _refuse_bulk_status_writes(execution: ORMExecuteState) -> None:
 
 def _sets_status(execution: ORMExecuteState) -> bool:
     """Whether an UPDATE writes callback_requests.status: as a value, as an SQL
-    expression, or as a key of the parameters it runs with. Compiled as it runs and
-    compiled asked to set status as well (`column_keys`), one that sets status already
-    binds the same parameters both times; any other gains one for status."""
+    expression, or as a key of the parameters it runs with. Compiled once, with the
+    parameters' keys (`column_keys`), its SET clause names every column it writes."""
     statement = execution.statement
     if statement.entity_description["table"] is not CallbackRequest.__table__:
         return False
     given = execution.parameters or {}
     rows = [given] if isinstance(given, Mapping) else given
     names = sorted({name for row in rows for name in row})
-    as_run = statement.compile(column_keys=names).params
-    with_status = statement.compile(column_keys=[*names, "status"]).params
-    return as_run.keys() == with_status.keys()
+    if "status" in names:
+        return True
+    written = SET_CLAUSE.search(str(statement.compile(column_keys=names)))
+    return written is not None and STATUS_SET.search(written.group(1)) is not None
+
+
+SET_CLAUSE = re.compile(r"\bSET\s(.*?)(?:\sWHERE\s|\sRETURNING\s|$)", re.S)
+STATUS_SET = re.compile(r"(?:^|,)\s*status\s*=")
 
 
 # The queue in queue order, open requests only: the queue page and take-next read
