@@ -44,6 +44,13 @@ class AppState:
             kept = self.stores.setdefault(declared.name, Kept(declared))
         return kept
 
+    def empty_stores(self) -> None:
+        """Empty every store this app keeps: its audiences' and the prepared pages'."""
+        for kept in self.stores.values():
+            kept.clear()
+        if self.prepared_pages is not None:
+            self.prepared_pages.pages.clear()
+
     def drop_personal_if_stale(self, read_generation: Callable[[], int], now: datetime) -> None:
         """Empty every store that holds personal data once the shared generation has
         moved (an erasure, a correction, a purge or a key rotation in any worker)."""

@@ -34,7 +34,6 @@ from sqlalchemy.orm import Session
 
 from intake import create_app
 from intake.app_state import app_state
-from intake.caching import Kept
 from intake.config import ORGANISATION_PLACEHOLDERS, sqlalchemy_url
 from intake.domain import passwords
 from intake.domain.crypto import new_key
@@ -232,22 +231,10 @@ class SharedApp:
         state = app_state(app)
         for name, value in self.state.items():
             setattr(state, name, value)
-        for store in kept_by(state):
-            store.clear()
+        state.empty_stores()
         limiter.init_app(app)
         passwords.use_password_costs(app.config["INTAKE_PASSWORD_COSTS"])
         return app
-
-
-def kept_by(state) -> Iterator[Kept]:
-    """Every store our shared object holds: among its fields, in its `stores`, and one
-    level down (the prepared pages' store). Stores of the process, shared by every app
-    (compiled templates, `memoised` functions), are not among them and stay."""
-    for value in vars(state).values():
-        holders = [value, *(value.values() if isinstance(value, dict) else [])]
-        if hasattr(value, "__dict__"):
-            holders += vars(value).values()
-        yield from (holder for holder in holders if isinstance(holder, Kept))
 
 
 @pytest.fixture(scope="session")
